@@ -1,0 +1,41 @@
+// Enforces berth's import direction (docs/ARCHITECTURE.md): a folder under src/ may import only the folders
+// listed for it, and only through their index.ts. Pure layers may not import node:* at all.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+const ALLOWED = {
+  errdefs: [],
+  oci: ['errdefs'],
+  host: ['errdefs', 'oci'],
+  plugins: ['errdefs', 'oci', 'host'],
+  cli: ['.'],
+};
+const PURE = new Set(['errdefs', 'oci']);
+const src = new URL('../src/', import.meta.url).pathname;
+
+const files = readdirSync(src, { recursive: true }).filter(
+  (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
+);
+const problems = [];
+for (const file of files) {
+  const layer = file.includes('/') ? file.split('/')[0] : '.';
+  if (layer === '.') continue;
+  const text = readFileSync(join(src, file), 'utf8');
+  for (const [, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+    if (spec.startsWith('node:') && PURE.has(layer))
+      problems.push(`${file}: pure layer "${layer}" imports ${spec}`);
+    if (!spec.startsWith('.')) continue;
+    const target = relative(src, join(src, dirname(file), spec));
+    if (target.startsWith('..')) continue; // vendor/ data, package.json
+    const targetLayer = target.includes('/') ? target.split('/')[0] : '.';
+    if (targetLayer === layer) continue;
+    if (!ALLOWED[layer]?.includes(targetLayer))
+      problems.push(`${file}: "${layer}" may not import "${targetLayer}" (${spec})`);
+    else if (!target.endsWith('index.ts'))
+      problems.push(`${file}: import "${targetLayer}" through its index.ts, not ${spec}`);
+  }
+}
+if (problems.length) {
+  console.error(`layer check failed:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}

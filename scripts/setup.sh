@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a fresh Debian machine and builds it. Idempotent and quick when nothing changed.
+#   apt (root only): runc, busybox-static (the integration tests' container rootfs)
+#   npm ci when package-lock.json changed, then the TypeScript build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v runc >/dev/null || missing+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+  else
+    echo "setup: installing ${missing[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+stamp=.berth-setup-stamp
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -d node_modules || $(cat "$stamp" 2>/dev/null) != "$lock_sum" ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" >"$stamp"
+fi
+npm run -s build

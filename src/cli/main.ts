@@ -1,0 +1,32 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { BerthError } from '../index.ts';
+import { registerPluginSpec } from './commands/plugin-spec.ts';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The `berth` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('berth: managed plugins and OCI runtimes, Docker Engine API compatible')
+    .version(version, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const plugin = program.command('plugin').description('manage plugins').exitOverride();
+  registerPluginSpec(plugin);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. Errors are one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const message =
+      err instanceof BerthError ? err.message : `unexpected error: ${String((err as Error)?.stack ?? err)}`;
+    process.stderr.write(`berth: ${message}\n`);
+    return 1;
+  }
+}

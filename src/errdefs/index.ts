@@ -1,0 +1,15 @@
+export {
+  BerthError,
+  ConflictError,
+  type ErrorKind,
+  ForbiddenError,
+  InvalidParameterError,
+  kindOf,
+  NotFoundError,
+  NotImplementedError,
+  NotModifiedError,
+  SystemError,
+  UnauthorizedError,
+  UnavailableError,
+} from './errors.ts';
+export { HTTP_STATUS, httpStatusOf } from './http-status.ts';

@@ -1,0 +1,109 @@
+/**
+ * Reads device nodes from the host, as moby's `oci.DevicesFromPath` does. This is the only place spec
+ * building touches the host for devices; the result is plain {@link LinuxDevice} data.
+ *
+ * @module
+ */
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { InvalidParameterError } from '../errdefs/index.ts';
+import type { LinuxDevice } from '../oci/index.ts';
+
+const S_IFMT = 0o170000n;
+const DEVICE_TYPES = new Map<bigint, 'b' | 'c' | 'p'>([
+  [0o060000n, 'b'],
+  [0o020000n, 'c'],
+  [0o010000n, 'p'],
+]);
+
+/** glibc's `gnu_dev_major` / `gnu_dev_minor` for a 64-bit dev_t. */
+export function splitDevNumber(rdev: bigint): { major: number; minor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return { major: Number(major), minor: Number(minor) };
+}
+
+class NotADeviceError extends Error {
+  constructor() {
+    super('not a device node');
+  }
+}
+
+/** The device at `path` (not following a final symlink), or NotADeviceError / the lstat error. */
+async function deviceAt(path: string): Promise<LinuxDevice> {
+  const st = await lstat(path, { bigint: true });
+  const type = DEVICE_TYPES.get(st.mode & S_IFMT);
+  if (!type) throw new NotADeviceError();
+  const { major, minor } = splitDevNumber(st.rdev);
+  return {
+    path,
+    type,
+    major,
+    minor,
+    fileMode: Number(st.mode & ~S_IFMT),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
+}
+
+/** Byte order, as Go's sorted directory reads (the walk order moby produces). */
+const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Every device node under `dir`, depth first in byte order; unreadable entries are skipped. */
+async function devicesUnder(dir: string): Promise<LinuxDevice[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort(byBytes);
+  } catch {
+    return [];
+  }
+  const found: LinuxDevice[] = [];
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    const device = await deviceAt(path).catch(() => undefined);
+    if (device) found.push(device);
+    else if ((await lstat(path).catch(() => undefined))?.isDirectory())
+      found.push(...(await devicesUnder(path)));
+  }
+  return found;
+}
+
+/** Go's errno text ("no such file or directory") from a Node fs error ("ENOENT: no such file …, lstat '…'"). */
+function errnoText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const m = /^[A-Z0-9]+: (.*?), \w+ '/.exec(err.message);
+  return m?.[1] ?? err.message;
+}
+
+/**
+ * Resolves a host path into the device nodes a container should get, mirroring moby:
+ * a symlink is resolved first; a device node (block, char or FIFO) gives one device at `containerPath`;
+ * a directory is walked and every device node below it is added, its path re-rooted at `containerPath`.
+ *
+ * @param hostPath the path on the host, e.g. `/dev/fuse` or `/dev/snd`
+ * @param containerPath where the node(s) appear in the container
+ * @returns one or more devices, with major/minor, mode, uid and gid read from the host
+ * @throws {InvalidParameterError} when nothing is found, with Docker's message
+ *   `error gathering device information while adding custom device "<path>": <reason>`
+ */
+export async function devicesFromPath(hostPath: string, containerPath: string): Promise<LinuxDevice[]> {
+  let resolved = hostPath;
+  if ((await lstat(hostPath).catch(() => undefined))?.isSymbolicLink()) {
+    resolved = await realpath(hostPath).catch(() => hostPath);
+  }
+  let reason: unknown;
+  try {
+    return [{ ...(await deviceAt(resolved)), path: containerPath }];
+  } catch (err) {
+    reason = err;
+  }
+  if (reason instanceof NotADeviceError && (await stat(resolved).catch(() => undefined))?.isDirectory()) {
+    const found = await devicesUnder(resolved);
+    if (found.length > 0) {
+      return found.map((d) => ({ ...d, path: containerPath + d.path.slice(resolved.length) }));
+    }
+  }
+  throw new InvalidParameterError(
+    `error gathering device information while adding custom device "${hostPath}": ${errnoText(reason)}`,
+    { cause: reason },
+  );
+}

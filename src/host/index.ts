@@ -1,0 +1,1 @@
+export { devicesFromPath, splitDevNumber } from './devices.ts';

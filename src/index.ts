@@ -1,0 +1,10 @@
+/**
+ * berth as a library: Docker's default OCI spec, the managed-plugin → OCI spec engine, spec validation
+ * against the official schema, and berth's error taxonomy.
+ *
+ * @module
+ */
+export * from './errdefs/index.ts';
+export { devicesFromPath } from './host/index.ts';
+export * from './oci/index.ts';
+export * from './plugins/index.ts';

@@ -1,0 +1,48 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InvalidParameterError } from '../errdefs/index.ts';
+import { type Plugin, PluginSchema } from './plugin-schema.ts';
+import { initialSettings } from './settings.ts';
+
+let validatePlugin: ValidateFunction | undefined;
+
+/** `/Config/Mounts/0/Source` → `Config.Mounts[0].Source` */
+function fieldName(root: string, pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce(
+      (acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : `${acc}.${part.replace(/~1/g, '/')}`),
+      root,
+    );
+}
+
+function describe(root: string, e: ErrorObject): string {
+  if (e.keyword === 'required') {
+    return `${fieldName(root, e.instancePath)}.${(e.params as { missingProperty: string }).missingProperty} is required`;
+  }
+  if (e.keyword === 'type') {
+    const want = String((e.params as { type: string | string[] }).type).replace(',', ' or ');
+    return `${fieldName(root, e.instancePath)} must be ${want}, not ${JSON.stringify(e.data)?.slice(0, 40)}`;
+  }
+  return `${fieldName(root, e.instancePath)} ${e.message ?? 'is invalid'}`;
+}
+
+/**
+ * Checks and normalises an Engine API Plugin object (as `docker plugin inspect` prints it). Missing keys
+ * take Go's zero values; missing `Settings` are initialised from `Config`. The input is not modified.
+ *
+ * @param input parsed JSON
+ * @param root the name used for the object in error messages
+ * @throws {InvalidParameterError} naming the first offending field, e.g. `plugin.Config.Mounts[0].Source must
+ *   be string or null, not 42`
+ */
+export function decodePlugin(input: unknown, root = 'plugin'): Plugin {
+  validatePlugin ??= new Ajv({ useDefaults: true, allErrors: false, verbose: true }).compile(PluginSchema);
+  const copy: unknown = structuredClone(input);
+  if (!validatePlugin(copy)) {
+    const first = validatePlugin.errors?.[0];
+    throw new InvalidParameterError(first ? describe(root, first) : `${root} is not a valid plugin object`);
+  }
+  const plugin = copy as Omit<Plugin, 'Settings'> & { Settings?: Plugin['Settings'] };
+  return { ...plugin, Settings: plugin.Settings ?? initialSettings(plugin.Config) };
+}
