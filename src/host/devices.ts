@@ -17,8 +17,8 @@ const DEVICE_TYPES = new Map<bigint, 'b' | 'c' | 'p'>([
 
 /** glibc's `gnu_dev_major` / `gnu_dev_minor` for a 64-bit dev_t. */
 export function splitDevNumber(rdev: bigint): { major: number; minor: number } {
-  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
-  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n);
   return { major: Number(major), minor: Number(minor) };
 }
 
