@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { SCHEMA_DIR } from '../../test/fixtures.ts';
 import { defaultSpec, type RootfsPropagation, validateSpec } from './index.ts';
 
-const fixtures = (kind: 'good' | 'bad') =>
+const fixtures = (kind: 'good' | 'bad'): [string, string][] =>
   readdirSync(`${SCHEMA_DIR}test/config/${kind}`).map((f) => [
     f,
     readFileSync(`${SCHEMA_DIR}test/config/${kind}/${f}`, 'utf8'),
