@@ -32,9 +32,9 @@ describe('devicesFromPath()', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a char device: type, numbers, mode bits, owner', async () => {
+  it('reads a char device: type, numbers, mode bits, owner', () => {
     const st = statSync('/dev/null');
-    assert.deepEqual(await devicesFromPath('/dev/null', '/dev/null'), [
+    assert.deepEqual(devicesFromPath('/dev/null', '/dev/null'), [
       {
         path: '/dev/null',
         type: 'c',
@@ -47,22 +47,22 @@ describe('devicesFromPath()', () => {
     ]);
   });
 
-  it('puts the device at the container path', async () => {
-    const [dev] = await devicesFromPath('/dev/zero', '/dev/myzero');
+  it('puts the device at the container path', () => {
+    const [dev] = devicesFromPath('/dev/zero', '/dev/myzero');
     assert.equal(dev?.path, '/dev/myzero');
     assert.deepEqual([dev?.major, dev?.minor], [1, 5]);
   });
 
-  it('follows a symlink on the host but keeps the requested container path', async () => {
+  it('follows a symlink on the host but keeps the requested container path', () => {
     symlinkSync('/dev/null', `${dir}/link`);
-    const [dev] = await devicesFromPath(`${dir}/link`, `${dir}/link`);
+    const [dev] = devicesFromPath(`${dir}/link`, `${dir}/link`);
     assert.equal(dev?.path, `${dir}/link`);
     assert.deepEqual([dev?.type, dev?.major, dev?.minor], ['c', 1, 3]);
   });
 
   it('walks a directory in byte order, recursing, re-rooting paths, skipping non-devices', {
     skip: !isRoot && 'needs root for mknod',
-  }, async () => {
+  }, () => {
     const tree = `${dir}/tree`;
     mkdirSync(`${tree}/sub/deeper`, { recursive: true });
     execFileSync('mknod', ['-m', '0640', `${tree}/b-block`, 'b', '7', '200']);
@@ -71,7 +71,7 @@ describe('devicesFromPath()', () => {
     execFileSync('mkfifo', [`${tree}/sub/fifo`]);
     writeFileSync(`${tree}/a-regular-file`, 'x');
     symlinkSync('/dev/null', `${tree}/sub/a-symlink`);
-    const devices = await devicesFromPath(tree, '/dev/mine');
+    const devices = devicesFromPath(tree, '/dev/mine');
     assert.deepEqual(
       devices.map((d) => [d.path, d.type, d.major, d.minor]),
       [
@@ -84,34 +84,37 @@ describe('devicesFromPath()', () => {
     assert.equal(devices[1]?.fileMode, 0o640);
   });
 
-  it('reports a missing path with Docker’s message', async () => {
-    await assert.rejects(devicesFromPath('/dev/does-not-exist', '/dev/x'), (err: unknown) => {
-      assert.ok(err instanceof InvalidParameterError);
-      assert.equal(
-        err.message,
-        'error gathering device information while adding custom device "/dev/does-not-exist": no such file or directory',
-      );
-      return true;
-    });
+  it('reports a missing path with Docker’s message', () => {
+    assert.throws(
+      () => devicesFromPath('/dev/does-not-exist', '/dev/x'),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidParameterError);
+        assert.equal(
+          err.message,
+          'error gathering device information while adding custom device "/dev/does-not-exist": no such file or directory',
+        );
+        return true;
+      },
+    );
   });
 
-  it('reports a regular file or an empty directory as not a device node', async () => {
+  it('reports a regular file or an empty directory as not a device node', () => {
     writeFileSync(`${dir}/file`, '');
     mkdirSync(`${dir}/empty`);
     for (const path of [`${dir}/file`, `${dir}/empty`]) {
-      await assert.rejects(devicesFromPath(path, path), {
+      assert.throws(() => devicesFromPath(path, path), {
         message: `error gathering device information while adding custom device "${path}": not a device node`,
       });
     }
   });
 
-  it('re-roots literally even when the container path contains "$&"', async () => {
+  it('re-roots literally even when the container path contains "$&"', () => {
     const tree = `${dir}/dollar`;
     mkdirSync(tree);
     symlinkSync('/dev/null', `${tree}/ignored-link`);
     if (isRoot) execFileSync('mknod', [`${tree}/n`, 'c', '1', '3']);
     else return;
-    const [dev] = await devicesFromPath(tree, '/x/$&');
+    const [dev] = devicesFromPath(tree, '/x/$&');
     assert.equal(dev?.path, '/x/$&/n');
   });
 });

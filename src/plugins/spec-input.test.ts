@@ -14,8 +14,8 @@ describe('resolvePluginSpecInput()', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates the socket directory <execRoot>/<Id> with mode 0700 and derives the paths', async () => {
-    const input = await resolvePluginSpecInput(decodePlugin({ Id: ID, Config: {} }), {
+  it('creates the socket directory <execRoot>/<Id> with mode 0700 and derives the paths', () => {
+    const input = resolvePluginSpecInput(decodePlugin({ Id: ID, Config: {} }), {
       rootfs: '/var/lib/berth/plugins/x/rootfs',
       execRoot: `${dir}/exec`,
     });
@@ -25,7 +25,7 @@ describe('resolvePluginSpecInput()', () => {
     assert.equal(input.metricsSocket, `${dir}/exec/metrics.sock`);
   });
 
-  it('resolves settings devices on the host, in order', async () => {
+  it('resolves settings devices on the host, in order', () => {
     const plugin = decodePlugin({
       Id: ID,
       Config: {
@@ -37,7 +37,7 @@ describe('resolvePluginSpecInput()', () => {
         },
       },
     });
-    const input = await resolvePluginSpecInput(plugin, { rootfs: '/r', execRoot: dir });
+    const input = resolvePluginSpecInput(plugin, { rootfs: '/r', execRoot: dir });
     assert.deepEqual(
       input.devices.map((d) => [d.path, d.major, d.minor]),
       [
@@ -80,12 +80,13 @@ describe('resolvePluginSpecInput()', () => {
     ],
   ];
   for (const [what, raw, paths, message] of bad) {
-    it(`rejects ${what}, creating nothing`, async () => {
-      await assert.rejects(
-        resolvePluginSpecInput(decodePlugin(raw), {
-          ...paths,
-          execRoot: paths.execRoot === '/e' ? `${dir}/never` : paths.execRoot,
-        }),
+    it(`rejects ${what}, creating nothing`, () => {
+      assert.throws(
+        () =>
+          resolvePluginSpecInput(decodePlugin(raw), {
+            ...paths,
+            execRoot: paths.execRoot === '/e' ? `${dir}/never` : paths.execRoot,
+          }),
         (err: unknown) => {
           assert.ok(err instanceof InvalidParameterError);
           assert.match(err.message, message);
@@ -96,8 +97,8 @@ describe('resolvePluginSpecInput()', () => {
     });
   }
 
-  it('buildPluginSpec() resolves then builds', async () => {
-    const spec = await buildPluginSpec(
+  it('buildPluginSpec() resolves then builds', () => {
+    const spec = buildPluginSpec(
       decodePlugin({
         Id: ID,
         Config: { Entrypoint: ['/p'], Linux: { Devices: [{ Name: 'f', Path: '/dev/full' }] } },

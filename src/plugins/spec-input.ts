@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { devicesFromPath } from '../host/index.ts';
@@ -24,7 +24,7 @@ function requireAbsolute(name: string, value: string): void {
   }
 }
 
-async function resolveDevices(plugin: Plugin): Promise<LinuxDevice[]> {
+function resolveDevices(plugin: Plugin): LinuxDevice[] {
   const devices: LinuxDevice[] = [];
   for (const d of plugin.Settings.Devices) {
     if (d.Path === null) {
@@ -32,26 +32,26 @@ async function resolveDevices(plugin: Plugin): Promise<LinuxDevice[]> {
         `device "${d.Name}" has no path: set it with "<plugin> ${d.Name}.path=/dev/..." before enabling`,
       );
     }
-    devices.push(...(await devicesFromPath(d.Path, d.Path)));
+    devices.push(...devicesFromPath(d.Path, d.Path));
   }
   return devices;
 }
 
 /**
  * Gathers the host facts a plugin's spec needs: checks its id and paths, creates its socket directory
- * (`<execRoot>/<Id>`, mode 0700) and resolves its devices.
+ * (`<execRoot>/<Id>`, mode 0700) and resolves its devices. Synchronous: these are a few metadata syscalls.
  *
  * @throws {InvalidParameterError} for a malformed id, a relative path, a device without path or not found
  */
-export async function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): Promise<PluginSpecInput> {
+export function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): PluginSpecInput {
   if (!PLUGIN_ID.test(plugin.Id)) {
     throw new InvalidParameterError(`plugin.Id must be 64 lowercase hex characters, got "${plugin.Id}"`);
   }
   requireAbsolute('rootfs', paths.rootfs);
   requireAbsolute('execRoot', paths.execRoot);
   const socketDir = join(paths.execRoot, plugin.Id);
-  const devices = await resolveDevices(plugin);
-  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  const devices = resolveDevices(plugin);
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   return {
     config: plugin.Config,
     settings: plugin.Settings,
@@ -68,10 +68,10 @@ export async function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths)
  *
  * @example
  * ```ts
- * const spec = await buildPluginSpec(decodePlugin(inspectJson), { rootfs: '/var/lib/berth/plugins/<id>/rootfs',
+ * const spec = buildPluginSpec(decodePlugin(inspectJson), { rootfs: '/var/lib/berth/plugins/<id>/rootfs',
  *   execRoot: '/run/berth/plugins' });
  * ```
  */
-export async function buildPluginSpec(plugin: Plugin, paths: PluginPaths): Promise<Spec> {
-  return pluginSpec(await resolvePluginSpecInput(plugin, paths));
+export function buildPluginSpec(plugin: Plugin, paths: PluginPaths): Spec {
+  return pluginSpec(resolvePluginSpecInput(plugin, paths));
 }

@@ -8,9 +8,12 @@ import { posix } from 'node:path';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import {
   addDevices,
+  type Capabilities,
   defaultSpec,
   type LinuxDevice,
+  type LinuxSpec,
   type Mount,
+  type Process,
   removeNamespace,
   type Spec,
 } from '../oci/index.ts';
@@ -89,7 +92,10 @@ function pluginMounts(input: PluginSpecInput): Mount[] {
   return mounts;
 }
 
-const normalizeDestination = (p: string): string => posix.normalize(p).replace(/(.)\/+$/, '$1');
+// Only paths with `//`, `.` or `..` segments, or a trailing slash, need posix.normalize (the rare case).
+const NEEDS_NORMALIZING = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+const normalizeDestination = (p: string): string =>
+  NEEDS_NORMALIZING.test(p) ? posix.normalize(p).replace(/(.)\/+$/, '$1') : p;
 
 /**
  * Default mounts followed by the plugin's. A default mount is dropped when a plugin mount has the same
@@ -117,37 +123,47 @@ export function pluginSpec(input: PluginSpecInput): Spec {
   if (config.Network.Type === 'host') removeNamespace(base, 'network');
   if (config.PidHost) removeNamespace(base, 'pid');
   if (config.IpcHost) removeNamespace(base, 'ipc');
-  if (config.Linux.AllowAllDevices)
-    base.linux = { ...base.linux, resources: { devices: [{ allow: true, access: 'rwm' }] } };
+  const baseLinux = base.linux ?? {};
+  if (config.Linux.AllowAllDevices) baseLinux.resources = { devices: [{ allow: true, access: 'rwm' }] };
   addDevices(base, input.devices, 'rwm');
 
-  const extraCaps = config.Linux.Capabilities ?? [];
-  const caps = base.process?.capabilities ?? {};
+  // Keys are added in Go's field order and only when non-empty (omitempty), so the JSON matches dockerd's.
+  const user = { uid: 0, gid: 0 };
   const args = [...(config.Entrypoint ?? []), ...settings.Args];
-  const linux = base.linux ?? {};
+  const env = [DEFAULT_PATH_ENV, ...settings.Env];
+  const cwd = config.WorkDir || '/';
+  const capabilities = withExtraCapabilities(
+    base.process?.capabilities ?? {},
+    config.Linux.Capabilities ?? [],
+  );
+  const process: Process =
+    args.length > 0 ? { user, args, env, cwd, capabilities } : { user, env, cwd, capabilities };
+
+  const linux: LinuxSpec = {};
+  const { resources, namespaces, devices, maskedPaths, readonlyPaths } = base.linux ?? {};
+  if (resources) linux.resources = resources;
+  if (namespaces) linux.namespaces = namespaces;
+  if (devices?.length) linux.devices = devices;
+  if (config.PropagatedMount) linux.rootfsPropagation = 'rshared';
+  if (maskedPaths) linux.maskedPaths = maskedPaths;
+  if (readonlyPaths) linux.readonlyPaths = readonlyPaths;
+
   return {
     ociVersion: base.ociVersion,
-    process: {
-      user: { uid: 0, gid: 0 },
-      ...(args.length ? { args } : {}),
-      env: [DEFAULT_PATH_ENV, ...settings.Env],
-      cwd: config.WorkDir || '/',
-      capabilities: {
-        bounding: [...(caps.bounding ?? []), ...extraCaps],
-        effective: [...(caps.effective ?? []), ...extraCaps],
-        ...(extraCaps.length ? { inheritable: [...extraCaps] } : {}),
-        permitted: [...(caps.permitted ?? []), ...extraCaps],
-      },
-    },
+    process,
     root: { path: input.rootfs },
     mounts: mergeMounts(base.mounts ?? [], pluginMounts(input)),
-    linux: {
-      ...(linux.resources ? { resources: linux.resources } : {}),
-      ...(linux.namespaces ? { namespaces: linux.namespaces } : {}),
-      ...(linux.devices?.length ? { devices: linux.devices } : {}),
-      ...(config.PropagatedMount ? { rootfsPropagation: 'rshared' as const } : {}),
-      ...(linux.maskedPaths ? { maskedPaths: linux.maskedPaths } : {}),
-      ...(linux.readonlyPaths ? { readonlyPaths: linux.readonlyPaths } : {}),
-    },
+    linux,
   };
+}
+
+/** Plugin capabilities appended to all four sets; inheritable holds only them (Docker's default is empty). */
+function withExtraCapabilities(caps: Capabilities, extra: readonly string[]): Capabilities {
+  const out: Capabilities = {
+    bounding: [...(caps.bounding ?? []), ...extra],
+    effective: [...(caps.effective ?? []), ...extra],
+  };
+  if (extra.length > 0) out.inheritable = [...(caps.inheritable ?? []), ...extra];
+  out.permitted = [...(caps.permitted ?? []), ...extra];
+  return out;
 }

@@ -33,7 +33,7 @@ const capMask = (caps: readonly string[]) =>
     .padStart(16, '0');
 
 // Prints key=value facts about the container it runs in.
-const PROBE = String.raw`
+const PROBE = `
 for ns in net pid ipc uts mnt; do echo "ns.$ns=$(readlink /proc/self/ns/$ns)"; done
 echo "pid=$$"
 grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb)' /proc/self/status | sed 's/:[[:space:]]*/=/'
@@ -108,7 +108,7 @@ describe('plugin spec run by runc', { skip: skipUnlessContainers() }, () => {
         ...config,
       },
     });
-    const spec = await buildPluginSpec(plugin, { rootfs: bundle.rootfs, execRoot: `${bundle.dir}/exec` });
+    const spec = buildPluginSpec(plugin, { rootfs: bundle.rootfs, execRoot: `${bundle.dir}/exec` });
     assert.deepEqual(validateSpec(spec), []);
     const result = runBundle(bundle.dir, spec, `berth-it-${process.pid}`);
     assert.equal(result.code, 0, `runc failed: ${result.stderr}`);

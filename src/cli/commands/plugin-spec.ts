@@ -36,10 +36,10 @@ function decodeRequest(input: unknown): SpecRequest {
 }
 
 /** Reads a spec request, builds the plugin's spec and checks it against the OCI schema. */
-export async function pluginSpecFromInput(input: unknown): Promise<Spec> {
+export function pluginSpecFromInput(input: unknown): Spec {
   const req = decodeRequest(input);
   const plugin = decodePlugin(req.plugin, 'input.plugin');
-  const spec = await buildPluginSpec(plugin, {
+  const spec = buildPluginSpec(plugin, {
     rootfs: req.rootfs,
     execRoot: req.execRoot,
     ...(req.metricsSocket === undefined ? {} : { metricsSocket: req.metricsSocket }),
