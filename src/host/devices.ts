@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { type BigIntStats, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import type { LinuxDevice } from '../oci/index.ts';
 
@@ -31,9 +31,8 @@ class NotADeviceError extends Error {
   }
 }
 
-/** The device at `path` (not following a final symlink), or NotADeviceError / the lstat error. */
-function deviceAt(path: string): LinuxDevice {
-  const st = lstatSync(path, { bigint: true });
+/** The device described by `st` (an lstat of `path`), or NotADeviceError. */
+function deviceFromStat(path: string, st: BigIntStats): LinuxDevice {
   const type = DEVICE_TYPES.get(st.mode & S_IFMT);
   if (!type) throw new NotADeviceError();
   const { major, minor } = splitDevNumber(st.rdev);
@@ -47,6 +46,8 @@ function deviceAt(path: string): LinuxDevice {
     gid: Number(st.gid),
   };
 }
+
+const lstatBig = (path: string): BigIntStats => lstatSync(path, { bigint: true });
 
 /** Byte order, as Go's sorted directory reads (the walk order moby produces). */
 const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -62,11 +63,20 @@ function devicesUnder(dir: string): LinuxDevice[] {
   const found: LinuxDevice[] = [];
   for (const name of names) {
     const path = `${dir}/${name}`;
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
     if (st?.isDirectory()) found.push(...devicesUnder(path));
-    else if (st?.isCharacterDevice() || st?.isBlockDevice() || st?.isFIFO()) found.push(deviceAt(path));
+    else if (st && DEVICE_TYPES.has(st.mode & S_IFMT)) found.push(deviceFromStat(path, st));
   }
   return found;
+}
+
+/** The link's target, or the link itself when it cannot be followed (as moby). */
+function resolveLink(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Go's errno text ("no such file or directory") from a Node fs error ("ENOENT: no such file …, lstat '…'"). */
@@ -89,16 +99,14 @@ function errnoText(err: unknown): string {
  */
 export function devicesFromPath(hostPath: string, containerPath: string): LinuxDevice[] {
   let resolved = hostPath;
-  if (lstatSync(hostPath, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    try {
-      resolved = realpathSync(hostPath);
-    } catch {
-      // moby keeps the unresolved path when the link cannot be followed; lstat below reports why.
-    }
-  }
   let reason: unknown;
   try {
-    return [{ ...deviceAt(resolved), path: containerPath }];
+    let st = lstatBig(hostPath);
+    if (st.isSymbolicLink()) {
+      resolved = resolveLink(hostPath);
+      st = lstatBig(resolved);
+    }
+    return [deviceFromStat(containerPath, st)];
   } catch (err) {
     reason = err;
   }

@@ -76,7 +76,7 @@ describe('resolvePluginSpecInput()', () => {
       'a device without path (moby panicked)',
       { Id: ID, Config: { Linux: { Devices: [{ Name: 'gpu', Path: null }] } } },
       { rootfs: '/r', execRoot: '/e' },
-      /device "gpu" has no path: set it with .*gpu\.path=/,
+      /^device "gpu" has no path: set it with "berth plugin set b{64} gpu\.path=\/dev\/\.\.\."$/,
     ],
   ];
   for (const [what, raw, paths, message] of bad) {

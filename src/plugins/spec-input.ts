@@ -24,12 +24,14 @@ function requireAbsolute(name: string, value: string): void {
   }
 }
 
+const displayName = (plugin: Plugin): string => plugin.Name || plugin.Id;
+
 function resolveDevices(plugin: Plugin): LinuxDevice[] {
   const devices: LinuxDevice[] = [];
   for (const d of plugin.Settings.Devices) {
     if (d.Path === null) {
       throw new InvalidParameterError(
-        `device "${d.Name}" has no path: set it with "<plugin> ${d.Name}.path=/dev/..." before enabling`,
+        `device "${d.Name}" has no path: set it with "berth plugin set ${displayName(plugin)} ${d.Name}.path=/dev/..."`,
       );
     }
     devices.push(...devicesFromPath(d.Path, d.Path));
@@ -53,6 +55,7 @@ export function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): Plug
   const devices = resolveDevices(plugin);
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   return {
+    name: displayName(plugin),
     config: plugin.Config,
     settings: plugin.Settings,
     rootfs: paths.rootfs,

@@ -33,6 +33,7 @@ const FUSE: LinuxDevice = {
 function inputFor(plugin: Plugin, devices: LinuxDevice[] = []): PluginSpecInput {
   const root = `/var/lib/docker/plugins/${plugin.Id}`;
   return {
+    name: plugin.Name || plugin.Id,
     config: plugin.Config,
     settings: plugin.Settings,
     rootfs: `${root}/rootfs`,
@@ -189,7 +190,7 @@ describe('pluginSpec()', () => {
         assert.ok(err instanceof InvalidParameterError);
         assert.match(
           err.message,
-          /^mount source is not specified for mount "state" at "\/state": set it with .*state\.source=/,
+          /^mount source is not specified for mount "state" at "\/state": set it with "berth plugin set 6f71fcb6\w+ state\.source=\/host\/path"$/,
         );
         return true;
       },

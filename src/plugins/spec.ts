@@ -30,6 +30,8 @@ export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 
 /** Everything {@link pluginSpec} needs: the plugin's data plus host facts gathered beforehand. */
 export interface PluginSpecInput {
+  /** How the plugin is named in messages (its name, or its id). */
+  readonly name: string;
   /** The manifest (`Config` of the Plugin object). */
   readonly config: PluginConfig;
   /** The user's settings; mounts, devices, env and args are read from here only. */
@@ -76,7 +78,7 @@ function pluginMounts(input: PluginSpecInput): Mount[] {
   for (const m of settings.Mounts) {
     if (m.Source === null) {
       throw new InvalidParameterError(
-        `mount source is not specified for mount "${m.Name}" at "${m.Destination}": set it with "<plugin> ${m.Name}.source=/host/path"`,
+        `mount source is not specified for mount "${m.Name}" at "${m.Destination}": set it with "berth plugin set ${input.name} ${m.Name}.source=/host/path"`,
       );
     }
     mounts.push(toSpecMount(m, m.Source));
