@@ -7,8 +7,13 @@ const ALLOWED = {
   errdefs: [],
   oci: ['errdefs'],
   host: ['errdefs', 'oci'],
-  plugins: ['errdefs', 'oci', 'host'],
-  cli: ['.'],
+  executor: ['errdefs', 'oci', 'host'],
+  runtimes: ['errdefs', 'oci', 'host', 'executor'],
+  plugins: ['errdefs', 'oci', 'host', 'executor', 'runtimes'],
+  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins'],
+  daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'api'],
+  client: ['errdefs'],
+  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins'],
 };
 const PURE = new Set(['errdefs', 'oci']);
 const src = new URL('../src/', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a fresh Debian machine and builds it. Idempotent and quick when nothing changed.
-#   apt (root only): runc, busybox-static (the integration tests' container rootfs)
+#   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun
 #   npm ci when package-lock.json changed, then the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v runc >/dev/null || missing+=(runc)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+# Other OCI runtimes the runtime-registry tests drive: gVisor (runsc) and crun (unavailable on hybrid cgroups).
+command -v runsc >/dev/null || missing+=(runsc)
+command -v crun >/dev/null || missing+=(crun)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2

@@ -1,1 +1,2 @@
 export { devicesFromPath, splitDevNumber } from './devices.ts';
+export { type ExecutableLookup, findExecutable } from './executable.ts';

@@ -1,0 +1,171 @@
+/**
+ * Runs OCI bundles with a runc-compatible CLI. A container is a foreground `run`: the runtime process stays
+ * the parent of the container's init, forwards signals and exits with its status, which is how berth learns
+ * the exit code without being a subreaper (Node cannot become one). Output goes straight to a log file, so a
+ * container keeps logging even if berthd dies; a later berthd reconciles what it finds under the runtime root.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
+import { runCommand } from './command.ts';
+import {
+  deleteArgs,
+  killArgs,
+  listArgs,
+  type RuncCli,
+  runArgs,
+  stateArgs,
+  withGlobals,
+} from './runc-args.ts';
+
+/** How a container ended. `code` follows the shell convention: 128 + n when killed by signal n. */
+export interface ExitStatus {
+  readonly code: number;
+  readonly signal: NodeJS.Signals | null;
+  readonly at: Date;
+  /** Set when the runtime could not even be started (e.g. its binary is gone). */
+  readonly error?: string;
+}
+
+/** A container started by this executor. */
+export interface RunningContainer {
+  readonly id: string;
+  /** pid of the runtime process (`runc run`), not of the container init. */
+  readonly runtimePid: number;
+  /** Resolves when the container has exited and the runtime has cleaned it up. */
+  readonly exited: Promise<ExitStatus>;
+}
+
+/** `runc state` output. */
+export interface ContainerState {
+  readonly id: string;
+  readonly pid: number;
+  readonly status: string;
+  readonly bundle: string;
+  readonly created?: string;
+}
+
+const COMMAND_TIMEOUT_MS = 10_000;
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGTERM: 15,
+};
+
+export class RuncExecutor {
+  readonly #running = new Map<string, RunningContainer>();
+
+  /**
+   * Starts `bundle` as container `id`, its stdout and stderr appended to `logPath`.
+   * @throws {ConflictError} when this executor already runs a container with that id
+   */
+  start(cli: RuncCli, id: string, bundle: string, logPath: string): RunningContainer {
+    if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
+    const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
+    mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
+    const logFd = openSync(logPath, 'a', 0o600);
+    let child: ReturnType<typeof spawn>;
+    try {
+      // Own process group: a Ctrl-C aimed at berthd must not reach the container.
+      child = spawn(cli.binary, argv, { cwd: bundle, stdio: ['ignore', logFd, logFd], detached: true });
+    } finally {
+      closeSync(logFd);
+    }
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.on('error', (err) => resolve({ code: 127, signal: null, at: new Date(), error: err.message }));
+      child.on('exit', (code, signal) => {
+        const number = signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0;
+        resolve({ code: code ?? 128 + number, signal, at: new Date() });
+      });
+    }).finally(() => this.#running.delete(id));
+    const container: RunningContainer = { id, runtimePid: child.pid ?? -1, exited };
+    this.#running.set(id, container);
+    return container;
+  }
+
+  /** Containers this executor started that are still running. */
+  running(): ReadonlyMap<string, RunningContainer> {
+    return this.#running;
+  }
+
+  /** Sends a signal to the container's init (through the runtime, so it works for adopted containers too). */
+  async kill(cli: RuncCli, id: string, signal: NodeJS.Signals): Promise<void> {
+    const r = await runCommand(cli.binary, withGlobals(cli, killArgs(id, signal)), {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+    });
+    if (r.code !== 0) throw runtimeError(`kill ${id} ${signal}`, r.stderr || r.error?.message);
+  }
+
+  /**
+   * Stops a container: SIGTERM, then SIGKILL after `graceMs` if it is still running. Resolves with its exit
+   * status when this executor started it, or undefined for a container it only found on disk.
+   */
+  async stop(cli: RuncCli, id: string, graceMs: number): Promise<ExitStatus | undefined> {
+    const mine = this.#running.get(id);
+    await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
+    if (mine) {
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+      if ((await Promise.race([mine.exited, timer])) !== 'timeout') return mine.exited;
+      await this.kill(cli, id, 'SIGKILL').catch(ignoreGone);
+      return mine.exited;
+    }
+    await this.delete(cli, id, { force: true });
+    return undefined;
+  }
+
+  /** Deletes a stopped container's state (`force` also kills a running one). */
+  async delete(cli: RuncCli, id: string, o: { force?: boolean } = {}): Promise<void> {
+    const r = await runCommand(cli.binary, withGlobals(cli, deleteArgs(id, o)), {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+    });
+    if (r.code !== 0 && !/does not exist|not found/i.test(r.stderr)) {
+      throw runtimeError(`delete ${id}`, r.stderr || r.error?.message);
+    }
+  }
+
+  /** @throws {NotFoundError} when the runtime does not know the container */
+  async state(cli: RuncCli, id: string): Promise<ContainerState> {
+    const r = await runCommand(cli.binary, withGlobals(cli, stateArgs(id)), {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+    });
+    if (r.code !== 0) {
+      if (/does not exist|not found/i.test(r.stderr)) throw new NotFoundError(`No such container: ${id}`);
+      throw runtimeError(`state ${id}`, r.stderr || r.error?.message);
+    }
+    return JSON.parse(r.stdout) as ContainerState;
+  }
+
+  /** Every container the runtime knows under its root. */
+  async list(cli: RuncCli): Promise<ContainerState[]> {
+    const r = await runCommand(cli.binary, withGlobals(cli, listArgs()), { timeoutMs: COMMAND_TIMEOUT_MS });
+    if (r.code !== 0) throw runtimeError('list', r.stderr || r.error?.message);
+    return (JSON.parse(r.stdout || 'null') as ContainerState[] | null) ?? [];
+  }
+
+  /**
+   * Removes every container under the runtime's root that this executor did not start: what a previous berthd
+   * left when it died. Returns their ids.
+   */
+  async reconcile(cli: RuncCli): Promise<string[]> {
+    const leftovers = (await this.list(cli)).filter((c) => !this.#running.has(c.id));
+    await Promise.all(leftovers.map((c) => this.delete(cli, c.id, { force: true })));
+    return leftovers.map((c) => c.id);
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  if (
+    err instanceof SystemError &&
+    /not running|does not exist|not found|process already finished/i.test(err.message)
+  )
+    return;
+  throw err;
+}
+
+function runtimeError(what: string, detail: string | undefined): SystemError {
+  return new SystemError(`runtime ${what} failed: ${(detail ?? '').trim() || 'no output'}`);
+}
