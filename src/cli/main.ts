@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../index.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
+import { registerRun } from './commands/run.ts';
+import { registerRuntime } from './commands/runtime.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -11,9 +13,14 @@ export function buildProgram(): Command {
     .description('berth: managed plugins and OCI runtimes, Docker Engine API compatible')
     .version(version, '-v, --version')
     .exitOverride()
+    // Global options go before the command (as docker's -H); lets `run` pass everything after the command on.
+    .enablePositionalOptions()
+    .option('-H, --host <unix://path>', 'berthd socket (default $BERTH_HOST or unix:///run/berth/berth.sock)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const plugin = program.command('plugin').description('manage plugins').exitOverride();
   registerPluginSpec(plugin);
+  registerRuntime(program);
+  registerRun(program);
   return program;
 }
 
@@ -21,7 +28,7 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     const message =

@@ -1,4 +1,17 @@
-import { type ErrorKind, kindOf } from './errors.ts';
+import {
+  type BerthError,
+  ConflictError,
+  type ErrorKind,
+  ForbiddenError,
+  InvalidParameterError,
+  kindOf,
+  NotFoundError,
+  NotImplementedError,
+  NotModifiedError,
+  SystemError,
+  UnauthorizedError,
+  UnavailableError,
+} from './errors.ts';
 
 /** The one kind → HTTP status table. Adding a kind without a status here is a compile error. */
 export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
@@ -16,4 +29,21 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
 /** HTTP status for any thrown value; unknown errors are 500. */
 export function httpStatusOf(err: unknown): number {
   return HTTP_STATUS[kindOf(err)];
+}
+
+const BY_STATUS: Record<number, new (message: string) => BerthError> = {
+  304: NotModifiedError,
+  400: InvalidParameterError,
+  401: UnauthorizedError,
+  403: ForbiddenError,
+  404: NotFoundError,
+  409: ConflictError,
+  501: NotImplementedError,
+  503: UnavailableError,
+};
+
+/** The error a client raises for an HTTP error status: the inverse of {@link HTTP_STATUS}. */
+export function errorFromStatus(status: number, message: string): BerthError {
+  const Kind = BY_STATUS[status] ?? (status >= 400 && status < 500 ? InvalidParameterError : SystemError);
+  return new Kind(message);
 }

@@ -12,4 +12,4 @@ export {
   UnauthorizedError,
   UnavailableError,
 } from './errors.ts';
-export { HTTP_STATUS, httpStatusOf } from './http-status.ts';
+export { errorFromStatus, HTTP_STATUS, httpStatusOf } from './http-status.ts';

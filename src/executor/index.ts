@@ -13,6 +13,7 @@ export {
   withGlobals,
 } from './runc-args.ts';
 export {
+  type ContainerOutput,
   type ContainerState,
   type ExitStatus,
   RuncExecutor,

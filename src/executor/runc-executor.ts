@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { runCommand } from './command.ts';
 import {
@@ -33,11 +34,19 @@ export interface ExitStatus {
 /** A container started by this executor. */
 export interface RunningContainer {
   readonly id: string;
+  /** The runtime invocation it was started with: later kill/delete use the same one, whatever reloads happen. */
+  readonly cli: RuncCli;
   /** pid of the runtime process (`runc run`), not of the container init. */
   readonly runtimePid: number;
   /** Resolves when the container has exited and the runtime has cleaned it up. */
   readonly exited: Promise<ExitStatus>;
+  /** The container's output, when started with `output: 'pipe'`. */
+  readonly stdout?: Readable;
+  readonly stderr?: Readable;
 }
+
+/** Where a container's stdout and stderr go: appended to a log file, or pipes the caller reads. */
+export type ContainerOutput = { readonly logPath: string } | 'pipe';
 
 /** `runc state` output. */
 export interface ContainerState {
@@ -60,29 +69,40 @@ export class RuncExecutor {
   readonly #running = new Map<string, RunningContainer>();
 
   /**
-   * Starts `bundle` as container `id`, its stdout and stderr appended to `logPath`.
+   * Starts `bundle` as container `id`, its stdout and stderr appended to a log file or piped.
    * @throws {ConflictError} when this executor already runs a container with that id
    */
-  start(cli: RuncCli, id: string, bundle: string, logPath: string): RunningContainer {
+  start(cli: RuncCli, id: string, bundle: string, output: ContainerOutput): RunningContainer {
     if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
     const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
-    mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
-    const logFd = openSync(logPath, 'a', 0o600);
+    let logFd: number | undefined;
+    if (output !== 'pipe') {
+      mkdirSync(dirname(output.logPath), { recursive: true, mode: 0o700 });
+      logFd = openSync(output.logPath, 'a', 0o600);
+    }
     let child: ReturnType<typeof spawn>;
     try {
       // Own process group: a Ctrl-C aimed at berthd must not reach the container.
-      child = spawn(cli.binary, argv, { cwd: bundle, stdio: ['ignore', logFd, logFd], detached: true });
+      const stdio = logFd === undefined ? 'pipe' : logFd;
+      child = spawn(cli.binary, argv, { cwd: bundle, stdio: ['ignore', stdio, stdio], detached: true });
     } finally {
-      closeSync(logFd);
+      if (logFd !== undefined) closeSync(logFd);
     }
     const exited = new Promise<ExitStatus>((resolve) => {
       child.on('error', (err) => resolve({ code: 127, signal: null, at: new Date(), error: err.message }));
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': with piped output, every byte has been read by then.
+      child.on('close', (code, signal) => {
         const number = signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0;
         resolve({ code: code ?? 128 + number, signal, at: new Date() });
       });
     }).finally(() => this.#running.delete(id));
-    const container: RunningContainer = { id, runtimePid: child.pid ?? -1, exited };
+    const container: RunningContainer = {
+      id,
+      cli,
+      runtimePid: child.pid ?? -1,
+      exited,
+      ...(child.stdout && child.stderr ? { stdout: child.stdout, stderr: child.stderr } : {}),
+    };
     this.#running.set(id, container);
     return container;
   }
@@ -90,6 +110,13 @@ export class RuncExecutor {
   /** Containers this executor started that are still running. */
   running(): ReadonlyMap<string, RunningContainer> {
     return this.#running;
+  }
+
+  /** Kills every container this executor started (daemon shutdown) and waits for them to end. */
+  async killAll(): Promise<void> {
+    const all = [...this.#running.values()];
+    await Promise.all(all.map((c) => this.kill(c.cli, c.id, 'SIGKILL').catch(() => undefined)));
+    await Promise.all(all.map((c) => c.exited));
   }
 
   /** Sends a signal to the container's init (through the runtime, so it works for adopted containers too). */

@@ -11,7 +11,6 @@ export type {
 export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
 export { initialSettings } from './settings.ts';
 export {
-  DEFAULT_PATH_ENV,
   METRICS_COLLECTOR_TYPE,
   METRICS_SOCKET_IN_CONTAINER,
   mergeMounts,

@@ -9,6 +9,7 @@ import { InvalidParameterError } from '../errdefs/index.ts';
 import {
   addDevices,
   type Capabilities,
+  DEFAULT_PATH_ENV,
   defaultSpec,
   type LinuxDevice,
   type LinuxSpec,
@@ -25,8 +26,6 @@ export const PLUGIN_SOCKET_DIR_IN_CONTAINER = '/run/docker/plugins';
 export const METRICS_SOCKET_IN_CONTAINER = '/run/docker/metrics.sock';
 /** The interface type that gets the metrics socket (exact match, as moby's spec-option registry). */
 export const METRICS_COLLECTOR_TYPE = 'docker.metricscollector/1.0';
-/** `PATH` of every plugin process (Go's `system.DefaultPathEnv` on Linux). */
-export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Everything {@link pluginSpec} needs: the plugin's data plus host facts gathered beforehand. */
 export interface PluginSpecInput {

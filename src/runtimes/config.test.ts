@@ -111,3 +111,31 @@ describe('parseRuntimesConfig()', () => {
     assert.equal(msg.split('\n').length, 3, msg);
   });
 });
+
+describe('io.containerd.runc.v2 options', () => {
+  it('accepts BinaryName, SystemdCgroup and NoPivotRoot', () => {
+    const c = parseRuntimesConfig({
+      runtimes: {
+        sd: { runtimeType: 'io.containerd.runc.v2', options: { BinaryName: 'crun', SystemdCgroup: true } },
+      },
+    });
+    assert.deepEqual(c.runtimes.sd, {
+      runtimeType: 'io.containerd.runc.v2',
+      options: { BinaryName: 'crun', SystemdCgroup: true },
+    });
+  });
+
+  it('rejects misspelled, shim-only and mistyped options', () => {
+    const msg = problems({
+      runtimes: {
+        sd: {
+          runtimeType: 'io.containerd.runc.v2',
+          options: { systemdcgroup: true, ShimCgroup: '/x', NoPivotRoot: 'yes' },
+        },
+      },
+    });
+    assert.match(msg, /option "systemdcgroup" is unknown \(did you mean "SystemdCgroup"\?\)/);
+    assert.match(msg, /option "ShimCgroup" is a containerd shim option/);
+    assert.match(msg, /option NoPivotRoot must be a boolean, got "yes"/);
+  });
+});

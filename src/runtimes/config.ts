@@ -6,7 +6,13 @@
  * @module
  */
 import { InvalidParameterError } from '../errdefs/index.ts';
-import { isShimRuntimeName, isStockRuntime, runtimeNameProblem, STOCK_DEFAULT_RUNTIME } from './names.ts';
+import {
+  isShimRuntimeName,
+  isStockRuntime,
+  RUNC_SHIM_TYPE,
+  runtimeNameProblem,
+  STOCK_DEFAULT_RUNTIME,
+} from './names.ts';
 
 /** One configured runtime: a runc-compatible binary (`path`, optional `runtimeArgs`) or a containerd shim type. */
 export type RuntimeEntry =
@@ -88,6 +94,7 @@ function checkEntry(name: string, raw: unknown, problems: string[]): RuntimeEntr
   }
   if (options !== undefined && !isRecord(options))
     problems.push(`runtime ${name}: options must be an object`);
+  else if (runtimeType === RUNC_SHIM_TYPE && options !== undefined) checkRuncOptions(name, options, problems);
   if (path === undefined && runtimeType === undefined) {
     problems.push(`runtime ${name}: either a runtimeType or a path must be configured`);
   }
@@ -104,6 +111,40 @@ function checkEntry(name: string, raw: unknown, problems: string[]): RuntimeEntr
   return typeof path === 'string'
     ? { path, runtimeArgs: [...((runtimeArgs as string[] | undefined) ?? [])] }
     : { runtimeType: runtimeType as string, options: { ...((options as Record<string, unknown>) ?? {}) } };
+}
+
+/** `io.containerd.runc.v2` options the direct runc executor honours, with their JSON types. */
+const RUNC_OPTIONS: Record<string, 'string' | 'boolean'> = {
+  BinaryName: 'string',
+  SystemdCgroup: 'boolean',
+  NoPivotRoot: 'boolean',
+};
+/** Options of containerd's runc shim that only make sense with a shim process. */
+const SHIM_ONLY_RUNC_OPTIONS = [
+  'NoNewKeyring',
+  'ShimCgroup',
+  'IoUid',
+  'IoGid',
+  'CriuImagePath',
+  'CriuWorkPath',
+  'Root',
+];
+
+function checkRuncOptions(name: string, options: Record<string, unknown>, problems: string[]): void {
+  for (const [key, value] of Object.entries(options)) {
+    const type = RUNC_OPTIONS[key];
+    if (type === undefined) {
+      const hint = Object.keys(RUNC_OPTIONS).find((k) => k.toLowerCase() === key.toLowerCase());
+      const why = SHIM_ONLY_RUNC_OPTIONS.includes(key)
+        ? "is a containerd shim option berth's runc executor does not use"
+        : `is unknown${hint ? ` (did you mean "${hint}"?)` : ''}`;
+      problems.push(
+        `runtime ${name}: option "${key}" ${why}; supported: ${Object.keys(RUNC_OPTIONS).join(', ')}`,
+      );
+    } else if (typeof value !== type) {
+      problems.push(`runtime ${name}: option ${key} must be a ${type}, got ${JSON.stringify(value)}`);
+    }
+  }
 }
 
 function checkName(name: string, problems: string[]): boolean {

@@ -5,12 +5,32 @@ export {
   type RuntimesConfigSource,
 } from './config.ts';
 export {
+  diffRuntimeSets,
+  type ReloadDiff,
+  RuntimeManager,
+  type RuntimeManagerOptions,
+  type RuntimeSet,
+  type RuntimeStatus,
+} from './manager.ts';
+export {
   isShimRuntimeName,
   isStockRuntime,
   MAX_RUNTIME_NAME_LENGTH,
+  RUNC_SHIM_TYPE,
   runtimeNameProblem,
   STOCK_DEFAULT_RUNTIME,
   STOCK_RUNTIMES,
   shimBinaryName,
 } from './names.ts';
+export { type ProbeOptions, probeRuntime, type RuntimeHealth, type RuntimeProbe } from './probe.ts';
+export {
+  type ResolvedRuntime,
+  type RuncRuntime,
+  type RuncShimOptions,
+  type RuntimeHost,
+  resolveRuntime,
+  resolveRuntimes,
+  runtimeRoot,
+  type ShimRuntime,
+} from './resolve.ts';
 export { pruneWrappers, shellQuote, wrapperFileName, wrapperScript, writeWrapper } from './wrapper.ts';

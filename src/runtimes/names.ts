@@ -7,6 +7,8 @@
 
 /** Names berth always defines; configuring either is an error. */
 export const STOCK_RUNTIMES = ['runc', 'io.containerd.runc.v2'] as const;
+/** containerd's runc shim type: runc-compatible, so berth runs it directly. */
+export const RUNC_SHIM_TYPE = 'io.containerd.runc.v2';
 /** The default runtime when none is configured. */
 export const STOCK_DEFAULT_RUNTIME = 'runc';
 /** Longest accepted runtime name (a DNS label, so names can be exported as Kubernetes RuntimeClass handlers). */

@@ -10,21 +10,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../host/index.ts';
 import { runtimeNameProblem } from './names.ts';
-
-const TEMP_PREFIX = '.tmp-';
 
 /** POSIX shell single quoting: `it's` → `'it'\''s'`. Safe for every byte string without NUL. */
 export function shellQuote(word: string): string {
@@ -53,21 +42,7 @@ export function writeWrapper(dir: string, name: string, path: string, args: read
   const target = join(dir, wrapperFileName(name, content));
   if (statSync(target, { throwIfNoEntry: false })?.isFile()) return target;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const fd = openSync(temp, 'wx', 0o700);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, target);
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  writeFileAtomicSync(target, content, 0o700);
   return target;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The Engine API server: fastify configured the way the docker CLI and dockerode expect (exact
+ * `application/json`, `/vX.Y` prefixes, `{"message"}` errors, `Api-Version` headers), with berth's routes.
+ *
+ * @module
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
+import type { Backend } from './backend.ts';
+import { registerRunRoutes } from './routes/runs.ts';
+import { registerRuntimeRoutes } from './routes/runtimes.ts';
+import { registerSystemRoutes } from './routes/system.ts';
+import { API_VERSION, splitVersionPrefix, unsupportedVersion } from './versions.ts';
+
+/** Docker endpoint families berth does not serve: answered 501 with a message, never a hang. */
+const NOT_IMPLEMENTED = [
+  'containers',
+  'images',
+  'networks',
+  'volumes',
+  'plugins',
+  'build',
+  'exec',
+  'swarm',
+  'services',
+  'nodes',
+  'tasks',
+  'secrets',
+  'configs',
+  'session',
+  'distribution',
+  'auth',
+  'commit',
+  'events',
+  'system',
+];
+
+export interface ApiOptions {
+  /** pino logger; none by default (in-process tests). */
+  readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+export function createApi(backend: Backend, options: ApiOptions = {}): FastifyInstance {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
+    // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
+    rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('Api-Version', API_VERSION);
+    reply.header('Server', `berth/${backend.facts.version} (linux)`);
+    reply.header('Ostype', 'linux');
+    reply.header('Docker-Experimental', 'false');
+    const { version } = splitVersionPrefix(req.originalUrl);
+    const problem = version ? unsupportedVersion(version) : undefined;
+    if (problem) throw new InvalidParameterError(problem);
+  });
+
+  // The docker CLI decodes {"message"} only when Content-Type is exactly application/json (no charset).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json'))
+      reply.header('content-type', 'application/json');
+    return payload;
+  });
+
+  // Empty bodies with Content-Type: application/json are common from Docker clients: treat as {}.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new InvalidParameterError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const status = httpStatusOf(err) !== 500 ? httpStatusOf(err) : fastifyStatus(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply
+      .code(status)
+      .type('application/json')
+      .send({ message: (err as Error).message });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const family = req.url.split(/[/?]/)[1] ?? '';
+    if (NOT_IMPLEMENTED.includes(family)) {
+      return reply
+        .code(501)
+        .type('application/json')
+        .send({
+          message: `berth does not implement /${family} yet: it serves runtimes, runs and system info`,
+        });
+    }
+    return reply.code(404).type('application/json').send({ message: 'page not found' });
+  });
+
+  registerSystemRoutes(app, backend);
+  registerRuntimeRoutes(app, backend);
+  registerRunRoutes(app, backend);
+  return app;
+}
+
+/** Status of fastify's own errors (bad JSON, body too large…), 500 for anything else. */
+function fastifyStatus(err: unknown): number {
+  const code = (err as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+}

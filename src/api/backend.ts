@@ -1,0 +1,55 @@
+/**
+ * What the API layer needs from the daemon (moby's router/backend split): routes translate HTTP to these calls
+ * and never touch disks, processes or configuration themselves.
+ *
+ * @module
+ */
+import type { Readable } from 'node:stream';
+import type { ExitStatus } from '../executor/index.ts';
+import type { ReloadDiff, RuntimeManager, RuntimeSet } from '../runtimes/index.ts';
+
+/** `POST /runs`: a command in a container made from Docker's default spec. */
+export interface RunRequest {
+  readonly runtime?: string;
+  readonly rootfs: string;
+  readonly args: readonly string[];
+  readonly env?: readonly string[];
+  readonly cwd?: string;
+  readonly readonlyRootfs?: boolean;
+}
+
+/** A started run: its output streams and its end. */
+export interface RunHandle {
+  readonly id: string;
+  readonly runtime: string;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves when the container is gone and its bundle cleaned up. */
+  readonly exited: Promise<ExitStatus>;
+  /** Kills the container (client went away). */
+  kill(): Promise<void>;
+}
+
+/** Static facts about the daemon for `/version` and `/info`. */
+export interface DaemonFacts {
+  readonly version: string;
+  readonly id: string;
+  readonly name: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly kernelVersion: string;
+  readonly operatingSystem: string;
+  readonly architecture: string;
+  readonly ncpu: number;
+  readonly memTotal: number;
+  readonly cgroupVersion: '1' | '2';
+}
+
+export interface Backend {
+  readonly facts: DaemonFacts;
+  readonly runtimes: RuntimeManager;
+  /** Re-reads the configuration file and reloads runtimes; the old set stays on any error. */
+  reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
+  /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */
+  run(request: RunRequest): Promise<RunHandle>;
+}

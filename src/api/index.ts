@@ -1,0 +1,11 @@
+export { type ApiOptions, createApi } from './app.ts';
+export type { Backend, DaemonFacts, RunHandle, RunRequest } from './backend.ts';
+export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
+export {
+  API_VERSION,
+  compareApiVersions,
+  MIN_API_VERSION,
+  splitVersionPrefix,
+  unsupportedVersion,
+} from './versions.ts';
+export { infoRuntimes, type RuntimeView, runtimeView } from './views.ts';

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Backend } from '../backend.ts';
+import { runtimeView } from '../views.ts';
+
+/**
+ * berth's runtime endpoints (no Docker equivalent): list, inspect, re-probe, reload.
+ * `POST /runtimes/reload` answers only once the new set is live (or refused), with the diff.
+ */
+export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): void {
+  const views = () => {
+    const set = backend.runtimes.current();
+    return [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime));
+  };
+
+  app.get('/runtimes', async () => views());
+
+  app.get<{ Params: { name: string } }>('/runtimes/:name', async (req) => {
+    const set = backend.runtimes.current();
+    return runtimeView(backend.runtimes.inspect(req.params.name), set.defaultRuntime);
+  });
+
+  app.post('/runtimes/check', async () => {
+    await backend.runtimes.check();
+    return views();
+  });
+
+  app.post<{ Params: { name: string } }>('/runtimes/:name/check', async (req) => {
+    const [rt] = await backend.runtimes.check(req.params.name);
+    return rt ? runtimeView(rt, backend.runtimes.current().defaultRuntime) : undefined;
+  });
+
+  app.post('/runtimes/reload', async () => {
+    const { diff, set } = await backend.reloadRuntimes();
+    return {
+      Generation: set.generation,
+      DefaultRuntime: set.defaultRuntime,
+      Added: diff.added,
+      Removed: diff.removed,
+      Changed: diff.changed,
+      ...(diff.defaultRuntime
+        ? { DefaultChanged: { From: diff.defaultRuntime.from, To: diff.defaultRuntime.to } }
+        : {}),
+      Runtimes: [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime)),
+    };
+  });
+}

@@ -1,0 +1,90 @@
+import { arch, platform } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Backend } from '../backend.ts';
+import { API_VERSION, MIN_API_VERSION } from '../versions.ts';
+import { infoRuntimes, runtimeView } from '../views.ts';
+
+const GO_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  s390x: 's390x',
+  ppc64: 'ppc64le',
+};
+
+/** `/_ping`, `/version`, `/info`. */
+export function registerSystemRoutes(app: FastifyInstance, backend: Backend): void {
+  const f = backend.facts;
+
+  app.get('/_ping', async (_req, reply) => {
+    reply.header('Cache-Control', 'no-cache, no-store, must-revalidate').header('Pragma', 'no-cache');
+    return reply.type('text/plain; charset=utf-8').send('OK');
+  });
+
+  app.get('/version', async () => {
+    const engine = {
+      Version: f.version,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      Os: platform(),
+      Arch: GO_ARCH[arch()] ?? arch(),
+      KernelVersion: f.kernelVersion,
+    };
+    const runc = backend.runtimes.current().runtimes.get('runc')?.probe.version;
+    return {
+      Platform: { Name: 'berth' },
+      Components: [
+        { Name: 'Engine', Version: f.version, Details: { ...engine, Experimental: 'false', GitCommit: '' } },
+        ...(runc
+          ? [{ Name: 'runc', Version: runc.replace(/^runc version /, ''), Details: { GitCommit: '' } }]
+          : []),
+      ],
+      ...engine,
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      BuildTime: '',
+    };
+  });
+
+  app.get('/info', async () => {
+    const set = backend.runtimes.current();
+    const defaultRt = set.runtimes.get(set.defaultRuntime);
+    // dockerd reports the runtime's commit; runc publishes it in its features annotations.
+    const annotations = defaultRt?.probe.features?.annotations as Record<string, string> | undefined;
+    const commit = annotations?.['org.opencontainers.runc.commit'] ?? defaultRt?.probe.version ?? '';
+    return {
+      ID: f.id,
+      Containers: 0,
+      ContainersRunning: 0,
+      ContainersPaused: 0,
+      ContainersStopped: 0,
+      Images: 0,
+      Driver: '',
+      DriverStatus: null,
+      Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: f.cgroupVersion,
+      KernelVersion: f.kernelVersion,
+      OperatingSystem: f.operatingSystem,
+      OSType: 'linux',
+      Architecture: f.architecture,
+      NCPU: f.ncpu,
+      MemTotal: f.memTotal,
+      DockerRootDir: f.dataRoot,
+      Name: f.name,
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: f.version,
+      Runtimes: infoRuntimes(set),
+      DefaultRuntime: set.defaultRuntime,
+      RuncCommit: { ID: commit, Expected: commit },
+      SecurityOptions: [],
+      Warnings: [...set.runtimes.values()]
+        .filter((rt) => rt.probe.health !== 'ok' && rt.kind === 'runc')
+        .map((rt) => `WARNING: runtime ${rt.name} is ${rt.probe.health}: ${rt.probe.reason}`),
+      BerthRuntimes: [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime)),
+      BerthExecRoot: f.execRoot,
+    };
+  });
+}

@@ -1,0 +1,1 @@
+export { BerthClient, DEFAULT_HOST, type RequestOptions, socketOf } from './client.ts';

@@ -1,0 +1,164 @@
+/**
+ * berthd configuration: command-line flags merged with a daemon.json-style file, dockerd's rules: unknown
+ * directives are refused, a directive set both as a flag and in the file is refused, and only `runtimes`
+ * and `default-runtime` take effect on reload (the file is read whole each time: omitting `runtimes` means none).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidParameterError } from '../errdefs/index.ts';
+import type { RuntimesConfigSource } from '../runtimes/index.ts';
+
+/** Flags as given on the command line (undefined = not given). */
+export interface DaemonFlags {
+  readonly host?: string;
+  readonly dataRoot?: string;
+  readonly execRoot?: string;
+  readonly pidfile?: string;
+  readonly configFile?: string;
+  readonly logLevel?: string;
+  readonly addRuntime?: readonly string[];
+  readonly defaultRuntime?: string;
+  readonly runtimeSmokeTest?: boolean;
+}
+
+/** The effective settings. */
+export interface DaemonConfig {
+  readonly host: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly pidfile: string;
+  readonly configFile: string | undefined;
+  readonly logLevel: string;
+  readonly runtimeSmokeTest: boolean;
+  readonly runtimes: RuntimesConfigSource;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
+const DEFAULTS = {
+  host: 'unix:///run/berth/berth.sock',
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  pidfile: '/run/berth/berthd.pid',
+  logLevel: 'info',
+};
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** daemon.json key → flag it mirrors. */
+const FILE_KEYS = {
+  hosts: 'host',
+  'data-root': 'dataRoot',
+  'exec-root': 'execRoot',
+  pidfile: 'pidfile',
+  'log-level': 'logLevel',
+  'default-runtime': 'defaultRuntime',
+  'runtime-smoke-test': 'runtimeSmokeTest',
+  runtimes: undefined,
+} as const satisfies Record<string, keyof DaemonFlags | undefined>;
+
+/** Reads and parses the config file. A missing default file is an empty config; an explicit one must exist. */
+export function readConfigFile(path: string | undefined): Record<string, unknown> {
+  const file = path ?? DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) return {};
+    throw new InvalidParameterError(
+      `unable to configure berthd with file ${file}: ${(err as Error).message}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidParameterError(
+      `unable to configure berthd with file ${file}: ${(err as Error).message}`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidParameterError(
+      `unable to configure berthd with file ${file}: the top level must be a JSON object`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function fileString(file: Record<string, unknown>, key: string, problems: string[]): string | undefined {
+  const v = file[key];
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && v !== '') return v;
+  problems.push(`${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+  return undefined;
+}
+
+/**
+ * Merges flags and file into the effective configuration.
+ * @throws {InvalidParameterError} listing every problem
+ */
+export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unknown>): DaemonConfig {
+  const problems: string[] = [];
+  const unknown = Object.keys(file).filter((k) => !(k in FILE_KEYS));
+  if (unknown.length)
+    problems.push(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+  const conflicts: string[] = [];
+  for (const [key, flag] of Object.entries(FILE_KEYS)) {
+    if (flag && file[key] !== undefined && flags[flag] !== undefined && key !== 'default-runtime') {
+      conflicts.push(`${key}: (from flag: ${String(flags[flag])}, from file: ${JSON.stringify(file[key])})`);
+    }
+  }
+  if (conflicts.length) {
+    problems.push(
+      `the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`,
+    );
+  }
+  let hostFromFile: string | undefined;
+  if (file.hosts !== undefined) {
+    if (Array.isArray(file.hosts) && file.hosts.length === 1 && typeof file.hosts[0] === 'string')
+      hostFromFile = file.hosts[0];
+    else
+      problems.push(`hosts must be a list with one "unix:///path" entry, got ${JSON.stringify(file.hosts)}`);
+  }
+  const smoke = file['runtime-smoke-test'];
+  if (smoke !== undefined && typeof smoke !== 'boolean')
+    problems.push('runtime-smoke-test must be true or false');
+  const config: DaemonConfig = {
+    host: flags.host ?? hostFromFile ?? DEFAULTS.host,
+    dataRoot: flags.dataRoot ?? fileString(file, 'data-root', problems) ?? DEFAULTS.dataRoot,
+    execRoot: flags.execRoot ?? fileString(file, 'exec-root', problems) ?? DEFAULTS.execRoot,
+    pidfile: flags.pidfile ?? fileString(file, 'pidfile', problems) ?? DEFAULTS.pidfile,
+    configFile: flags.configFile,
+    logLevel: flags.logLevel ?? fileString(file, 'log-level', problems) ?? DEFAULTS.logLevel,
+    runtimeSmokeTest: flags.runtimeSmokeTest ?? (typeof smoke === 'boolean' ? smoke : true),
+    runtimes: runtimesSource(flags, file),
+  };
+  if (!/^unix:\/\/\/./.test(config.host))
+    problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
+  for (const [key, dir] of [
+    ['data-root', config.dataRoot],
+    ['exec-root', config.execRoot],
+    ['pidfile', config.pidfile],
+  ] as const) {
+    if (!dir.startsWith('/')) problems.push(`${key} must be an absolute path, got ${dir}`);
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    problems.push(`log-level must be one of ${LOG_LEVELS.join(', ')}, got ${config.logLevel}`);
+  }
+  if (problems.length) throw new InvalidParameterError(problems.join('\n'));
+  return config;
+}
+
+/** The runtime part of the configuration, re-read on every reload. */
+export function runtimesSource(flags: DaemonFlags, file: Record<string, unknown>): RuntimesConfigSource {
+  return {
+    runtimes: file.runtimes,
+    defaultRuntime: file['default-runtime'],
+    ...(flags.addRuntime ? { addRuntime: flags.addRuntime } : {}),
+    ...(flags.defaultRuntime ? { defaultRuntimeFlag: flags.defaultRuntime } : {}),
+  };
+}
+
+/** The socket path of a `unix://` host. */
+export function socketPath(host: string): string {
+  return host.slice('unix://'.length);
+}

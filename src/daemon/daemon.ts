@@ -1,0 +1,129 @@
+/**
+ * berthd: wires configuration, the runtime registry, the executor and the API server together, and owns the
+ * process lifecycle (pid file, socket, SIGHUP reload, SIGTERM/SIGINT shutdown).
+ *
+ * @module
+ */
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { type Backend, createApi } from '../api/index.ts';
+import { RuncExecutor } from '../executor/index.ts';
+import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
+import { type DaemonConfig, type DaemonFlags, readConfigFile, runtimesSource, socketPath } from './config.ts';
+import { gatherFacts } from './facts.ts';
+import { claimPidFile, releasePidFile } from './pidfile.ts';
+import { reconcileRuntimeRoots } from './reconcile.ts';
+import { RunService } from './runs.ts';
+
+/** Probe deadlines: a hanging runtime delays start or reload by at most these. */
+export const PROBE_COMMAND_TIMEOUT_MS = 2_000;
+export const PROBE_SMOKE_TIMEOUT_MS = 10_000;
+
+export interface Daemon {
+  readonly config: DaemonConfig;
+  readonly app: FastifyInstance;
+  readonly runtimes: RuntimeManager;
+  readonly log: Logger;
+  reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
+  /** Stops serving, kills runs, releases the pid file. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: DaemonConfig;
+  readonly flags: DaemonFlags;
+  readonly version: string;
+  readonly log?: Logger;
+}
+
+function logDiff(log: Logger, diff: ReloadDiff, set: RuntimeSet): void {
+  log.info({ ...diff, generation: set.generation }, 'runtimes loaded');
+  for (const rt of set.runtimes.values()) {
+    if (rt.probe.health !== 'ok')
+      log.warn({ runtime: rt.name, health: rt.probe.health }, rt.probe.reason ?? '');
+  }
+}
+
+/** Starts berthd: claims the pid file, loads runtimes, reconciles leftovers, then listens. */
+export async function startDaemon(o: StartOptions): Promise<Daemon> {
+  const { config } = o;
+  const log = o.log ?? pino({ level: config.logLevel, base: null }, pino.destination(2));
+  mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
+  mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
+  claimPidFile(config.pidfile);
+  try {
+    return await boot(o, log);
+  } catch (err) {
+    releasePidFile(config.pidfile);
+    throw err;
+  }
+}
+
+async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
+  const { config, flags } = o;
+  const wrapperDir = join(config.dataRoot, 'runtimes');
+  const runtimes = new RuntimeManager({
+    host: {
+      execRoot: config.execRoot,
+      wrapperDir,
+      noPivotRoot: Boolean(process.env.DOCKER_RAMDISK || process.env.BERTH_RAMDISK),
+      pathEnv: process.env.PATH ?? '',
+    },
+    probe: {
+      commandTimeoutMs: PROBE_COMMAND_TIMEOUT_MS,
+      ...(config.runtimeSmokeTest
+        ? { smokeTest: { dir: join(config.execRoot, 'probes'), timeoutMs: PROBE_SMOKE_TIMEOUT_MS } }
+        : {}),
+    },
+  });
+  const first = await runtimes.reload(config.runtimes);
+  logDiff(log, first.diff, first.set);
+  // Only now, before any container can use one, is it safe to drop scripts of older configurations.
+  const keep = new Set(
+    [...first.set.runtimes.values()].flatMap((rt) => (rt.kind === 'runc' && rt.wrapper ? [rt.wrapper] : [])),
+  );
+  const pruned = pruneWrappers(wrapperDir, keep);
+  if (pruned.length) log.debug({ pruned }, 'removed unused wrapper scripts');
+
+  const executor = new RuncExecutor();
+  const runs = new RunService(runtimes, executor, config.execRoot);
+  const report = await reconcileRuntimeRoots(config.execRoot, first.set, executor);
+  if (Object.keys(report.removed).length)
+    log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
+  for (const [name, why] of Object.entries(report.failed))
+    log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
+  runs.cleanLeftovers();
+
+  const reloadRuntimes = async () => {
+    const file = readConfigFile(config.configFile);
+    const result = await runtimes.reload(runtimesSource(flags, file));
+    logDiff(log, result.diff, result.set);
+    return result;
+  };
+  const backend: Backend = {
+    facts: gatherFacts(o.version, config.dataRoot, config.execRoot),
+    runtimes,
+    reloadRuntimes,
+    run: (request) => runs.run(request),
+  };
+  const app = createApi(backend, { loggerInstance: log });
+  const socket = socketPath(config.host);
+  mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
+  rmSync(socket, { force: true }); // a socket file left by a killed daemon
+  await app.listen({ path: socket });
+  chmodSync(socket, 0o660);
+  log.info({ socket, dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berthd listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await executor.killAll();
+      releasePidFile(config.pidfile);
+    })();
+    return closing;
+  };
+  return { config, app, runtimes, log, reloadRuntimes, close };
+}

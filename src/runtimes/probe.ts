@@ -1,0 +1,180 @@
+/**
+ * Health probes of one runtime: binary found and executable, `--version`, `features` (an absent command is
+ * fine: crun 1.8 and runsc have none), and an optional smoke run of a tiny read-only bundle under a private
+ * state root. Every step has a deadline, so a hanging runtime costs at most its timeout; steps run in
+ * parallel. Nothing here throws: the outcome is a {@link RuntimeProbe}.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type CommandResult,
+  deleteArgs,
+  globalArgs,
+  runArgs,
+  runCommand,
+  withGlobals,
+} from '../executor/index.ts';
+import { findExecutable } from '../host/index.ts';
+import { containerSpec, type Mount } from '../oci/index.ts';
+import type { ResolvedRuntime, RuncRuntime } from './resolve.ts';
+
+export type RuntimeHealth = 'ok' | 'degraded' | 'unavailable';
+
+/** What the last probe found. */
+export interface RuntimeProbe {
+  readonly health: RuntimeHealth;
+  /** Why the runtime is degraded or unavailable. */
+  readonly reason?: string;
+  /** Resolved binary path. */
+  readonly binary?: string;
+  /** First line of `--version`. */
+  readonly version?: string;
+  /** The OCI features document; null when the runtime has no `features` command. */
+  readonly features?: Readonly<Record<string, unknown>> | null;
+  readonly smokeTest?: { readonly ok: boolean; readonly ms: number; readonly error?: string };
+  readonly probedAt: string;
+  readonly durationMs: number;
+}
+
+export interface ProbeOptions {
+  /** Deadline of `--version` and `features`. */
+  readonly commandTimeoutMs: number;
+  /** Run a container; undefined skips the smoke test. */
+  readonly smokeTest?: { readonly dir: string; readonly timeoutMs: number };
+}
+
+/** Host directories bound read-only into the smoke container so `/bin/true` runs without an image. */
+const SMOKE_HOST_DIRS = ['/usr', '/bin', '/lib', '/lib64', '/sbin'];
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
+  );
+}
+
+/** The runtime's own words: last non-empty stderr line (runc/crun print the cause last), else the spawn error. */
+function failureText(r: CommandResult, timeoutMs: number): string {
+  if (r.timedOut) return `no answer within ${timeoutMs} ms`;
+  if (r.error) return r.error.message;
+  const lines = `${r.stderr}\n${r.stdout}`.split('\n').filter((l) => l.trim() !== '');
+  return lines.at(-1)?.trim() ?? `exit status ${r.code ?? r.signal}`;
+}
+
+/** A rootfs of symlinks and empty mount points, shared by every smoke test. */
+function smokeRootfs(dir: string): { rootfs: string; mounts: Mount[] } {
+  const rootfs = join(dir, 'rootfs');
+  const mounts: Mount[] = [];
+  mkdirSync(rootfs, { recursive: true });
+  for (const hostDir of SMOKE_HOST_DIRS) {
+    const st = lstatSync(hostDir, { throwIfNoEntry: false });
+    if (!st) continue;
+    const inRootfs = join(rootfs, hostDir);
+    if (st.isSymbolicLink()) {
+      // usr-merged hosts: /bin → usr/bin. Mirror the link instead of binding through it.
+      if (!lstatSync(inRootfs, { throwIfNoEntry: false })) symlinkSync(readlinkSync(hostDir), inRootfs);
+      continue;
+    }
+    mkdirSync(inRootfs, { recursive: true });
+    mounts.push({ destination: hostDir, type: 'bind', source: hostDir, options: ['rbind', 'ro'] });
+  }
+  return { rootfs, mounts };
+}
+
+async function smokeTest(
+  rt: RuncRuntime,
+  dir: string,
+  timeoutMs: number,
+): Promise<RuntimeProbe['smokeTest']> {
+  const { rootfs, mounts } = smokeRootfs(dir);
+  const id = `berth-probe-${randomBytes(6).toString('hex')}`;
+  const bundle = join(dir, id);
+  const root = join(bundle, 'state');
+  mkdirSync(root, { recursive: true });
+  const spec = containerSpec({
+    rootfs,
+    args: ['/bin/true'],
+    readonlyRootfs: true,
+    mounts,
+    hostname: 'probe',
+  });
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  // A private --root: a probe never shows up in (or collides with) the runtime's real state.
+  const cli = { ...rt.cli, globalArgs: globalArgs({ root, systemdCgroup: rt.shimOptions.SystemdCgroup }) };
+  const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
+  const r = await runCommand(cli.binary, argv, { timeoutMs, cwd: bundle, maxOutput: 64 * 1024 });
+  if (r.code !== 0)
+    await runCommand(cli.binary, withGlobals(cli, deleteArgs(id, { force: true })), { timeoutMs });
+  rmSync(bundle, { recursive: true, force: true });
+  const ms = Math.round(r.durationMs);
+  return r.code === 0 ? { ok: true, ms } : { ok: false, ms, error: failureText(r, timeoutMs) };
+}
+
+function parseFeatures(r: CommandResult): { features: Record<string, unknown> | null; problem?: string } {
+  if (r.code !== 0) {
+    // No `features` verb (crun 1.8: "unknown command features", runsc: "Usage: …") is not a fault.
+    return { features: null };
+  }
+  try {
+    const parsed: unknown = JSON.parse(r.stdout);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      return { features: parsed as Record<string, unknown> };
+    }
+    return { features: null, problem: 'features output is not a JSON object' };
+  } catch {
+    return { features: null, problem: 'features output is not valid JSON' };
+  }
+}
+
+/** Probes one runtime. Never throws. */
+export async function probeRuntime(rt: ResolvedRuntime, o: ProbeOptions): Promise<RuntimeProbe> {
+  const started = performance.now();
+  const probedAt = new Date().toISOString();
+  const done = (p: Omit<RuntimeProbe, 'probedAt' | 'durationMs'>): RuntimeProbe => ({
+    ...p,
+    probedAt,
+    durationMs: Math.round(performance.now() - started),
+  });
+  const lookup = rt.kind === 'runc' ? findExecutable(rt.lookup.found ? rt.lookup.path : rt.path) : rt.lookup;
+  if (!lookup.found) return done({ health: 'unavailable', reason: lookup.reason });
+  if (rt.kind === 'shim') {
+    return done({
+      health: 'unavailable',
+      reason: `${rt.runtimeType} is a containerd shim (${lookup.path}); berth runs shims only with the containerd executor, which is not enabled`,
+      binary: lookup.path,
+    });
+  }
+  const t = o.commandTimeoutMs;
+  const [version, features, smoke] = await Promise.all([
+    runCommand(lookup.path, ['--version'], { timeoutMs: t, maxOutput: 16 * 1024 }),
+    runCommand(rt.cli.binary, ['features'], { timeoutMs: t, maxOutput: 1 << 20 }),
+    o.smokeTest && existsSync(rt.cli.binary)
+      ? smokeTest(rt, o.smokeTest.dir, o.smokeTest.timeoutMs)
+      : undefined,
+  ]);
+  const f = features.timedOut
+    ? { features: null, problem: `features: ${failureText(features, t)}` }
+    : parseFeatures(features);
+  const base = {
+    binary: lookup.path,
+    ...(version.code === 0 ? { version: firstLine(version.stdout) } : {}),
+    features: f.features,
+    ...(smoke ? { smokeTest: smoke } : {}),
+  };
+  if (smoke && !smoke.ok)
+    return done({ ...base, health: 'unavailable', reason: `smoke test failed: ${smoke.error}` });
+  const problems = [
+    ...(version.code === 0 ? [] : [`--version: ${failureText(version, t)}`]),
+    ...(f.problem ? [f.problem] : []),
+  ];
+  return done(
+    problems.length
+      ? { ...base, health: 'degraded', reason: problems.join('; ') }
+      : { ...base, health: 'ok' },
+  );
+}
