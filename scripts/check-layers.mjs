@@ -13,9 +13,10 @@ const ALLOWED = {
   api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins'],
   daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'api'],
   client: ['errdefs'],
-  // cli imports api for wire types only (import type): no server code reaches the CLI.
   cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins', 'api'],
 };
+/** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
+const TYPE_ONLY = { cli: ['api'] };
 const PURE = new Set(['errdefs', 'oci']);
 const src = new URL('../src/', import.meta.url).pathname;
 
@@ -27,7 +28,7 @@ for (const file of files) {
   const layer = file.includes('/') ? file.split('/')[0] : '.';
   if (layer === '.') continue;
   const text = readFileSync(join(src, file), 'utf8');
-  for (const [, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+  for (const [statement, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
     if (spec.startsWith('node:') && PURE.has(layer))
       problems.push(`${file}: pure layer "${layer}" imports ${spec}`);
     if (!spec.startsWith('.')) continue;
@@ -37,6 +38,8 @@ for (const file of files) {
     if (targetLayer === layer) continue;
     if (!ALLOWED[layer]?.includes(targetLayer))
       problems.push(`${file}: "${layer}" may not import "${targetLayer}" (${spec})`);
+    else if (TYPE_ONLY[layer]?.includes(targetLayer) && !statement.startsWith('import type'))
+      problems.push(`${file}: "${layer}" may import only types from "${targetLayer}" (use import type)`);
     else if (!target.endsWith('index.ts'))
       problems.push(`${file}: import "${targetLayer}" through its index.ts, not ${spec}`);
   }

@@ -22,7 +22,13 @@ export {
   STOCK_RUNTIMES,
   shimBinaryName,
 } from './names.ts';
-export { type ProbeOptions, probeRuntime, type RuntimeHealth, type RuntimeProbe } from './probe.ts';
+export {
+  ProbeCache,
+  type ProbeOptions,
+  probeRuntime,
+  type RuntimeHealth,
+  type RuntimeProbe,
+} from './probe.ts';
 export {
   type ResolvedRuntime,
   type RuncRuntime,

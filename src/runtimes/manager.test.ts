@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -157,5 +157,35 @@ describe('RuntimeManager', () => {
     const [fresh] = await m.check('flaky');
     assert.equal(fresh?.probe.health, 'unavailable');
     assert.equal(m.inspect('flaky').probe.health, 'unavailable');
+  });
+
+  it('probes a binary once per reload whatever the number of runtimes on it, and reuses successes across reloads', async () => {
+    const calls = join(dir, 'calls');
+    const counted = fakeRuntime(
+      'counted',
+      `echo "$1" >> '${calls}'\ncase "$1" in --version) echo c1;; features) echo "{}";; esac`,
+    );
+    const m = manager();
+    const runtimes = Object.fromEntries(
+      Array.from({ length: 5 }, (_, i) => [`c${i}`, { path: counted, runtimeArgs: [`--n=${i}`] }]),
+    );
+    await m.reload({ runtimes });
+    const count = () => readFileSync(calls, 'utf8').trim().split('\n').length;
+    assert.equal(count(), 2, 'one --version and one features for five runtimes');
+    const first = m.inspect('c0').probe.probedAt;
+    await m.reload({ runtimes });
+    assert.equal(count(), 2, 'nothing re-run for an unchanged binary');
+    assert.equal(m.inspect('c0').probe.probedAt, first);
+    // Replacing the binary (new inode and mtime) makes the next reload probe it again.
+    rmSync(counted);
+    fakeRuntime(
+      'counted',
+      `echo "$1" >> '${calls}'\ncase "$1" in --version) echo c2;; features) echo "{}";; esac`,
+    );
+    await m.reload({ runtimes });
+    assert.equal(count(), 4);
+    assert.equal(m.inspect('c3').probe.version, 'c2');
+    await m.check('c1');
+    assert.equal(count(), 6, 'check always re-probes');
   });
 });

@@ -9,7 +9,7 @@ import { InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
 import { findExecutable } from '../host/index.ts';
 import { parseRuntimesConfig, type RuntimesConfig, type RuntimesConfigSource } from './config.ts';
 import { isShimRuntimeName, STOCK_RUNTIMES, shimBinaryName } from './names.ts';
-import { type ProbeOptions, probeRuntime, type RuntimeProbe } from './probe.ts';
+import { ProbeCache, type ProbeOptions, probeRuntime, type RuntimeProbe } from './probe.ts';
 import {
   type ResolvedRuntime,
   type RuncRuntime,
@@ -64,6 +64,7 @@ export function diffRuntimeSets(from: RuntimeSet, to: RuntimeSet): ReloadDiff {
 
 export class RuntimeManager {
   readonly #options: RuntimeManagerOptions;
+  readonly #cache = new ProbeCache();
   #current: RuntimeSet | undefined;
   #generation = 0;
   /** Tail of the serialised reload/check queue. */
@@ -83,7 +84,9 @@ export class RuntimeManager {
   async build(source: RuntimesConfigSource): Promise<RuntimeSet> {
     const config = parseRuntimesConfig(source);
     const resolved = resolveRuntimes(config, this.#options.host);
-    const probes = await Promise.all(resolved.map((rt) => probeRuntime(rt, this.#options.probe)));
+    const probes = await Promise.all(
+      resolved.map((rt) => probeRuntime(rt, this.#options.probe, this.#cache)),
+    );
     const runtimes = new Map<string, RuntimeStatus>(
       resolved.map((rt, i) => [rt.name, withProbe(rt, probes[i])]),
     );

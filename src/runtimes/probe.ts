@@ -7,7 +7,17 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   type CommandResult,
@@ -86,11 +96,7 @@ function smokeRootfs(dir: string): { rootfs: string; mounts: Mount[] } {
   return { rootfs, mounts };
 }
 
-async function smokeTest(
-  rt: RuncRuntime,
-  dir: string,
-  timeoutMs: number,
-): Promise<RuntimeProbe['smokeTest']> {
+async function smokeTest(rt: RuncRuntime, dir: string, timeoutMs: number): Promise<SmokeResult> {
   const { rootfs, mounts } = smokeRootfs(dir);
   const id = `berth-probe-${randomBytes(6).toString('hex')}`;
   const bundle = join(dir, id);
@@ -131,13 +137,113 @@ function parseFeatures(r: CommandResult): { features: Record<string, unknown> | 
   }
 }
 
-/** Probes one runtime. Never throws. */
-export async function probeRuntime(rt: ResolvedRuntime, o: ProbeOptions): Promise<RuntimeProbe> {
+/** What the probes of one binary found: shared by every runtime that runs it. */
+interface BinaryFacts {
+  readonly version: CommandResult;
+  readonly features: CommandResult;
+  /** When they were measured (ISO time): a cached result keeps its original time. */
+  readonly at: string;
+}
+type SmokeResult = NonNullable<RuntimeProbe['smokeTest']>;
+
+/** A binary's identity: a replaced or upgraded binary gets probed again. */
+function identity(path: string): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${path}@${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : `${path}@missing`;
+}
+
+/** At most `limit` tasks at once: a reload of many runtimes must not start hundreds of containers at once. */
+class Limiter {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.limit) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#active++;
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
+/**
+ * Probe results kept across reloads. Keyed by what decides the outcome: the binary's identity for
+ * `--version`/`features`, plus the content-addressed wrapper and flags for the smoke test. Only successes are
+ * kept: a runtime that failed is probed again on the next reload, since the user may have fixed it.
+ */
+export class ProbeCache {
+  readonly #facts = new Map<string, Promise<BinaryFacts>>();
+  readonly #smoke = new Map<string, Promise<SmokeResult>>();
+  readonly #limiter: Limiter;
+
+  constructor(smokeConcurrency = Math.max(2, availableParallelism())) {
+    this.#limiter = new Limiter(smokeConcurrency);
+  }
+
+  facts(binary: string, timeoutMs: number): Promise<BinaryFacts> {
+    const key = identity(binary);
+    let entry = this.#facts.get(key);
+    if (!entry) {
+      const at = new Date().toISOString();
+      entry = Promise.all([
+        runCommand(binary, ['--version'], { timeoutMs, maxOutput: 16 * 1024 }),
+        runCommand(binary, ['features'], { timeoutMs, maxOutput: 1 << 20 }),
+      ]).then(([version, features]) => ({ version, features, at }));
+      this.#remember(this.#facts, key, entry, (f) => f.version.code === 0 && !f.features.timedOut);
+    }
+    return entry;
+  }
+
+  smoke(rt: RuncRuntime, binary: string, dir: string, timeoutMs: number): Promise<SmokeResult> {
+    const key = this.#smokeKey(rt, binary);
+    let entry = this.#smoke.get(key);
+    if (!entry) {
+      entry = this.#limiter.run(() => smokeTest(rt, dir, timeoutMs));
+      this.#remember(this.#smoke, key, entry, (r) => r.ok);
+    }
+    return entry;
+  }
+
+  /** Drops what is known about a runtime, so its next probe runs everything. */
+  forget(rt: RuncRuntime, binary: string): void {
+    this.#facts.delete(identity(binary));
+    this.#smoke.delete(this.#smokeKey(rt, binary));
+  }
+
+  #smokeKey(rt: RuncRuntime, binary: string): string {
+    return JSON.stringify([rt.cli.binary, identity(binary), rt.shimOptions.SystemdCgroup, rt.cli.noPivot]);
+  }
+
+  #remember<T>(
+    map: Map<string, Promise<T>>,
+    key: string,
+    entry: Promise<T>,
+    keep: (value: T) => boolean,
+  ): void {
+    map.set(key, entry);
+    void entry.then((value) => {
+      if (!keep(value) && map.get(key) === entry) map.delete(key);
+    });
+  }
+}
+
+/**
+ * Probes one runtime. Never throws. With a shared {@link ProbeCache}, runtimes on the same binary share one
+ * `--version`/`features` run and unchanged runtimes reuse their last successful smoke test.
+ */
+export async function probeRuntime(
+  rt: ResolvedRuntime,
+  o: ProbeOptions,
+  cache = new ProbeCache(),
+): Promise<RuntimeProbe> {
   const started = performance.now();
   const probedAt = new Date().toISOString();
-  const done = (p: Omit<RuntimeProbe, 'probedAt' | 'durationMs'>): RuntimeProbe => ({
-    ...p,
+  const done = (p: Omit<RuntimeProbe, 'probedAt' | 'durationMs'> & { probedAt?: string }): RuntimeProbe => ({
     probedAt,
+    ...p,
     durationMs: Math.round(performance.now() - started),
   });
   const lookup = rt.kind === 'runc' ? findExecutable(rt.lookup.found ? rt.lookup.path : rt.path) : rt.lookup;
@@ -150,17 +256,17 @@ export async function probeRuntime(rt: ResolvedRuntime, o: ProbeOptions): Promis
     });
   }
   const t = o.commandTimeoutMs;
-  const [version, features, smoke] = await Promise.all([
-    runCommand(lookup.path, ['--version'], { timeoutMs: t, maxOutput: 16 * 1024 }),
-    runCommand(rt.cli.binary, ['features'], { timeoutMs: t, maxOutput: 1 << 20 }),
+  const [{ version, features, at }, smoke] = await Promise.all([
+    cache.facts(lookup.path, t),
     o.smokeTest && existsSync(rt.cli.binary)
-      ? smokeTest(rt, o.smokeTest.dir, o.smokeTest.timeoutMs)
+      ? cache.smoke(rt, lookup.path, o.smokeTest.dir, o.smokeTest.timeoutMs)
       : undefined,
   ]);
   const f = features.timedOut
     ? { features: null, problem: `features: ${failureText(features, t)}` }
     : parseFeatures(features);
   const base = {
+    probedAt: at,
     binary: lookup.path,
     ...(version.code === 0 ? { version: firstLine(version.stdout) } : {}),
     features: f.features,

@@ -87,8 +87,9 @@ function resolveRunc(
   target: { path: string; args: readonly string[]; systemdCgroup: boolean; noPivotRoot: boolean },
   host: RuntimeHost,
   stock: boolean,
+  find: Finder,
 ): RuncRuntime {
-  const lookup = findExecutable(target.path, host.pathEnv);
+  const lookup = find(target.path);
   const binary = lookup.found ? lookup.path : target.path;
   const wrapper =
     target.args.length > 0 ? writeWrapper(host.wrapperDir, name, binary, target.args) : undefined;
@@ -117,12 +118,28 @@ function resolveRunc(
   };
 }
 
+type Finder = (command: string) => ExecutableLookup;
+
+/** A PATH lookup memoised for one resolution pass: a thousand runtimes on `runc` search PATH once. */
+function memoFinder(pathEnv: string): Finder {
+  const seen = new Map<string, ExecutableLookup>();
+  return (command) => {
+    let found = seen.get(command);
+    if (!found) {
+      found = findExecutable(command, pathEnv);
+      seen.set(command, found);
+    }
+    return found;
+  };
+}
+
 /** Resolves one runtime definition. Writes its wrapper script when it has args. */
 export function resolveRuntime(
   name: string,
   entry: RuntimeEntry,
   host: RuntimeHost,
   stock = false,
+  find: Finder = memoFinder(host.pathEnv),
 ): ResolvedRuntime {
   if ('path' in entry) {
     const target = {
@@ -131,7 +148,7 @@ export function resolveRuntime(
       systemdCgroup: false,
       noPivotRoot: host.noPivotRoot,
     };
-    return resolveRunc(name, entry, target, host, stock);
+    return resolveRunc(name, entry, target, host, stock, find);
   }
   if (entry.runtimeType === RUNC_SHIM_TYPE) {
     const o = entry.options;
@@ -141,7 +158,7 @@ export function resolveRuntime(
       systemdCgroup: o.SystemdCgroup === true,
       noPivotRoot: o.NoPivotRoot === true || host.noPivotRoot,
     };
-    return resolveRunc(name, entry, target, host, stock);
+    return resolveRunc(name, entry, target, host, stock, find);
   }
   const shimBinary = shimBinaryName(entry.runtimeType);
   return {
@@ -150,7 +167,7 @@ export function resolveRuntime(
     stock,
     definition: entry,
     digest: digestOf(entry),
-    lookup: findExecutable(shimBinary, host.pathEnv),
+    lookup: find(shimBinary),
     runtimeType: entry.runtimeType,
     options: entry.options,
     shimBinary,
@@ -159,8 +176,9 @@ export function resolveRuntime(
 
 /** Resolves the stock runtimes and every configured one, in that order. */
 export function resolveRuntimes(config: RuntimesConfig, host: RuntimeHost): ResolvedRuntime[] {
+  const find = memoFinder(host.pathEnv);
   return [
-    ...STOCK_RUNTIMES.map((name) => resolveRuntime(name, STOCK_ENTRY, host, true)),
-    ...Object.entries(config.runtimes).map(([name, entry]) => resolveRuntime(name, entry, host)),
+    ...STOCK_RUNTIMES.map((name) => resolveRuntime(name, STOCK_ENTRY, host, true, find)),
+    ...Object.entries(config.runtimes).map(([name, entry]) => resolveRuntime(name, entry, host, false, find)),
   ];
 }

@@ -1,0 +1,150 @@
+/**
+ * Test support: a real berthd process on private directories (with spaces in their paths, to prove argv and
+ * wrapper quoting), and the real berth CLI against it. Root only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+// The shipped executables (scripts/test.sh builds dist/ first): what users run, and 2x faster to start than tsx.
+const BERTHD = join(ROOT, 'bin/berthd.js');
+const BERTH = join(ROOT, 'bin/berth.js');
+
+export interface TestDaemon {
+  readonly dir: string;
+  readonly host: string;
+  readonly socket: string;
+  readonly configFile: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly pidfile: string;
+  process: ChildProcess;
+  /** Everything berthd wrote to stderr so far. */
+  log(): string;
+  writeConfig(config: unknown): void;
+  /** Starts (again) and waits until the socket answers. */
+  start(extraArgs?: readonly string[]): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+export function busyboxRootfs(dir: string): string {
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  for (const tool of ['sh', 'echo', 'printf', 'sleep', 'cat', 'dmesg', 'id', 'true', 'false']) {
+    symlinkSync('busybox', join(rootfs, 'bin', tool));
+  }
+  return rootfs;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function testDaemon(prefix: string): TestDaemon {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix} `));
+  const socket = join(dir, 'berth.sock');
+  let stderr = '';
+  const d: TestDaemon = {
+    dir,
+    host: `unix://${socket}`,
+    socket,
+    configFile: join(dir, 'daemon.json'),
+    dataRoot: join(dir, 'data root'),
+    execRoot: join(dir, 'exec root'),
+    pidfile: join(dir, 'berthd.pid'),
+    process: undefined as unknown as ChildProcess,
+    log: () => stderr,
+    writeConfig: (config) => writeFileSync(d.configFile, JSON.stringify(config)),
+    async start(extraArgs = []) {
+      if (!existsSync(d.configFile)) d.writeConfig({});
+      rmSync(socket, { force: true });
+      const from = stderr.length; // the log spans restarts: only this start's lines count
+      const args = [
+        BERTHD,
+        '-H',
+        d.host,
+        '--data-root',
+        d.dataRoot,
+        '--exec-root',
+        d.execRoot,
+        '--pidfile',
+        d.pidfile,
+        '--config-file',
+        d.configFile,
+        ...extraArgs,
+      ];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      d.process = child;
+      child.stderr?.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      let exited = false;
+      child.on('exit', () => {
+        exited = true;
+      });
+      await waitFor(() => exited || stderr.includes('berthd listening', from), 30_000, 'berthd to listen');
+      if (exited) throw new Error(`berthd exited at start:\n${stderr}`);
+    },
+    async stop(signal = 'SIGTERM') {
+      const child = d.process;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const done = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      child.kill(signal);
+      return done;
+    },
+    async cleanup() {
+      await d.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return d;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the berth CLI against `host`; the child is returned so a test can signal it. */
+export function berth(
+  host: string,
+  args: readonly string[],
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BERTH, '-H', host, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+export const runBerth = (host: string, args: readonly string[]) => berth(host, args).done;
+
+export { readFileSync, waitFor };
