@@ -1,0 +1,122 @@
+/**
+ * RuncExecutor with real runc: exit codes, log files, stop with a grace period, state, delete and reconcile.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { globalArgs, type RuncCli, RuncExecutor } from '../../src/executor/index.ts';
+import { containerSpec } from '../../src/oci/index.ts';
+import { busyboxRootfs } from './berthd.ts';
+import { makeBusyboxBundleDir, skipUnlessContainers } from './runc-bundle.ts';
+
+const skip = skipUnlessContainers();
+
+describe('RuncExecutor', { skip }, () => {
+  let dir: string;
+  let rootfs: string;
+  let cleanup: () => void;
+  let cli: RuncCli;
+  const executor = new RuncExecutor();
+
+  /** A bundle directory running `sh -c script`. */
+  function bundle(name: string, script: string): string {
+    const b = join(dir, name);
+    writeFileSync(
+      join(dir, `${name}.json`),
+      JSON.stringify(containerSpec({ rootfs, args: ['sh', '-c', script], hostname: name })),
+    );
+    mkdirSync(b, { recursive: true });
+    renameSync(join(dir, `${name}.json`), join(b, 'config.json'));
+    return b;
+  }
+
+  before(() => {
+    const made = makeBusyboxBundleDir('berth-exec');
+    dir = made.dir;
+    cleanup = made.cleanup;
+    rootfs = busyboxRootfs(join(dir, 'img'));
+    cli = { binary: 'runc', globalArgs: globalArgs({ root: join(dir, 'state') }), noPivot: false };
+  });
+  after(() => cleanup());
+
+  it('runs a bundle, appends its output to the log file and reports the exit code', async () => {
+    const log = join(dir, 'logs', 'a.log');
+    const c = executor.start(cli, 'exec-a', bundle('a', 'echo to-stdout; echo to-stderr >&2; exit 42'), {
+      logPath: log,
+    });
+    assert.ok(c.runtimePid > 0);
+    const status = await c.exited;
+    assert.equal(status.code, 42);
+    assert.equal(readFileSync(log, 'utf8'), 'to-stdout\nto-stderr\n');
+    assert.equal(executor.running().has('exec-a'), false);
+  });
+
+  it('refuses a second container with the same id while the first runs', async () => {
+    const c = executor.start(cli, 'exec-dup', bundle('dup', 'sleep 30'), 'pipe');
+    assert.throws(() => executor.start(cli, 'exec-dup', join(dir, 'dup'), 'pipe'), /already running/);
+    await executor.stop(cli, 'exec-dup', 200); // pid 1 ignores TERM without a handler
+    await c.exited;
+  });
+
+  it('stops with SIGTERM when the process honours it', async () => {
+    const c = executor.start(
+      cli,
+      'exec-term',
+      bundle('term', 'trap "exit 0" TERM; while :; do sleep 0.1; done'),
+      'pipe',
+    );
+    await waitRunning(executor, cli, 'exec-term');
+    const started = performance.now();
+    const status = await executor.stop(cli, 'exec-term', 5000);
+    assert.equal(status?.code, 0);
+    assert.ok(performance.now() - started < 4000, 'did not wait for the grace period');
+    await c.exited;
+  });
+
+  it('stops with SIGKILL after the grace period when SIGTERM is ignored', async () => {
+    const c = executor.start(
+      cli,
+      'exec-kill',
+      bundle('kill', 'trap "" TERM; while :; do sleep 0.1; done'),
+      'pipe',
+    );
+    await waitRunning(executor, cli, 'exec-kill');
+    const started = performance.now();
+    const status = await executor.stop(cli, 'exec-kill', 500);
+    const ms = performance.now() - started;
+    assert.equal(status?.code, 137);
+    assert.ok(ms >= 450, `stopped after ${ms} ms, before the grace period`);
+    await c.exited;
+  });
+
+  it('reports state, and reconcile removes containers it did not start', async () => {
+    const other = new RuncExecutor(); // a "previous berthd"
+    const c = other.start(cli, 'exec-orphan', bundle('orphan', 'sleep 30'), 'pipe');
+    await waitRunning(executor, cli, 'exec-orphan');
+    const st = await executor.state(cli, 'exec-orphan');
+    assert.equal(st.status, 'running');
+    assert.equal(st.bundle, join(dir, 'orphan'));
+    assert.deepEqual(await executor.reconcile(cli), ['exec-orphan']);
+    assert.deepEqual(await executor.list(cli), []);
+    assert.equal((await c.exited).code, 137);
+    await assert.rejects(executor.state(cli, 'exec-orphan'), /No such container: exec-orphan/);
+  });
+
+  it('reports a runtime that cannot start as exit 127 with the reason', async () => {
+    const missing = { ...cli, binary: join(dir, 'no-such-runtime') };
+    const status = await executor.start(missing, 'exec-missing', join(dir, 'a'), 'pipe').exited;
+    assert.equal(status.code, 127);
+    assert.match(status.error ?? '', /ENOENT/);
+  });
+});
+
+async function waitRunning(executor: RuncExecutor, cli: RuncCli, id: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const st = await executor.state(cli, id).catch(() => undefined);
+    if (st?.status === 'running') return;
+    if (Date.now() > deadline) throw new Error(`${id} never ran`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
