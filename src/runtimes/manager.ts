@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
+import { InvalidParameterError, NotFoundError, UnavailableError } from '../errdefs/index.ts';
 import { findExecutable } from '../host/index.ts';
 import { parseRuntimesConfig, type RuntimesConfig, type RuntimesConfigSource } from './config.ts';
 import { isShimRuntimeName, STOCK_RUNTIMES, shimBinaryName } from './names.ts';
@@ -116,7 +116,7 @@ export class RuntimeManager {
   check(name?: string): Promise<RuntimeStatus[]> {
     return this.#serialise(async () => {
       const set = this.current();
-      const targets = name === undefined ? [...set.runtimes.values()] : [this.#configured(set, name)];
+      const targets = name === undefined ? [...set.runtimes.values()] : [this.inspect(name)];
       const fresh = await Promise.all(
         targets.map(async (rt) => withProbe(rt, await probeRuntime(rt, this.#options.probe))),
       );
@@ -127,9 +127,12 @@ export class RuntimeManager {
     });
   }
 
-  /** A configured or stock runtime by name. @throws {InvalidParameterError} otherwise */
+  /** A configured or stock runtime by name. @throws {NotFoundError} otherwise */
   inspect(name: string): RuntimeStatus {
-    return this.#configured(this.current(), name);
+    const set = this.current();
+    const rt = set.runtimes.get(name);
+    if (!rt) throw new NotFoundError(`no such runtime: ${name} (configured: ${names(set)})`);
+    return rt;
   }
 
   /**
@@ -171,12 +174,6 @@ export class RuntimeManager {
         `runtime ${rt.name} is unavailable: ${probe.reason}; fix it, then run "berth runtime check ${rt.name}"`,
       );
     }
-    return rt;
-  }
-
-  #configured(set: RuntimeSet, name: string): RuntimeStatus {
-    const rt = set.runtimes.get(name);
-    if (!rt) throw unknownRuntime(set, name);
     return rt;
   }
 

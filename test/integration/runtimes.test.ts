@@ -176,8 +176,8 @@ describe('berthd runtimes', { skip }, () => {
     assert.equal(containers.type, 'application/json');
     assert.match(JSON.parse(containers.body).message, /berth does not implement \/containers/);
     const missing = await http(d.socket, 'GET', '/v1.41/runtimes/nope');
-    assert.equal(missing.status, 400);
-    assert.match(JSON.parse(missing.body).message, /unknown or invalid runtime name: nope/);
+    assert.equal(missing.status, 404);
+    assert.match(JSON.parse(missing.body).message, /^no such runtime: nope \(configured: runc, /);
     const info = JSON.parse((await http(d.socket, 'GET', '/v1.41/info')).body);
     assert.equal(info.DefaultRuntime, 'runc');
     assert.deepEqual(info.Runtimes.gvisor.runtimeArgs, GVISOR_ARGS);
