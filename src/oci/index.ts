@@ -1,3 +1,4 @@
+export { capabilitiesFromMask, LINUX_CAPABILITIES } from './capabilities.ts';
 export { type ContainerSpecInput, containerSpec, DEFAULT_PATH_ENV } from './container-spec.ts';
 export { DEFAULT_CAPABILITIES, defaultSpec, OCI_VERSION } from './default-spec.ts';
 export { addDevices, deviceCgroupRule } from './devices.ts';

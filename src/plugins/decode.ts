@@ -3,7 +3,27 @@ import { InvalidParameterError } from '../errdefs/index.ts';
 import { type Plugin, PluginSchema } from './plugin-schema.ts';
 import { initialSettings } from './settings.ts';
 
-let validatePlugin: ValidateFunction | undefined;
+const validators = new WeakMap<object, ValidateFunction>();
+let ajv: Ajv | undefined;
+
+/**
+ * Checks `input` against a TypeBox schema, filling Go zero values for missing keys. The input is not modified.
+ * @throws {InvalidParameterError} naming the first offending field under `root`
+ */
+export function decodeWithSchema(schema: object, input: unknown, root: string): unknown {
+  ajv ??= new Ajv({ useDefaults: true, allErrors: false, verbose: true });
+  let validate = validators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  const copy: unknown = structuredClone(input);
+  if (!validate(copy)) {
+    const first = validate.errors?.[0];
+    throw new InvalidParameterError(first ? describe(root, first) : `${root} is not valid`);
+  }
+  return copy;
+}
 
 /** `/Config/Mounts/0/Source` → `Config.Mounts[0].Source` */
 function fieldName(root: string, pointer: string): string {
@@ -37,12 +57,8 @@ function describe(root: string, e: ErrorObject): string {
  *   be string or null, not 42`
  */
 export function decodePlugin(input: unknown, root = 'plugin'): Plugin {
-  validatePlugin ??= new Ajv({ useDefaults: true, allErrors: false, verbose: true }).compile(PluginSchema);
-  const copy: unknown = structuredClone(input);
-  if (!validatePlugin(copy)) {
-    const first = validatePlugin.errors?.[0];
-    throw new InvalidParameterError(first ? describe(root, first) : `${root} is not a valid plugin object`);
-  }
-  const plugin = copy as Omit<Plugin, 'Settings'> & { Settings?: Plugin['Settings'] };
+  const plugin = decodeWithSchema(PluginSchema, input, root) as Omit<Plugin, 'Settings'> & {
+    Settings?: Plugin['Settings'];
+  };
   return { ...plugin, Settings: plugin.Settings ?? initialSettings(plugin.Config) };
 }

@@ -1,4 +1,11 @@
 export { decodePlugin } from './decode.ts';
+export {
+  decodeManifest,
+  KNOWN_INTERFACES,
+  manifestProblems,
+  SETTABLE_FIELDS,
+  validateManifest,
+} from './manifest.ts';
 export type {
   Plugin,
   PluginArgs,
@@ -9,6 +16,9 @@ export type {
   PluginSettings,
 } from './plugin-schema.ts';
 export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
+export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
+export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './reference.ts';
+export { applySettings } from './set.ts';
 export { initialSettings } from './settings.ts';
 export {
   METRICS_COLLECTOR_TYPE,
