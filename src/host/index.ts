@@ -1,3 +1,5 @@
 export { ATOMIC_TEMP_PREFIX, writeFileAtomicSync } from './atomic-file.ts';
+export { boundingCapabilities } from './capabilities.ts';
 export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { type ExecutableLookup, findExecutable } from './executable.ts';
+export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';

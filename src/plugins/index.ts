@@ -1,4 +1,14 @@
+export { CappedLog, readCappedLog } from './capped-log.ts';
 export { decodePlugin } from './decode.ts';
+export {
+  type PluginEvent,
+  type PluginFilters,
+  PluginManager,
+  type PluginManagerOptions,
+  type PluginRunState,
+  type PluginSource,
+  type PluginStatus,
+} from './manager.ts';
 export {
   decodeManifest,
   KNOWN_INTERFACES,
@@ -16,7 +26,9 @@ export type {
   PluginSettings,
 } from './plugin-schema.ts';
 export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
+export { type PreflightFacts, preflightProblems } from './preflight.ts';
 export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
+export { activate, canConnect, implementsMismatch, waitForSocket } from './readiness.ts';
 export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './reference.ts';
 export { applySettings } from './set.ts';
 export { initialSettings } from './settings.ts';
@@ -29,3 +41,5 @@ export {
   pluginSpec,
 } from './spec.ts';
 export { buildPluginSpec, type PluginPaths, resolvePluginSpecInput } from './spec-input.ts';
+export { type LoadReport, type PluginState, PluginStore } from './store.ts';
+export { DEFAULT_UNPACK_LIMITS, type UnpackLimits, unpackDirectory, unpackTar } from './unpack.ts';

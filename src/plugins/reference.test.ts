@@ -18,7 +18,7 @@ describe('normalizeName()', () => {
 
   const bad: [string, RegExp][] = [
     ['research/Bad', /repository name \(research\/Bad\) must be lowercase/],
-    ['vol@sha256:' + 'a'.repeat(64), /: canonical references are not permitted$/],
+    [`vol@sha256:${'a'.repeat(64)}`, /: canonical references are not permitted$/],
     ['', /it is empty/],
     ['vol:', /tag "" must be/],
     ['a//b', /path component ""/],

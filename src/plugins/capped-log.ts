@@ -1,0 +1,49 @@
+import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+
+/**
+ * An append-only log file that never grows past `maxBytes`: when it would, it becomes `<path>.1` (the previous
+ * `.1` is dropped) and a new file starts. So a plugin's logs take at most 2 × maxBytes on disk.
+ */
+export class CappedLog {
+  readonly path: string;
+  readonly maxBytes: number;
+  #fd: number;
+  #size: number;
+
+  constructor(path: string, maxBytes: number) {
+    this.path = path;
+    this.maxBytes = maxBytes;
+    this.#fd = openSync(path, 'a', 0o600);
+    this.#size = statSync(path).size;
+  }
+
+  write(chunk: Buffer): void {
+    if (this.#size + chunk.length > this.maxBytes && this.#size > 0) this.#rotate();
+    writeSync(this.#fd, chunk);
+    this.#size += chunk.length;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #rotate(): void {
+    closeSync(this.#fd);
+    renameSync(this.path, `${this.path}.1`);
+    this.#fd = openSync(this.path, 'a', 0o600);
+    this.#size = 0;
+  }
+}
+
+/** The whole retained log: the rotated part, then the current file. */
+export function readCappedLog(path: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const p of [`${path}.1`, path]) {
+    try {
+      parts.push(readFileSync(p));
+    } catch {
+      // absent part
+    }
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,102 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+
+/** Whether something accepts connections on the unix socket `path` now. */
+export function canConnect(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export type Readiness =
+  | { readonly ready: true; readonly ms: number }
+  | { readonly ready: false; readonly why: 'exited' | 'timeout' };
+
+/**
+ * Polls the socket until it accepts a connection, the process exits, or the deadline passes. The first polls
+ * are 2 ms apart (a plugin is usually listening within tens of milliseconds), growing to 50 ms.
+ */
+export async function waitForSocket(
+  path: string,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+): Promise<Readiness> {
+  const started = performance.now();
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  let delay = 2;
+  for (;;) {
+    if (await canConnect(path)) return { ready: true, ms: performance.now() - started };
+    if (gone) return { ready: false, why: 'exited' };
+    if (performance.now() - started > timeoutMs) return { ready: false, why: 'timeout' };
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+/**
+ * `POST /Plugin.Activate` (best effort: managed plugins need not answer it). Returns the interfaces the plugin
+ * says it implements, or undefined when it does not answer with them.
+ */
+export function activate(path: string, timeoutMs: number): Promise<string[] | undefined> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        socketPath: path,
+        method: 'POST',
+        path: '/Plugin.Activate',
+        headers: { Accept: 'application/vnd.docker.plugins.v1.2+json' },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => {
+          try {
+            const implementsList = (JSON.parse(body) as { Implements?: unknown }).Implements;
+            resolve(Array.isArray(implementsList) ? implementsList.map(String) : undefined);
+          } catch {
+            resolve(undefined);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** `docker.volumedriver/1.0` → `VolumeDriver`, as plugins name themselves in `Implements`. */
+const IMPLEMENTS_NAME: Record<string, string> = {
+  volumedriver: 'VolumeDriver',
+  networkdriver: 'NetworkDriver',
+  ipamdriver: 'IpamDriver',
+  authz: 'authz',
+  logdriver: 'LogDriver',
+  metricscollector: 'MetricsCollector',
+  graphdriver: 'GraphDriver',
+};
+
+/** A warning when `Implements` does not cover the manifest's types, else undefined. */
+export function implementsMismatch(
+  types: readonly string[],
+  implementsList: readonly string[],
+): string | undefined {
+  const missing = types
+    .map((t) => IMPLEMENTS_NAME[/\.([a-z0-9]+)\//.exec(t)?.[1] ?? ''] ?? t)
+    .filter((name) => !implementsList.some((i) => i.toLowerCase() === name.toLowerCase()));
+  return missing.length
+    ? `Plugin.Activate answered Implements ${JSON.stringify(implementsList)}, missing ${missing.join(', ')} declared in Interface.Types`
+    : undefined;
+}

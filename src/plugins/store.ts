@@ -1,0 +1,121 @@
+/**
+ * The on-disk plugin store: `<data-root>/plugins/<id>/` holding `state.json`, `rootfs/` and
+ * `propagated-mount/`. Creates are staged under `tmp/` and published with one rename; removes rename to
+ * `<id>-removing` first; state writes are temp + fsync + rename. After a crash at any point, `load()` finds
+ * each plugin either complete or absent, cleans staging and half-removed leftovers, and reports (never fails
+ * on) an unreadable entry.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../host/index.ts';
+import { decodePlugin } from './decode.ts';
+import type { Plugin } from './plugin-schema.ts';
+
+/** What berth persists per plugin. */
+export interface PluginState {
+  readonly plugin: Plugin;
+  /** Runtime chosen for this plugin; the daemon default when absent. */
+  readonly runtime?: string;
+}
+
+export const STATE_FILE = 'state.json';
+const ID = /^[0-9a-f]{64}$/;
+
+export interface LoadReport {
+  readonly plugins: PluginState[];
+  /** Entries skipped, with why. */
+  readonly broken: { readonly id: string; readonly reason: string }[];
+  /** Leftovers of interrupted creates and removes that were deleted. */
+  readonly cleaned: string[];
+}
+
+export class PluginStore {
+  readonly root: string;
+
+  constructor(dataRoot: string) {
+    this.root = join(dataRoot, 'plugins');
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  rootfs(id: string): string {
+    return join(this.root, id, 'rootfs');
+  }
+
+  propagatedMount(id: string): string {
+    return join(this.root, id, 'propagated-mount');
+  }
+
+  /** Reads every plugin; cleans staging and removal leftovers. */
+  load(): LoadReport {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    const plugins: PluginState[] = [];
+    const broken: { id: string; reason: string }[] = [];
+    const cleaned: string[] = [];
+    for (const entry of readdirSync(this.root)) {
+      const path = join(this.root, entry);
+      if (entry === 'tmp' || entry.endsWith('-removing')) {
+        rmSync(path, { recursive: true, force: true });
+        cleaned.push(path);
+        continue;
+      }
+      if (!ID.test(entry)) continue;
+      try {
+        const raw = JSON.parse(readFileSync(join(path, STATE_FILE), 'utf8')) as {
+          plugin?: unknown;
+          runtime?: unknown;
+        };
+        const plugin = decodePlugin(raw.plugin, 'state.plugin');
+        if (plugin.Id !== entry) throw new Error(`state names id ${plugin.Id}`);
+        if (!statSync(join(path, 'rootfs'), { throwIfNoEntry: false })?.isDirectory())
+          throw new Error('rootfs/ is missing');
+        plugins.push({ plugin, ...(typeof raw.runtime === 'string' ? { runtime: raw.runtime } : {}) });
+      } catch (err) {
+        broken.push({ id: entry, reason: `${(err as Error).message}; fix or delete ${path}` });
+      }
+    }
+    return { plugins, broken, cleaned };
+  }
+
+  /** A fresh staging directory for a create. */
+  stage(): string {
+    const dir = join(this.root, 'tmp', randomBytes(8).toString('hex'));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /**
+   * Publishes a staged plugin: writes its state into the staging dir, then renames the dir to `<id>`.
+   * Before the rename the plugin does not exist; after it, it is complete.
+   */
+  commit(staging: string, state: PluginState): void {
+    writeFileAtomicSync(join(staging, STATE_FILE), stateJson(state), 0o600);
+    if (state.plugin.Config.PropagatedMount) mkdirSync(join(staging, 'propagated-mount'), { mode: 0o755 });
+    renameSync(staging, this.dir(state.plugin.Id));
+  }
+
+  /** Drops a staging directory (failed create). */
+  discard(staging: string): void {
+    rmSync(staging, { recursive: true, force: true });
+  }
+
+  save(state: PluginState): void {
+    writeFileAtomicSync(join(this.dir(state.plugin.Id), STATE_FILE), stateJson(state), 0o600);
+  }
+
+  /** Removes a plugin: one rename makes it gone, then the files are deleted. */
+  remove(id: string): void {
+    const removing = `${this.dir(id)}-removing`;
+    renameSync(this.dir(id), removing);
+    rmSync(removing, { recursive: true, force: true });
+  }
+}
+
+function stateJson(state: PluginState): string {
+  return `${JSON.stringify({ plugin: state.plugin, ...(state.runtime ? { runtime: state.runtime } : {}) })}\n`;
+}
