@@ -7,6 +7,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import type { Backend } from './backend.ts';
+import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
 import { registerSystemRoutes } from './routes/system.ts';
@@ -18,7 +19,6 @@ const NOT_IMPLEMENTED = [
   'images',
   'networks',
   'volumes',
-  'plugins',
   'build',
   'exec',
   'swarm',
@@ -46,6 +46,8 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
     rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
     return503OnClosing: true,
+    // One debug line per request (below), not fastify's two info lines.
+    disableRequestLogging: true,
     forceCloseConnections: true,
   });
 
@@ -57,6 +59,13 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     const { version } = splitVersionPrefix(req.originalUrl);
     const problem = version ? unsupportedVersion(version) : undefined;
     if (problem) throw new InvalidParameterError(problem);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
   });
 
   // The docker CLI decodes {"message"} only when Content-Type is exactly application/json (no charset).
@@ -95,13 +104,14 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
         .code(501)
         .type('application/json')
         .send({
-          message: `berth does not implement /${family} yet: it serves runtimes, runs and system info`,
+          message: `berth does not implement /${family} yet: it serves plugins, runtimes, runs and system info`,
         });
     }
     return reply.code(404).type('application/json').send({ message: 'page not found' });
   });
 
   registerSystemRoutes(app, backend);
+  registerPluginRoutes(app, backend);
   registerRuntimeRoutes(app, backend);
   registerRunRoutes(app, backend);
   return app;

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../executor/index.ts';
+import type { PluginManager } from '../plugins/index.ts';
 import type { ReloadDiff, RuntimeManager, RuntimeSet } from '../runtimes/index.ts';
 
 /** `POST /runs`: a command in a container made from Docker's default spec. */
@@ -48,6 +49,7 @@ export interface DaemonFacts {
 export interface Backend {
   readonly facts: DaemonFacts;
   readonly runtimes: RuntimeManager;
+  readonly plugins: PluginManager;
   /** Re-reads the configuration file and reloads runtimes; the old set stays on any error. */
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../index.ts';
+import { registerPlugin } from './commands/plugin.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuntime } from './commands/runtime.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .option('-H, --host <unix://path>', 'berthd socket (default $BERTH_HOST or unix:///run/berth/berth.sock)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const plugin = program.command('plugin').description('manage plugins').exitOverride();
+  registerPlugin(plugin);
   registerPluginSpec(plugin);
   registerRuntime(program);
   registerRun(program);

@@ -5,6 +5,7 @@
  * @module
  */
 import { type IncomingMessage, request } from 'node:http';
+import type { Readable } from 'node:stream';
 import { errorFromStatus, InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
 
 /** Where berthd listens unless `-H` or `BERTH_HOST` says otherwise. */
@@ -21,7 +22,10 @@ export function socketOf(host: string): string {
 }
 
 export interface RequestOptions {
+  /** JSON-encoded request body. */
   readonly body?: unknown;
+  /** A raw body streamed as is (e.g. a tar), with its content type. */
+  readonly upload?: { readonly stream: Readable; readonly contentType: string };
   readonly signal?: AbortSignal;
 }
 
@@ -48,19 +52,19 @@ export class BerthClient {
 
   #send(method: string, path: string, o: RequestOptions): Promise<IncomingMessage> {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (o.upload) headers['Content-Type'] = o.upload.contentType;
     return new Promise((resolve, reject) => {
       const req = request(
-        {
-          socketPath: this.socketPath,
-          method,
-          path,
-          headers: payload === undefined ? {} : { 'Content-Type': 'application/json' },
-          ...(o.signal ? { signal: o.signal } : {}),
-        },
+        { socketPath: this.socketPath, method, path, headers, ...(o.signal ? { signal: o.signal } : {}) },
         resolve,
       );
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.#connectError(err)));
-      req.end(payload);
+      if (o.upload) {
+        o.upload.stream.on('error', (err) => req.destroy(err));
+        o.upload.stream.pipe(req);
+      } else req.end(payload);
     });
   }
 

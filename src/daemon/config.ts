@@ -68,6 +68,7 @@ export function readConfigFile(path: string | undefined): Record<string, unknown
       `unable to configure berthd with file ${file}: ${(err as Error).message}`,
     );
   }
+  if (text.trim() === '') return {}; // an empty file configures nothing
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type Backend, createApi } from '../api/index.ts';
 import { RuncExecutor } from '../executor/index.ts';
+import { boundingCapabilities } from '../host/index.ts';
+import { PluginManager } from '../plugins/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
 import { type DaemonConfig, type DaemonFlags, readConfigFile, runtimesSource, socketPath } from './config.ts';
 import { gatherFacts } from './facts.ts';
@@ -25,6 +27,7 @@ export interface Daemon {
   readonly config: DaemonConfig;
   readonly app: FastifyInstance;
   readonly runtimes: RuntimeManager;
+  readonly plugins: PluginManager;
   readonly log: Logger;
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** Stops serving, kills runs, releases the pid file. */
@@ -96,6 +99,20 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
     log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
   runs.cleanLeftovers();
 
+  const plugins = new PluginManager({
+    dataRoot: config.dataRoot,
+    execRoot: config.execRoot,
+    runtimes,
+    executor,
+    preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
+    log: (level, msg) => log[level](msg),
+  });
+  plugins.on('event', (e) =>
+    log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`),
+  );
+  const restore = await plugins.init();
+  if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
+
   const reloadRuntimes = async () => {
     const file = readConfigFile(config.configFile);
     const result = await runtimes.reload(runtimesSource(flags, file));
@@ -105,6 +122,7 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
   const backend: Backend = {
     facts: gatherFacts(o.version, config.dataRoot, config.execRoot),
     runtimes,
+    plugins,
     reloadRuntimes,
     run: (request) => runs.run(request),
   };
@@ -120,10 +138,11 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      await plugins.shutdown();
       await executor.killAll();
       releasePidFile(config.pidfile);
     })();
     return closing;
   };
-  return { config, app, runtimes, log, reloadRuntimes, close };
+  return { config, app, runtimes, plugins, log, reloadRuntimes, close };
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 
 /**
  * An append-only log file that never grows past `maxBytes`: when it would, it becomes `<path>.1` (the previous
@@ -46,4 +46,35 @@ export function readCappedLog(path: string): Buffer {
     }
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * Yields a log's retained content, then whatever is appended, until `signal` aborts. Polls the file size
+ * (200 ms), which also notices rotation (the file shrinks or is replaced).
+ */
+export async function* followCappedLog(path: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const initial = readCappedLog(path);
+  if (initial.length) yield initial;
+  let offset = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  let ino = statSync(path, { throwIfNoEntry: false })?.ino;
+  while (!signal.aborted) {
+    await new Promise((r) => setTimeout(r, 200));
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.ino !== ino || st.size < offset) {
+      offset = 0; // rotated: the new file starts from zero
+      ino = st.ino;
+    }
+    if (st.size > offset) {
+      const fd = openSync(path, 'r');
+      try {
+        const buf = Buffer.alloc(st.size - offset);
+        readSync(fd, buf, 0, buf.length, offset);
+        offset = st.size;
+        yield buf;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
 }

@@ -1,4 +1,4 @@
-export { CappedLog, readCappedLog } from './capped-log.ts';
+export { CappedLog, followCappedLog, readCappedLog } from './capped-log.ts';
 export { decodePlugin } from './decode.ts';
 export {
   type PluginEvent,

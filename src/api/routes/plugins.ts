@@ -1,0 +1,154 @@
+/**
+ * Docker's plugin endpoints (Engine API 1.41, plugins.md §6.3) with Docker's shapes and codes, except that user
+ * errors get 4xx instead of 500. Names contain `/` and `:`, so one wildcard route splits name and action.
+ *
+ * @module
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errdefs/index.ts';
+import { followCappedLog, type PluginFilters, readCappedLog } from '../../plugins/index.ts';
+import type { Backend } from '../backend.ts';
+import { parseFilters, queryBool } from '../query.ts';
+
+const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
+const NO_REGISTRY =
+  'berth does not talk to registries yet: create plugins from a directory or tar (docker plugin create)';
+
+type Query = Record<string, string | undefined>;
+
+/** `/plugins/research/vol:latest/enable` → name + action; a bare `/plugins/<name>` has no action. */
+function splitPath(rest: string): { name: string; action: string } {
+  const slash = rest.lastIndexOf('/');
+  const last = rest.slice(slash + 1);
+  if (slash > 0 && ACTIONS.includes(last))
+    return { name: decodeURIComponent(rest.slice(0, slash)), action: last };
+  return { name: decodeURIComponent(rest), action: '' };
+}
+
+function toFilters(raw: unknown): PluginFilters {
+  const filters = parseFilters(raw);
+  const out: { enabled?: boolean; capability?: string[] } = {};
+  for (const [key, values] of filters) {
+    if (key === 'enabled') {
+      if (values.length !== 1 || !['true', 'false'].includes(values[0] ?? '')) {
+        throw new InvalidParameterError(`Invalid filter 'enabled=[${values.join(' ')}]'`);
+      }
+      out.enabled = values[0] === 'true';
+    } else if (key === 'capability') out.capability = values;
+    else throw new InvalidParameterError(`Invalid filter '${key}'`);
+  }
+  return out;
+}
+
+/** `timeout` of enable: optional here (dockerd: required, 500 without it); a non-negative integer of seconds. */
+function enableTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw))
+    throw new InvalidParameterError(`timeout must be a non-negative integer of seconds, got "${raw}"`);
+  const seconds = Number(raw);
+  return seconds === 0 ? undefined : seconds * 1000;
+}
+
+/** Reads and drops what is left of a request body (bounded, so a refused huge upload cannot pin us). */
+async function drain(body: Readable, maxBytes = 1 << 30): Promise<void> {
+  if (body.readableEnded || body.destroyed) return;
+  let seen = 0;
+  try {
+    for await (const chunk of body) {
+      seen += (chunk as Buffer).length;
+      if (seen > maxBytes) break;
+    }
+  } catch {
+    // the client went away
+  }
+}
+
+export function registerPluginRoutes(app: FastifyInstance, backend: Backend): void {
+  const plugins = backend.plugins;
+
+  // A plugin context upload: the body stays a stream, unpacked (with its own caps) by the manager.
+  app.addContentTypeParser(
+    ['application/x-tar', 'application/gzip', 'application/x-gzip'],
+    (_req, payload, done) => done(null, payload),
+  );
+
+  app.get('/plugins', async (req) => plugins.list(toFilters((req.query as Query).filters)));
+
+  app.get('/plugins/privileges', async () => {
+    throw new NotImplementedError(NO_REGISTRY);
+  });
+  for (const path of ['/plugins/pull']) {
+    app.post(path, async () => {
+      throw new NotImplementedError(NO_REGISTRY);
+    });
+  }
+
+  app.post('/plugins/create', async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Query;
+    if (!q.name)
+      throw new InvalidParameterError('name is required: POST /plugins/create?name=NAME with a tar body');
+    const body = req.body as Readable | undefined;
+    if (!body || typeof (body as Readable).pipe !== 'function') {
+      throw new InvalidParameterError(
+        'the body must be a tar of the plugin context (Content-Type: application/x-tar)',
+      );
+    }
+    try {
+      await plugins.create(q.name, { tar: body }, q.runtime ? { runtime: q.runtime } : {});
+    } catch (err) {
+      await drain(body); // let the client finish its upload, so it reads our answer instead of a broken pipe
+      throw err;
+    }
+    return reply.code(204).send();
+  });
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/plugins/*',
+    handler: async (req, reply) => {
+      const rest = (req.params as { '*': string })['*'];
+      const { name, action } = splitPath(rest);
+      const q = req.query as Query;
+      const route = `${req.method} ${action}`;
+      switch (route) {
+        case 'GET json':
+          return plugins.inspect(name);
+        case 'DELETE ':
+          await plugins.remove(name, { force: queryBool(q.force) });
+          return reply.code(200).send();
+        case 'POST enable': {
+          const timeoutMs = enableTimeout(q.timeout);
+          await plugins.enable(name, timeoutMs === undefined ? {} : { timeoutMs });
+          return reply.code(200).send();
+        }
+        case 'POST disable':
+          await plugins.disable(name, { force: queryBool(q.force) });
+          return reply.code(200).send();
+        case 'POST set': {
+          const items = req.body;
+          if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) {
+            throw new InvalidParameterError('the body must be a JSON array of "name[.field]=value" strings');
+          }
+          await plugins.set(name, items);
+          return reply.code(204).send();
+        }
+        case 'GET logs': {
+          const path = plugins.logPath(plugins.resolve(name));
+          if (!queryBool(q.follow)) return reply.type('text/plain; charset=utf-8').send(readCappedLog(path));
+          const stop = new AbortController();
+          reply.raw.on('close', () => stop.abort());
+          return reply
+            .type('text/plain; charset=utf-8')
+            .send(Readable.from(followCappedLog(path, stop.signal)));
+        }
+        case 'POST upgrade':
+        case 'POST push':
+          plugins.resolve(name);
+          throw new NotImplementedError(NO_REGISTRY);
+        default:
+          throw new NotFoundError('page not found');
+      }
+    },
+  });
+}

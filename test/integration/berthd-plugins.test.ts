@@ -1,0 +1,146 @@
+/**
+ * Managed plugins through berthd end to end: the real docker CLI and the berth CLI drive the example
+ * local-volume plugin; kill -9 of berthd and restore.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { packageLocalVolume } from '../../examples/local-volume/package.ts';
+import { runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
+import { skipUnlessContainers } from './runc-bundle.ts';
+
+const skip = skipUnlessContainers();
+
+describe('berthd managed plugins', { skip }, () => {
+  let d: TestDaemon;
+  let ctx: string;
+  const docker = (...args: string[]) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const runcIds = () => {
+    const root = join(d.execRoot, 'runtime-runc');
+    if (!existsSync(root)) return [];
+    const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
+    return ((JSON.parse(out || 'null') ?? []) as { id: string; pid: number }[]).map(
+      (c) => `${c.id}:${c.pid}`,
+    );
+  };
+
+  before(async () => {
+    d = testDaemon('berth-plg');
+    ctx = packageLocalVolume(join(d.dir, 'ctx'));
+    await d.start(['--no-runtime-smoke-test']);
+  });
+  after(() => d.cleanup());
+
+  it('serves the docker CLI: create, ls, enable, inspect, set, disable, rm, with its error messages', () => {
+    assert.deepEqual(docker('plugin', 'create', 'example/vol', ctx), {
+      code: 0,
+      stdout: 'example/vol\n',
+      stderr: '',
+    });
+    const dup = docker('plugin', 'create', 'example/vol', ctx);
+    assert.match(dup.stderr, /Error response from daemon: plugin example\/vol:latest already exists/);
+    assert.doesNotMatch(dup.stderr, /closed pipe/);
+    assert.match(
+      docker('plugin', 'ls').stdout,
+      /^ID\s+NAME\s+DESCRIPTION\s+ENABLED\n[0-9a-f]{12}\s+example\/vol:latest\s+berth example: .*\s+false\n$/,
+    );
+    assert.equal(docker('plugin', 'enable', 'example/vol').code, 0);
+    assert.equal(
+      docker(
+        'plugin',
+        'ls',
+        '-q',
+        '--filter',
+        'enabled=true',
+        '--filter',
+        'capability=volumedriver',
+      ).stdout.trim().length,
+      12,
+    );
+    assert.equal(docker('plugin', 'ls', '-q', '--filter', 'enabled=false').stdout, '');
+    assert.match(
+      docker('plugin', 'ls', '--filter', 'enabled=maybe').stderr,
+      /Invalid filter 'enabled=\[maybe\]'/,
+    );
+    const inspect = JSON.parse(docker('plugin', 'inspect', 'example/vol').stdout)[0];
+    assert.equal(inspect.Enabled, true);
+    assert.equal(inspect.Status.State, 'running');
+    assert.match(
+      docker('plugin', 'set', 'example/vol', 'VOLUME_ROOT=/data/v2').stderr,
+      /cannot set on an active plugin, disable plugin before setting/,
+    );
+    assert.match(
+      docker('plugin', 'enable', 'example/vol').stderr,
+      /plugin already enabled: plugin example\/vol:latest is enabled/,
+    );
+    assert.match(docker('plugin', 'rm', 'example/vol').stderr, /plugin example\/vol:latest is enabled/);
+    assert.equal(docker('plugin', 'disable', 'example/vol').code, 0);
+    assert.match(
+      docker('plugin', 'disable', 'example/vol').stderr,
+      /plugin is already disabled: plugin example\/vol:latest found but disabled/,
+    );
+    assert.match(
+      docker('plugin', 'set', 'example/vol', 'NOPE=1').stderr,
+      /setting "NOPE" not found in the plugin configuration/,
+    );
+    assert.equal(docker('plugin', 'set', 'example/vol', 'VOLUME_ROOT=/data/v2').code, 0);
+    assert.deepEqual(JSON.parse(docker('plugin', 'inspect', 'example/vol').stdout)[0].Settings.Env, [
+      'VOLUME_ROOT=/data/v2',
+    ]);
+    assert.match(
+      docker('plugin', 'inspect', 'nope').stderr,
+      /Error response from daemon: plugin "nope" not found/,
+    );
+    assert.equal(docker('plugin', 'rm', 'example/vol').code, 0);
+    assert.deepEqual(runcIds(), []);
+  });
+
+  it('refuses a bad manifest through the API with every problem, and leaves nothing', () => {
+    const bad = join(d.dir, 'bad ctx');
+    mkdirSync(join(bad, 'rootfs'), { recursive: true });
+    writeFileSync(join(bad, 'rootfs', 'f'), 'x');
+    writeFileSync(
+      join(bad, 'config.json'),
+      JSON.stringify({
+        Interface: { Types: ['docker.VolumeDriver/1.0'], Socket: 'x.sock' },
+        Entrypoint: ['/p'],
+      }),
+    );
+    const r = docker('plugin', 'create', 'bad/plugin', bad);
+    assert.match(
+      r.stderr,
+      /invalid plugin config.json:\n\s+Interface.Types\[0\] "docker.VolumeDriver\/1.0" must look like "docker.volumedriver\/1.0"/,
+    );
+    assert.equal(docker('plugin', 'ls', '-q').stdout, '');
+  });
+
+  it('berth plugin commands and logs; kill -9 of berthd, then restore brings the plugin back alone', async () => {
+    const cli = (...args: string[]) => runBerth(d.host, args);
+    assert.equal((await cli('plugin', 'create', 'example/vol', ctx)).code, 0);
+    assert.equal((await cli('plugin', 'enable', 'example/vol')).code, 0);
+    assert.match(
+      (await cli('plugin', 'logs', 'example/vol')).stdout,
+      /local-volume: listening on \/run\/docker\/plugins\/local-volume.sock/,
+    );
+    const before = runcIds();
+    assert.equal(before.length, 1);
+    await d.stop('SIGKILL');
+    await d.start(['--no-runtime-smoke-test']);
+    const after = runcIds();
+    assert.equal(after.length, 1, after.join());
+    assert.notEqual(after[0], before[0], 'the old container was replaced by a restored one');
+    const ls = await cli('plugin', 'ls', '--format', 'json');
+    assert.deepEqual(
+      JSON.parse(ls.stdout).map((p: { Name: string; Status: { State: string } }) => [p.Name, p.Status.State]),
+      [['example/vol:latest', 'running']],
+    );
+    await waitFor(() => /plugins restored/.test(d.log()), 5000, 'the restore log line');
+    const rm = await cli('plugin', 'rm', '-f', 'example/vol');
+    assert.deepEqual([rm.code, rm.stdout], [0, 'example/vol\n']);
+  });
+});
