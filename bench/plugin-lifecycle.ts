@@ -1,0 +1,261 @@
+/**
+ * Managed-plugin lifecycle figures, each compared in the same run with the real thing:
+ *   - enable latency (API call until it returns; the plugin's socket answers by then) vs a bare
+ *     `runc run -d` of the same bundle until its socket accepts, vs the reference dockerd 20.10
+ *   - disable latency, berth vs dockerd
+ *   - 100 plugins enabled at once; berthd RSS with 1, 10 and 100 plugins (vs dockerd + containerd + shim)
+ *   - restore of 100 enabled plugins after kill -9 of berthd
+ *
+ *   node --import tsx bench/plugin-lifecycle.ts [--runs 11] [--many 100] [--no-dockerd]
+ *
+ * The plugin is bench/fixtures/mini-plugin.c built statically (one 750 kB file: the rootfs is that binary).
+ * Needs root, runc, gcc with static libc; the dockerd comparison needs ../shared/tools/reference-dockerd.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tar from 'tar';
+import { BerthClient } from '../src/client/index.ts';
+import { socketAddress } from '../src/host/index.ts';
+import { canConnect } from '../src/plugins/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '11' },
+    many: { type: 'string', default: '100' },
+    'no-dockerd': { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(values.runs);
+const MANY = Number(values.many);
+const ROOT = new URL('../', import.meta.url).pathname;
+const REFERENCE_DOCKERD = join(ROOT, '../shared/tools/reference-dockerd');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** The plugin context: config.json + rootfs/mini-plugin. */
+function miniContext(dir: string): string {
+  const ctx = join(dir, 'ctx');
+  mkdirSync(join(ctx, 'rootfs'), { recursive: true });
+  execFileSync('gcc', [
+    '-static',
+    '-O2',
+    '-o',
+    join(ctx, 'rootfs', 'mini-plugin'),
+    join(ROOT, 'bench/fixtures/mini-plugin.c'),
+  ]);
+  writeFileSync(
+    join(ctx, 'config.json'),
+    JSON.stringify({
+      Description: 'benchmark plugin',
+      Entrypoint: ['/mini-plugin'],
+      Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'mini.sock' },
+    }),
+  );
+  return ctx;
+}
+
+const upload = (ctx: string) => ({
+  stream: tar.c({ cwd: ctx }, ['.']) as unknown as import('node:stream').Readable,
+  contentType: 'application/x-tar',
+});
+
+async function startBerthd(
+  dir: string,
+): Promise<{ child: ChildProcess; client: BerthClient; startedMs: number }> {
+  const sock = join(dir, 'berth.sock');
+  rmSync(sock, { force: true });
+  const t = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/berthd.js'),
+      '-H',
+      `unix://${sock}`,
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'pid'),
+      '--config-file',
+      '/dev/null',
+      '--no-runtime-smoke-test',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: 'ignore' },
+  );
+  while (!existsSync(sock) || !(await canConnect(sock))) {
+    if (performance.now() - t > 120_000) throw new Error('berthd did not start');
+    await sleep(5);
+  }
+  return { child, client: new BerthClient(`unix://${sock}`), startedMs: performance.now() - t };
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** Bare runc: the bundle berth generated, `runc run -d`, then poll the socket (0.5 ms) until it accepts. */
+async function bareRunc(bundle: string, socketDir: string, root: string): Promise<number> {
+  const id = 'bare-bench';
+  rmSync(join(socketDir, 'mini.sock'), { force: true });
+  const address = socketAddress(socketDir, 'mini.sock'); // the path is longer than a sockaddr_un holds
+  try {
+    const t = performance.now();
+    // No pipes: a detached container inherits runc's stdio, and spawnSync would wait for it to exit.
+    const log = `${root}.log`;
+    const r = spawnSync('runc', ['--root', root, '--log', log, 'run', '-d', '--bundle', bundle, id], {
+      stdio: 'ignore',
+    });
+    if (r.status !== 0) throw new Error(`runc: ${readFileSync(log, 'utf8')}`);
+    while (!(await canConnect(address.path))) {
+      if (performance.now() - t > 10_000) throw new Error('bare runc: the plugin never listened');
+      await sleep(0.5);
+    }
+    return performance.now() - t;
+  } finally {
+    address.close();
+    spawnSync('runc', ['--root', root, 'delete', '--force', id]);
+  }
+}
+
+async function berthFigures(dir: string, ctx: string) {
+  const { child, client } = await startBerthd(dir);
+  await client.json('POST', '/plugins/create?name=bench/mini', { upload: upload(ctx) });
+  const enable: number[] = [];
+  const disable: number[] = [];
+  const bare: number[] = [];
+  const id = (await client.json<{ Id: string }>('GET', '/plugins/bench/mini/json')).Id;
+  const bundleCopy = join(dir, 'bare-bundle');
+  for (let i = 0; i < RUNS; i++) {
+    enable.push(await timed(() => client.json('POST', '/plugins/bench/mini/enable')));
+    if (i === 0) {
+      mkdirSync(bundleCopy, { recursive: true });
+      cpSync(join(dir, 'exec/plugin-bundles', id, 'config.json'), join(bundleCopy, 'config.json'));
+    }
+    disable.push(await timed(() => client.json('POST', '/plugins/bench/mini/disable')));
+    bare.push(await bareRunc(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
+  }
+  await client.json('DELETE', '/plugins/bench/mini');
+
+  // Many plugins: create, then enable all at once; RSS at 1, 10 and MANY enabled.
+  for (let i = 0; i < MANY; i++)
+    await client.json('POST', `/plugins/create?name=bench/m${i}`, { upload: upload(ctx) });
+  const rssIdle = rssMiB(child.pid ?? 0);
+  await client.json('POST', '/plugins/bench/m0/enable');
+  const rss1 = rssMiB(child.pid ?? 0);
+  await Promise.all(
+    Array.from({ length: 9 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 1}/enable`)),
+  );
+  const rss10 = rssMiB(child.pid ?? 0);
+  const manyMs = await timed(() =>
+    Promise.all(
+      Array.from({ length: MANY - 10 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 10}/enable`)),
+    ),
+  );
+  await sleep(500);
+  const rssMany = rssMiB(child.pid ?? 0);
+  // Restore: kill -9, restart, time until berthd listens (it restores enabled plugins before listening).
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const again = await startBerthd(dir);
+  const running = (await again.client.json<{ Status: { State: string } }[]>('GET', '/plugins')).filter(
+    (p) => p.Status.State === 'running',
+  ).length;
+  await Promise.all(
+    Array.from({ length: MANY }, (_, i) => again.client.json('DELETE', `/plugins/bench/m${i}?force=1`)),
+  );
+  again.child.kill('SIGTERM');
+  await new Promise((r) => again.child.once('exit', r));
+  return {
+    enable,
+    disable,
+    bare,
+    rssIdle,
+    rss1,
+    rss10,
+    rssMany,
+    manyMs,
+    restoreMs: again.startedMs,
+    restoredRunning: running,
+  };
+}
+
+async function dockerdFigures(ctx: string) {
+  const dir = '/tmp/berth-bench-dockerd';
+  execFileSync(REFERENCE_DOCKERD, ['start', dir], { stdio: 'ignore' });
+  const sock = join(dir, 'docker.sock');
+  const client = new BerthClient(`unix://${sock}`);
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+  spawnSync('docker', ['plugin', 'rm', '-f', 'bench/mini'], { env });
+  execFileSync('docker', ['plugin', 'create', 'bench/mini', ctx], { env, stdio: 'ignore' });
+  const enable: number[] = [];
+  const disable: number[] = [];
+  let rss = 0;
+  for (let i = 0; i < RUNS; i++) {
+    enable.push(await timed(() => client.json('POST', '/v1.41/plugins/bench/mini/enable?timeout=0')));
+    if (i === 0) {
+      const dockerd = Number(readFileSync(join(dir, 'docker.pid'), 'utf8'));
+      const pids = (name: string) =>
+        spawnSync('pgrep', ['-f', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const containerd = pids(`containerd --config ${dir}`).concat(pids(`${dir}/exec/containerd`));
+      const shims = pids('containerd-shim-runc-v2 -namespace plugins.moby');
+      rss = [dockerd, ...new Set(containerd), ...shims].reduce(
+        (sum, pid) => sum + (existsSync(`/proc/${pid}`) ? rssMiB(pid) : 0),
+        0,
+      );
+    }
+    disable.push(await timed(() => client.json('POST', '/v1.41/plugins/bench/mini/disable')));
+  }
+  spawnSync('docker', ['plugin', 'rm', '-f', 'bench/mini'], { env });
+  execFileSync(REFERENCE_DOCKERD, ['stop', dir], { stdio: 'ignore' });
+  return { enable, disable, rss };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-plugins-'));
+try {
+  const ctx = miniContext(dir);
+  const b = await berthFigures(dir, ctx);
+  const d = values['no-dockerd'] || !existsSync(REFERENCE_DOCKERD) ? undefined : await dockerdFigures(ctx);
+  const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+  console.log(
+    `node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, medians of ${RUNS} runs`,
+  );
+  const rows: [string, string][] = [
+    ['enable, berth (API call; socket answers when it returns)', fmt(median(b.enable))],
+    ['enable, bare `runc run -d` of the same bundle until the socket accepts', fmt(median(b.bare))],
+    ['  ratio berth / bare runc', (median(b.enable) / median(b.bare)).toFixed(2)],
+    ...(d
+      ? ([['enable, reference dockerd 20.10 (API, timeout=0)', fmt(median(d.enable))]] as [string, string][])
+      : []),
+    ['disable, berth', fmt(median(b.disable))],
+    ...(d ? ([['disable, reference dockerd 20.10', fmt(median(d.disable))]] as [string, string][]) : []),
+    [`enable ${MANY - 10} more plugins at once (10 already running)`, fmt(b.manyMs)],
+    [
+      `restore after kill -9: berthd start until listening, ${MANY} enabled plugins`,
+      `${fmt(b.restoreMs)} (${b.restoredRunning} running)`,
+    ],
+    [
+      'berthd RSS idle / 1 / 10 / ' + MANY + ' plugins',
+      `${b.rssIdle.toFixed(0)} / ${b.rss1.toFixed(0)} / ${b.rss10.toFixed(0)} / ${b.rssMany.toFixed(0)} MiB`,
+    ],
+    ...(d
+      ? ([['dockerd + containerd + shim RSS, 1 plugin', `${d.rss.toFixed(0)} MiB`]] as [string, string][])
+      : []),
+  ];
+  for (const [k, v] of rows) console.log(`${k.padEnd(76)} ${v}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
