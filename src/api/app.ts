@@ -4,7 +4,7 @@
  *
  * @module
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import type { Backend } from './backend.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
@@ -47,7 +47,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
     return503OnClosing: true,
     // One debug line per request (below), not fastify's two info lines.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
   });
 
