@@ -248,7 +248,7 @@ try {
       `${fmt(b.restoreMs)} (${b.restoredRunning} running)`,
     ],
     [
-      'berthd RSS idle / 1 / 10 / ' + MANY + ' plugins',
+      `berthd RSS idle / 1 / 10 / ${MANY} plugins`,
       `${b.rssIdle.toFixed(0)} / ${b.rss1.toFixed(0)} / ${b.rss10.toFixed(0)} / ${b.rssMany.toFixed(0)} MiB`,
     ],
     ...(d

@@ -5,6 +5,8 @@
  * @module
  */
 export * from './errdefs/index.ts';
+export * from './executor/index.ts';
 export { devicesFromPath } from './host/index.ts';
 export * from './oci/index.ts';
 export * from './plugins/index.ts';
+export * from './runtimes/index.ts';

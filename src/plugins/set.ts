@@ -69,6 +69,13 @@ function parseArgs(value: string): string[] {
   return value.split(/\s+/).filter((w) => w !== '');
 }
 
+/** Mount sources and device paths are host paths: absolute, or the error names the key and the value. */
+function hostPath(key: string, what: string, value: string): string {
+  if (!value.startsWith('/'))
+    throw new InvalidParameterError(`${key}: ${what} must be an absolute host path, got "${value}"`);
+  return value;
+}
+
 function applyOne(config: PluginConfig, s: PluginSettings, item: string): void {
   if (item.startsWith('=')) throw new InvalidParameterError(FORMAT);
   const eq = item.indexOf('=');
@@ -94,17 +101,13 @@ function applyOne(config: PluginConfig, s: PluginSettings, item: string): void {
       return;
     }
     case 'mounts': {
-      if (!value.startsWith('/'))
-        throw new InvalidParameterError(`${key}: mount source must be an absolute host path, got "${value}"`);
       const mount = s.Mounts[target.index];
-      if (mount) mount.Source = value;
+      if (mount) mount.Source = hostPath(key, 'mount source', value);
       return;
     }
     case 'devices': {
-      if (!value.startsWith('/'))
-        throw new InvalidParameterError(`${key}: device path must be an absolute host path, got "${value}"`);
       const device = s.Devices[target.index];
-      if (device) device.Path = value;
+      if (device) device.Path = hostPath(key, 'device path', value);
       return;
     }
     case 'args':
