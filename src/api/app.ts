@@ -7,6 +7,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import type { Backend } from './backend.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
@@ -31,7 +32,6 @@ const NOT_IMPLEMENTED = [
   'distribution',
   'auth',
   'commit',
-  'events',
   'system',
 ];
 
@@ -112,6 +112,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
 
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);
+  registerEventRoutes(app, backend);
   registerRuntimeRoutes(app, backend);
   registerRunRoutes(app, backend);
   return app;

@@ -1,5 +1,6 @@
 export { type ApiOptions, createApi } from './app.ts';
 export type { Backend, DaemonFacts, RunHandle, RunRequest } from './backend.ts';
+export { type EngineEvent, type EventInput, EventLog, eventMatches, parseEventTime } from './events.ts';
 export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
 export {
   API_VERSION,

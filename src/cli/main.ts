@@ -5,6 +5,7 @@ import { registerPlugin } from './commands/plugin.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuntime } from './commands/runtime.ts';
+import { registerSystem } from './commands/system.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPluginSpec(plugin);
   registerRuntime(program);
   registerRun(program);
+  registerSystem(program);
   return program;
 }
 

@@ -20,6 +20,7 @@ export interface DaemonFlags {
   readonly addRuntime?: readonly string[];
   readonly defaultRuntime?: string;
   readonly runtimeSmokeTest?: boolean;
+  readonly group?: string;
 }
 
 /** The effective settings. */
@@ -31,6 +32,8 @@ export interface DaemonConfig {
   readonly configFile: string | undefined;
   readonly logLevel: string;
   readonly runtimeSmokeTest: boolean;
+  /** Group owning the socket (mode 0660); undefined: root only, unless a `berth` group exists. */
+  readonly group: string | undefined;
   readonly runtimes: RuntimesConfigSource;
 }
 
@@ -53,6 +56,7 @@ const FILE_KEYS = {
   'log-level': 'logLevel',
   'default-runtime': 'defaultRuntime',
   'runtime-smoke-test': 'runtimeSmokeTest',
+  group: 'group',
   runtimes: undefined,
 } as const satisfies Record<string, keyof DaemonFlags | undefined>;
 
@@ -131,6 +135,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     configFile: flags.configFile,
     logLevel: flags.logLevel ?? fileString(file, 'log-level', problems) ?? DEFAULTS.logLevel,
     runtimeSmokeTest: flags.runtimeSmokeTest ?? (typeof smoke === 'boolean' ? smoke : true),
+    group: flags.group ?? fileString(file, 'group', problems),
     runtimes: runtimesSource(flags, file),
   };
   if (!/^unix:\/\/\/./.test(config.host))

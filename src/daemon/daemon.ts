@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { type Backend, createApi } from '../api/index.ts';
+import { type Backend, createApi, EventLog } from '../api/index.ts';
+import { InvalidParameterError } from '../errdefs/index.ts';
 import { RuncExecutor } from '../executor/index.ts';
-import { boundingCapabilities } from '../host/index.ts';
+import { boundingCapabilities, groupId } from '../host/index.ts';
 import { PluginManager } from '../plugins/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
 import { type DaemonConfig, type DaemonFlags, readConfigFile, runtimesSource, socketPath } from './config.ts';
@@ -18,6 +19,9 @@ import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
 import { RunService } from './runs.ts';
+
+/** The data root's own pid file: a second berthd on the same data root refuses to start. */
+export const DATA_ROOT_LOCK = 'berthd.pid';
 
 /** Probe deadlines: a hanging runtime delays start or reload by at most these. */
 export const PROBE_COMMAND_TIMEOUT_MS = 2_000;
@@ -49,23 +53,46 @@ function logDiff(log: Logger, diff: ReloadDiff, set: RuntimeSet): void {
   }
 }
 
+/** Default socket group, used when it exists (like dockerd's "docker" group). */
+export const DEFAULT_SOCKET_GROUP = 'berth';
+
+/** The gid to give the socket: the configured group (which must exist), else the `berth` group if present. */
+function socketGroup(name: string | undefined): number | undefined {
+  const gid = groupId(name ?? DEFAULT_SOCKET_GROUP);
+  if (name !== undefined && gid === undefined) {
+    throw new InvalidParameterError(
+      `group ${name} not found: create it (groupadd ${name}) or choose another with --group`,
+    );
+  }
+  return gid;
+}
+
 /** Starts berthd: claims the pid file, loads runtimes, reconciles leftovers, then listens. */
 export async function startDaemon(o: StartOptions): Promise<Daemon> {
   const { config } = o;
   const log = o.log ?? pino({ level: config.logLevel, base: null }, pino.destination(2));
   mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
-  claimPidFile(config.pidfile);
+  // One berthd per pid file, and one per data root whatever pid file it was given.
+  const locks = [config.pidfile, join(config.dataRoot, DATA_ROOT_LOCK)];
+  claimPidFile(locks[0] as string);
   try {
-    return await boot(o, log);
+    claimPidFile(locks[1] as string);
   } catch (err) {
-    releasePidFile(config.pidfile);
+    releasePidFile(locks[0] as string);
+    throw err;
+  }
+  try {
+    return await boot(o, log, locks);
+  } catch (err) {
+    for (const lock of locks) releasePidFile(lock);
     throw err;
   }
 }
 
-async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
+async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Promise<Daemon> {
   const { config, flags } = o;
+  const gid = socketGroup(config.group); // before any work: a bad group is a configuration error
   const wrapperDir = join(config.dataRoot, 'runtimes');
   const runtimes = new RuntimeManager({
     host: {
@@ -107,9 +134,11 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
     preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
     log: (level, msg) => log[level](msg),
   });
-  plugins.on('event', (e) =>
-    log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`),
-  );
+  const events = new EventLog();
+  plugins.on('event', (e) => {
+    events.publish(e);
+    log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`);
+  });
   const restore = await plugins.init();
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
@@ -117,10 +146,27 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
     const file = readConfigFile(config.configFile);
     const result = await runtimes.reload(runtimesSource(flags, file));
     logDiff(log, result.diff, result.set);
+    const names = [...result.set.runtimes.values()].map(
+      (rt) => `${rt.name}:${rt.kind === 'runc' ? rt.path : rt.runtimeType}`,
+    );
+    events.publish({
+      Type: 'daemon',
+      Action: 'reload',
+      Actor: {
+        ID: facts.id,
+        Attributes: {
+          'default-runtime': result.set.defaultRuntime,
+          runtimes: names.join(' '),
+          name: facts.name,
+        },
+      },
+    });
     return result;
   };
+  const facts = gatherFacts(o.version, config.dataRoot, config.execRoot);
   const backend: Backend = {
-    facts: gatherFacts(o.version, config.dataRoot, config.execRoot),
+    facts,
+    events,
     runtimes,
     plugins,
     reloadRuntimes,
@@ -132,6 +178,7 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
   rmSync(socket, { force: true }); // a socket file left by a killed daemon
   await app.listen({ path: socket });
   chmodSync(socket, 0o660);
+  if (gid !== undefined) chownSync(socket, 0, gid);
   log.info({ socket, dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berthd listening');
 
   let closing: Promise<void> | undefined;
@@ -140,7 +187,7 @@ async function boot(o: StartOptions, log: Logger): Promise<Daemon> {
       await app.close();
       await plugins.shutdown();
       await executor.killAll();
-      releasePidFile(config.pidfile);
+      for (const lock of locks) releasePidFile(lock);
     })();
     return closing;
   };

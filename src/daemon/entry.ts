@@ -26,6 +26,10 @@ function program(): Command {
       'daemon.json-style configuration (default /etc/berth/daemon.json if present)',
     )
     .option('-l, --log-level <level>', 'trace, debug, info, warn, error or fatal (default info)')
+    .option(
+      '-G, --group <name>',
+      'group owning the socket, mode 0660 (default: "berth" if it exists, else root only)',
+    )
     .option('--add-runtime <name=path>', 'register a runc-compatible runtime (repeatable)', collect)
     .option('--default-runtime <name>', 'runtime used when none is named (default runc)')
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
@@ -47,6 +51,7 @@ function flagsOf(cmd: Command): DaemonFlags {
     addRuntime: pick('addRuntime'),
     defaultRuntime: pick('defaultRuntime'),
     runtimeSmokeTest: pick('runtimeSmokeTest'),
+    group: pick('group'),
   } as DaemonFlags;
 }
 

@@ -2,4 +2,5 @@ export { ATOMIC_TEMP_PREFIX, writeFileAtomicSync } from './atomic-file.ts';
 export { boundingCapabilities } from './capabilities.ts';
 export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { type ExecutableLookup, findExecutable } from './executable.ts';
+export { groupId } from './groups.ts';
 export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';

@@ -100,6 +100,79 @@ describe('berthd managed plugins', { skip }, () => {
     assert.deepEqual(runcIds(), []);
   });
 
+  it('streams plugin events to docker events, with since/until and filters', () => {
+    const r = docker(
+      'events',
+      '--since',
+      '0',
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      'type=plugin',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}}',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'create example/vol:latest',
+      'enable example/vol',
+      'disable example/vol',
+      'remove example/vol',
+    ]);
+    const enables = docker(
+      'events',
+      '--since',
+      '0',
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      'event=enable',
+      '--format',
+      '{{.Type}}',
+    );
+    assert.equal(enables.stdout, 'plugin\n');
+    assert.match(
+      docker('events', '--since', '0', '--until', '1', '--filter', 'color=red').stderr,
+      /Invalid filter 'color'/,
+    );
+  });
+
+  it('serves dockerode: ping, version, info, plugin list/inspect/enable/disable/remove, create through modem.dial', async () => {
+    const Docker = (await import('dockerode')).default;
+    const client = new Docker({ socketPath: d.socket });
+    assert.equal(String(await client.ping()), 'OK');
+    assert.equal((await client.version()).ApiVersion, '1.41');
+    const { createReadStream } = await import('node:fs');
+    execFileSync('tar', ['-cf', join(d.dir, 'ctx.tar'), '-C', ctx, '.']);
+    await new Promise<void>((resolve, reject) =>
+      client.modem.dial(
+        {
+          path: '/plugins/create?',
+          method: 'POST',
+          file: createReadStream(join(d.dir, 'ctx.tar')),
+          options: { name: 'dockerode/vol' },
+          headers: { 'Content-Type': 'application/x-tar' },
+          statusCodes: { 204: true, 400: 'bad parameter', 409: 'conflict', 500: 'server error' },
+        },
+        (err: unknown) => (err ? reject(err) : resolve()),
+      ),
+    );
+    const plugin = client.getPlugin('dockerode/vol', '');
+    await plugin.enable({ timeout: 30 } as never);
+    assert.equal((await plugin.inspect()).Enabled, true);
+    assert.deepEqual((await client.info()).Plugins.Volume, ['dockerode/vol:latest']);
+    assert.deepEqual(
+      (await client.listPlugins()).map((p: { Name: string }) => p.Name),
+      ['dockerode/vol:latest'],
+    );
+    await plugin.disable({});
+    await plugin.remove({});
+    await assert.rejects(
+      client.getPlugin('dockerode/vol', '').inspect(),
+      /plugin "dockerode\/vol" not found/,
+    );
+  });
+
   it('refuses a bad manifest through the API with every problem, and leaves nothing', () => {
     const bad = join(d.dir, 'bad ctx');
     mkdirSync(join(bad, 'rootfs'), { recursive: true });

@@ -247,6 +247,21 @@ describe('berthd runtimes', { skip }, () => {
     await waitFor(() => /"added":\["hup"\]/.test(d.log()), 15_000, 'SIGHUP reload');
     const r = await cli('runtime', 'inspect', 'hup');
     assert.equal((JSON.parse(r.stdout) as RuntimeView[])[0]?.Status.Health, 'ok');
+    const events = await cli(
+      'events',
+      '--since',
+      '0',
+      '--until',
+      String(Date.now() / 1000),
+      '-f',
+      'type=daemon',
+      '--format',
+      'json',
+    );
+    const last = JSON.parse(events.stdout.trim().split('\n').at(-1) ?? '{}');
+    assert.equal(last.Action, 'reload');
+    assert.match(last.Actor.Attributes.runtimes, /(^| )hup:runc( |$)/);
+    assert.equal(last.Actor.Attributes['default-runtime'], 'runc');
   });
 
   it('keeps running containers and concurrent starts working through reloads', async () => {

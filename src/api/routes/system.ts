@@ -62,7 +62,13 @@ export function registerSystemRoutes(app: FastifyInstance, backend: Backend): vo
       Images: 0,
       Driver: '',
       DriverStatus: null,
-      Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
+      // Unlike dockerd's (built-in and v1 drivers only), Volume lists the enabled managed volume plugins.
+      Plugins: {
+        Volume: backend.plugins.list({ enabled: true, capability: ['volumedriver'] }).map((p) => p.Name),
+        Network: [],
+        Authorization: null,
+        Log: [],
+      },
       CgroupDriver: 'cgroupfs',
       CgroupVersion: f.cgroupVersion,
       KernelVersion: f.kernelVersion,
