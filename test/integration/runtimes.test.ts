@@ -319,12 +319,16 @@ describe('berthd runtimes', { skip }, () => {
     );
   });
 
-  it('refuses a second berthd on the same pid file', async () => {
+  it('refuses a second berthd on the same pid file or the same data root', async () => {
     const second = testDaemon('berth-rt2');
     try {
       await assert.rejects(
         second.start(['--pidfile', d.pidfile]),
         /pid file found, ensure berthd is not running/,
+      );
+      await assert.rejects(
+        second.start(['--data-root', d.dataRoot]),
+        /pid file found, ensure berthd is not running or delete .*data root\/berthd.pid/,
       );
     } finally {
       await second.cleanup();

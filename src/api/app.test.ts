@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { RuncExecutor } from '../executor/index.ts';
+import { PluginManager } from '../plugins/index.ts';
+import { RuntimeManager } from '../runtimes/index.ts';
+import { createApi } from './app.ts';
+import { EventLog, eventMatches, parseEventTime } from './events.ts';
+import { parseFilters, queryBool } from './query.ts';
+
+describe('Engine API in process (app.inject)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-api-'));
+  let app: FastifyInstance;
+  const events = new EventLog();
+
+  before(async () => {
+    const runtimes = new RuntimeManager({
+      host: {
+        execRoot: join(dir, 'exec'),
+        wrapperDir: join(dir, 'wrappers'),
+        noPivotRoot: false,
+        pathEnv: process.env.PATH ?? '',
+      },
+      probe: { commandTimeoutMs: 2000 },
+    });
+    await runtimes.reload({});
+    const executor = new RuncExecutor();
+    const plugins = new PluginManager({
+      dataRoot: join(dir, 'data'),
+      execRoot: join(dir, 'exec'),
+      runtimes,
+      executor,
+      preflight: { boundingCapabilities: [], exists: existsSync },
+    });
+    await plugins.init();
+    const facts = {
+      version: '0.0.0-test',
+      id: 'test-id',
+      name: 'test',
+      dataRoot: join(dir, 'data'),
+      execRoot: join(dir, 'exec'),
+      kernelVersion: '6',
+      operatingSystem: 'Linux',
+      architecture: 'x86_64',
+      ncpu: 2,
+      memTotal: 1,
+      cgroupVersion: '1' as const,
+    };
+    app = createApi({
+      facts,
+      runtimes,
+      plugins,
+      events,
+      reloadRuntimes: () => runtimes.reload({}),
+      run: () => Promise.reject(new Error('not used here')),
+    });
+  });
+  after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers /_ping with Docker's headers, with and without a version prefix", async () => {
+    for (const url of ['/_ping', '/v1.41/_ping', '/v1.24/_ping']) {
+      const r = await app.inject({ url });
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.body, 'OK');
+      assert.equal(r.headers['api-version'], '1.41');
+      assert.equal(r.headers.ostype, 'linux');
+      assert.equal(r.headers['cache-control'], 'no-cache, no-store, must-revalidate');
+    }
+    assert.equal((await app.inject({ method: 'HEAD', url: '/_ping' })).statusCode, 200);
+  });
+
+  it('refuses versions outside 1.12–1.41 with 400 and exact application/json', async () => {
+    const r = await app.inject({ url: '/v1.50/version' });
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.deepEqual(r.json(), {
+      message: 'client version 1.50 is too new. Maximum supported API version is 1.41',
+    });
+    assert.match(
+      (await app.inject({ url: '/v1.11/version' })).json().message,
+      /too old. Minimum supported API version is 1.12/,
+    );
+  });
+
+  it('answers 501 for Docker endpoint families berth does not serve, 404 for unknown paths', async () => {
+    const c = await app.inject({ url: '/v1.41/containers/json' });
+    assert.equal(c.statusCode, 501);
+    assert.match(c.json().message, /berth does not implement \/containers yet/);
+    const pull = await app.inject({ method: 'POST', url: '/plugins/pull?remote=x' });
+    assert.equal(pull.statusCode, 501);
+    const nope = await app.inject({ url: '/nope' });
+    assert.deepEqual([nope.statusCode, nope.json()], [404, { message: 'page not found' }]);
+  });
+
+  it('maps plugin errors to their status codes with the message', async () => {
+    const r = await app.inject({ url: '/v1.41/plugins/research/vol:latest/json' });
+    assert.deepEqual([r.statusCode, r.json()], [404, { message: 'plugin "research/vol:latest" not found' }]);
+    const bad = await app.inject({
+      url: `/plugins?filters=${encodeURIComponent('{"enabled":{"maybe":true}}')}`,
+    });
+    assert.deepEqual([bad.statusCode, bad.json()], [400, { message: "Invalid filter 'enabled=[maybe]'" }]);
+    const key = await app.inject({ url: `/plugins?filters=${encodeURIComponent('{"foo":["x"]}')}` });
+    assert.deepEqual([key.statusCode, key.json()], [400, { message: "Invalid filter 'foo'" }]);
+    const set = await app.inject({ method: 'POST', url: '/plugins/x/set', payload: { not: 'an array' } });
+    assert.equal(set.statusCode, 400);
+    const create = await app.inject({ method: 'POST', url: '/plugins/create' });
+    assert.deepEqual(
+      [create.statusCode, create.json().message],
+      [400, 'name is required: POST /plugins/create?name=NAME with a tar body'],
+    );
+    const timeout = await app.inject({ method: 'POST', url: '/plugins/x/enable?timeout=-1' });
+    assert.equal(timeout.statusCode, 400);
+    assert.equal((await app.inject({ url: '/plugins' })).json().length, 0);
+  });
+
+  it('accepts an empty JSON body and names bad JSON', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/runtimes/check',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    assert.equal(r.statusCode, 200);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/runs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /request body is not valid JSON/);
+  });
+
+  it('serves /version and /info in Docker shapes with berth runtime data', async () => {
+    const v = (await app.inject({ url: '/version' })).json();
+    assert.equal(v.ApiVersion, '1.41');
+    assert.equal(v.Components[0].Name, 'Engine');
+    const info = (await app.inject({ url: '/info' })).json();
+    assert.deepEqual(Object.keys(info.Runtimes), ['runc', 'io.containerd.runc.v2']);
+    assert.equal(info.DefaultRuntime, 'runc');
+    assert.deepEqual(info.Plugins.Volume, []);
+  });
+
+  it('replays events since a time, filtered, and ends at until', async () => {
+    events.publish(
+      { Type: 'plugin', Action: 'create', Actor: { ID: 'a'.repeat(64), Attributes: { name: 'p:latest' } } },
+      1_700_000_000_000,
+    );
+    events.publish(
+      { Type: 'daemon', Action: 'reload', Actor: { ID: 'd', Attributes: {} } },
+      1_700_000_001_000,
+    );
+    const r = await app.inject({
+      url: `/events?since=1699999999&until=1700000002&filters=${encodeURIComponent('{"type":{"plugin":true}}')}`,
+    });
+    assert.equal(r.statusCode, 200);
+    const lines = r.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((e) => [e.Type, e.Action, e.time]),
+      [['plugin', 'create', 1_700_000_000]],
+    );
+    assert.equal((await app.inject({ url: '/events?since=yesterday' })).statusCode, 400);
+  });
+});
+
+describe('query helpers', () => {
+  it("reads Docker's booleans", () => {
+    for (const f of [undefined, '', '0', 'no', 'FALSE', 'none']) assert.equal(queryBool(f), false, String(f));
+    for (const t of ['1', 'true', 'yes', 'x']) assert.equal(queryBool(t), true, t);
+  });
+
+  it('reads both filter encodings', () => {
+    assert.deepEqual(
+      [...parseFilters('{"a":{"x":true,"y":true},"b":["z"]}')],
+      [
+        ['a', ['x', 'y']],
+        ['b', ['z']],
+      ],
+    );
+    assert.throws(() => parseFilters('{'), /invalid filters/);
+    assert.throws(() => parseFilters('[1]'), /expected \{"key"/);
+  });
+
+  it('parses event times to nanoseconds and matches filters', () => {
+    assert.equal(parseEventTime('1700000000.5', 'since'), 1_700_000_000_500_000_000);
+    assert.throws(() => parseEventTime('-1', 'since'), /since must be a unix timestamp/);
+    const e = new EventLog().publish({
+      Type: 'plugin',
+      Action: 'enable',
+      Actor: { ID: 'abc123', Attributes: { name: 'vol' } },
+    });
+    assert.ok(eventMatches(e, new Map([['plugin', ['vol']]])));
+    assert.ok(
+      eventMatches(
+        e,
+        new Map([
+          ['plugin', ['abc']],
+          ['event', ['enable', 'disable']],
+        ]),
+      ),
+    );
+    assert.equal(eventMatches(e, new Map([['type', ['daemon']]])), false);
+  });
+});
