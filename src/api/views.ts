@@ -85,3 +85,24 @@ export function infoRuntimes(set: RuntimeSet): Record<string, Record<string, unk
   }
   return out;
 }
+
+/** Both runtime shapes of `/info`, computed once per runtime set (sets are immutable; reload and check replace them). */
+const infoCache = new WeakMap<
+  RuntimeSet,
+  { runtimes: Record<string, Record<string, unknown>>; views: RuntimeView[] }
+>();
+
+export function runtimeInfo(set: RuntimeSet): {
+  runtimes: Record<string, Record<string, unknown>>;
+  views: RuntimeView[];
+} {
+  let cached = infoCache.get(set);
+  if (!cached) {
+    cached = {
+      runtimes: infoRuntimes(set),
+      views: [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime)),
+    };
+    infoCache.set(set, cached);
+  }
+  return cached;
+}

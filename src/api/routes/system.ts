@@ -2,7 +2,7 @@ import { arch, platform } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend.ts';
 import { API_VERSION, MIN_API_VERSION } from '../versions.ts';
-import { infoRuntimes, runtimeView } from '../views.ts';
+import { runtimeInfo } from '../views.ts';
 
 const GO_ARCH: Record<string, string> = {
   x64: 'amd64',
@@ -82,14 +82,14 @@ export function registerSystemRoutes(app: FastifyInstance, backend: Backend): vo
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: f.version,
-      Runtimes: infoRuntimes(set),
+      Runtimes: runtimeInfo(set).runtimes,
       DefaultRuntime: set.defaultRuntime,
       RuncCommit: { ID: commit, Expected: commit },
       SecurityOptions: [],
       Warnings: [...set.runtimes.values()]
         .filter((rt) => rt.probe.health !== 'ok' && rt.kind === 'runc')
         .map((rt) => `WARNING: runtime ${rt.name} is ${rt.probe.health}: ${rt.probe.reason}`),
-      BerthRuntimes: [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime)),
+      BerthRuntimes: runtimeInfo(set).views,
       BerthExecRoot: f.execRoot,
     };
   });

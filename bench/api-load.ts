@@ -1,0 +1,141 @@
+/**
+ * API load: 50 concurrent connections on `GET /plugins` and `GET /info` over the unix socket (autocannon), berthd
+ * vs the reference dockerd 20.10 in the same run, each holding the same 10 created plugins (2 enabled).
+ *
+ *   node --import tsx bench/api-load.ts [--seconds 5] [--no-dockerd]
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+// @ts-expect-error autocannon ships no types (and @types/autocannon lags its major)
+import autocannon from 'autocannon';
+import { canConnect } from '../src/plugins/index.ts';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, 'no-dockerd': { type: 'boolean', default: false } },
+});
+const SECONDS = Number(values.seconds);
+const ROOT = new URL('../', import.meta.url).pathname;
+const REFERENCE_DOCKERD = join(ROOT, '../shared/tools/reference-dockerd');
+const PLUGINS = 10;
+
+interface Load {
+  readonly rps: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+async function load(socketPath: string, path: string): Promise<Load> {
+  const r = await autocannon({
+    url: `http://localhost${path}`,
+    socketPath,
+    connections: 50,
+    duration: SECONDS,
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+function miniContext(dir: string): string {
+  const ctx = join(dir, 'ctx');
+  mkdirSync(join(ctx, 'rootfs'), { recursive: true });
+  execFileSync('gcc', [
+    '-static',
+    '-O2',
+    '-o',
+    join(ctx, 'rootfs', 'mini-plugin'),
+    join(ROOT, 'bench/fixtures/mini-plugin.c'),
+  ]);
+  writeFileSync(
+    join(ctx, 'config.json'),
+    JSON.stringify({
+      Description: 'benchmark plugin',
+      Entrypoint: ['/mini-plugin'],
+      Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'mini.sock' },
+    }),
+  );
+  return ctx;
+}
+
+/** Creates the plugins from contexts that differ by one file: dockerd refuses two identical rootfs (plugins.md §1.4). */
+function populate(host: string, ctx: string): void {
+  const env = { ...process.env, DOCKER_HOST: host };
+  for (let i = 0; i < PLUGINS; i++) {
+    const variant = `${ctx}-${i}`;
+    cpSync(ctx, variant, { recursive: true });
+    writeFileSync(join(variant, 'rootfs', 'variant'), String(i));
+    execFileSync('docker', ['plugin', 'create', `bench/p${i}`, variant], { env, stdio: 'ignore' });
+  }
+  for (let i = 0; i < 2; i++)
+    execFileSync('docker', ['plugin', 'enable', `bench/p${i}`], { env, stdio: 'ignore' });
+}
+
+function cleanup(host: string): void {
+  const env = { ...process.env, DOCKER_HOST: host };
+  for (let i = 0; i < PLUGINS; i++)
+    spawnSync('docker', ['plugin', 'rm', '-f', `bench/p${i}`], { env, stdio: 'ignore' });
+}
+
+async function berth(dir: string, ctx: string) {
+  const sock = join(dir, 'berth.sock');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/berthd.js'),
+      '-H',
+      `unix://${sock}`,
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'pid'),
+      '--config-file',
+      '/dev/null',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: 'ignore' },
+  );
+  while (!existsSync(sock) || !(await canConnect(sock))) await new Promise((r) => setTimeout(r, 10));
+  populate(`unix://${sock}`, ctx);
+  const result = { plugins: await load(sock, '/v1.41/plugins'), info: await load(sock, '/v1.41/info') };
+  cleanup(`unix://${sock}`);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return result;
+}
+
+async function dockerd(ctx: string) {
+  const dir = '/tmp/berth-bench-dockerd';
+  execFileSync(REFERENCE_DOCKERD, ['start', dir], { stdio: 'ignore' });
+  const sock = join(dir, 'docker.sock');
+  cleanup(`unix://${sock}`);
+  populate(`unix://${sock}`, ctx);
+  const result = { plugins: await load(sock, '/v1.41/plugins'), info: await load(sock, '/v1.41/info') };
+  cleanup(`unix://${sock}`);
+  execFileSync(REFERENCE_DOCKERD, ['stop', dir], { stdio: 'ignore' });
+  return result;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-api-'));
+try {
+  const ctx = miniContext(dir);
+  const b = await berth(dir, ctx);
+  const d = values['no-dockerd'] || !existsSync(REFERENCE_DOCKERD) ? undefined : await dockerd(ctx);
+  console.log(
+    `node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, autocannon 50 connections, ${SECONDS} s each`,
+  );
+  const row = (name: string, l: Load) =>
+    console.log(
+      `${name.padEnd(28)} ${l.rps.toFixed(0).padStart(8)} req/s   p99 ${String(l.p99).padStart(4)} ms   errors ${l.errors}   non-2xx ${l.non2xx}`,
+    );
+  row('berthd GET /plugins', b.plugins);
+  if (d) row('dockerd GET /plugins', d.plugins);
+  row('berthd GET /info', b.info);
+  if (d) row('dockerd GET /info', d.info);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
