@@ -100,6 +100,14 @@ describe('berthd managed plugins', { skip }, () => {
     assert.deepEqual(runcIds(), []);
   });
 
+  it('answers docker version and docker info', () => {
+    const v = docker('version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}');
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stdout.trim().split(' ')[0], '1.41');
+    const info = docker('info', '--format', '{{.DefaultRuntime}} {{.OSType}}');
+    assert.equal(info.stdout.trim(), 'runc linux');
+  });
+
   it('streams plugin events to docker events, with since/until and filters', () => {
     const r = docker(
       'events',
