@@ -1,4 +1,11 @@
 export { CappedLog, followCappedLog, readCappedLog } from './capped-log.ts';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  LONG_CALL_TIMEOUT_MS,
+  PLUGIN_MEDIA_TYPE,
+  PluginClient,
+  type PluginClientOptions,
+} from './client.ts';
 export { decodePlugin } from './decode.ts';
 export {
   type PluginEvent,

@@ -17,6 +17,7 @@ import type { ExitStatus, RuncExecutor, RunningContainer } from '../executor/ind
 import { socketAddress } from '../host/index.ts';
 import type { RuncRuntime, RuntimeManager } from '../runtimes/index.ts';
 import { CappedLog } from './capped-log.ts';
+import { PluginClient } from './client.ts';
 import { decodeManifest, validateManifest } from './manifest.ts';
 import type { Plugin } from './plugin-schema.ts';
 import { type PreflightFacts, preflightProblems } from './preflight.ts';
@@ -87,6 +88,7 @@ interface Entry {
   container: RunningContainer | undefined;
   cli: RuncRuntime['cli'] | undefined;
   logFile: CappedLog | undefined;
+  client: PluginClient | undefined;
   failures: number[];
   restartTimer: NodeJS.Timeout | undefined;
   /** Set while disable/remove stops it: an exit then is expected. */
@@ -314,6 +316,22 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     });
   }
 
+  /**
+   * A client for calling an enabled plugin that provides `capability` (e.g. `volumedriver`), as moby's
+   * `Get(name, capability)`. Clients are kept per plugin and closed when it is disabled or removed.
+   * @throws {ConflictError} when the plugin is disabled; {InvalidParameterError} when it lacks the capability
+   */
+  client(ref: string, capability: string): PluginClient {
+    const e = this.#entry(ref);
+    const { Name: name, Config } = e.state.plugin;
+    if (!e.state.plugin.Enabled) throw new ConflictError(`plugin ${name} found but disabled`);
+    if (!matchesCapability(e.state.plugin, [capability])) {
+      throw new InvalidParameterError(`plugin ${name} does not provide "${capability}" capability`);
+    }
+    e.client ??= new PluginClient(name, this.socketDir(e.state.plugin.Id), Config.Interface.Socket);
+    return e.client;
+  }
+
   /** Counts a user of the plugin (a volume, say): disable and remove then need force. */
   acquire(ref: string): void {
     this.#entry(ref).refs++;
@@ -350,6 +368,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       container: undefined,
       cli: undefined,
       logFile: undefined,
+      client: undefined,
       restartTimer: undefined,
       failures: [],
       stopping: false,
@@ -444,6 +463,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     Object.assign(e.status, { state: 'disabled', pid: 0 });
     e.logFile?.close();
     e.logFile = undefined;
+    void e.client?.close();
+    e.client = undefined;
     rmSync(this.#bundleDir(e.state.plugin.Id), { recursive: true, force: true });
   }
 

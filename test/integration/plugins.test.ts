@@ -157,12 +157,26 @@ describe('plugin manager with runc', { skip }, () => {
     assert.ok(existsSync(join(dir, 'data/plugins', p.Id, 'propagated-mount/volumes/v1')));
     const bad = await post(sock, '/VolumeDriver.Path', '{"Name":"nope"}');
     assert.deepEqual([bad.status, JSON.parse(bad.body)], [500, { Err: 'no such volume: nope' }]);
+    // The same through berth's plugin client, as volumes will call it.
+    const driver = m.client('example/local-volume', 'volumedriver');
+    assert.deepEqual(await driver.call('VolumeDriver.Capabilities', {}), {
+      Capabilities: { Scope: 'local' },
+    });
+    await assert.rejects(
+      driver.call('VolumeDriver.Path', { Name: 'nope' }),
+      /^SystemError: VolumeDriver.Path: no such volume: nope$/,
+    );
+    assert.throws(() => m.client('example/local-volume', 'authz'), /does not provide "authz" capability/);
     assert.match(
       readFileSync(m.logPath(p.Id), 'utf8'),
       /local-volume: listening on \/run\/docker\/plugins\/local-volume.sock/,
     );
     await m.disable('example/local-volume');
     assert.equal(m.inspect(p.Id).Status.State, 'disabled');
+    assert.throws(
+      () => m.client('example/local-volume', 'volumedriver'),
+      /plugin example\/local-volume:latest found but disabled/,
+    );
     assert.deepEqual(runcIds(join(dir, 'exec/runtime-runc')), []);
     await m.remove('example/local-volume');
     assert.equal(existsSync(join(dir, 'data/plugins', p.Id)), false);
