@@ -10,8 +10,9 @@ const ALLOWED = {
   executor: ['errdefs', 'oci', 'host'],
   runtimes: ['errdefs', 'oci', 'host', 'executor'],
   plugins: ['errdefs', 'oci', 'host', 'executor', 'runtimes'],
-  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins'],
-  daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'api'],
+  volumes: ['errdefs', 'host', 'plugins'],
+  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'volumes'],
+  daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'volumes', 'api'],
   client: ['errdefs'],
   cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins', 'api'],
 };

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { RuncExecutor } from '../executor/index.ts';
 import { PluginManager } from '../plugins/index.ts';
 import { RuntimeManager } from '../runtimes/index.ts';
+import { VolumeService } from '../volumes/index.ts';
 import { createApi } from './app.ts';
 import { EventLog, eventMatches, parseEventTime } from './events.ts';
 import { parseFilters, queryBool } from './query.ts';
@@ -54,6 +55,7 @@ describe('Engine API in process (app.inject)', () => {
       runtimes,
       plugins,
       events,
+      volumes: new VolumeService(plugins, join(dir, 'data')),
       reloadRuntimes: () => runtimes.reload({}),
       run: () => Promise.reject(new Error('not used here')),
     });
@@ -89,6 +91,13 @@ describe('Engine API in process (app.inject)', () => {
   });
 
   it('answers 501 for Docker endpoint families berth does not serve, 404 for unknown paths', async () => {
+    const vols = await app.inject({ url: '/v1.41/volumes' });
+    assert.deepEqual([vols.statusCode, vols.json()], [200, { Volumes: [], Warnings: null }]);
+    const local = await app.inject({ method: 'POST', url: '/volumes/create', payload: { Name: 'v1' } });
+    assert.deepEqual(
+      [local.statusCode, local.json().message],
+      [400, 'berth has no built-in "local" driver: name a volume plugin with -d <plugin>'],
+    );
     const c = await app.inject({ url: '/v1.41/containers/json' });
     assert.equal(c.statusCode, 501);
     assert.match(c.json().message, /berth does not implement \/containers yet/);

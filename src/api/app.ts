@@ -12,6 +12,7 @@ import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
 import { registerSystemRoutes } from './routes/system.ts';
+import { registerVolumeRoutes } from './routes/volumes.ts';
 import { API_VERSION, splitVersionPrefix, unsupportedVersion } from './versions.ts';
 
 /** Docker endpoint families berth does not serve: answered 501 with a message, never a hang. */
@@ -19,7 +20,6 @@ const NOT_IMPLEMENTED = [
   'containers',
   'images',
   'networks',
-  'volumes',
   'build',
   'exec',
   'swarm',
@@ -104,7 +104,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
         .code(501)
         .type('application/json')
         .send({
-          message: `berth does not implement /${family} yet: it serves plugins, runtimes, runs and system info`,
+          message: `berth does not implement /${family} yet: it serves plugins, volumes, events, runtimes, runs and system info`,
         });
     }
     return reply.code(404).type('application/json').send({ message: 'page not found' });
@@ -113,6 +113,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);
   registerEventRoutes(app, backend);
+  registerVolumeRoutes(app, backend);
   registerRuntimeRoutes(app, backend);
   registerRunRoutes(app, backend);
   return app;

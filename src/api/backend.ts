@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../executor/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
 import type { ReloadDiff, RuntimeManager, RuntimeSet } from '../runtimes/index.ts';
+import type { VolumeService } from '../volumes/index.ts';
 import type { EventLog } from './events.ts';
 
 /** `POST /runs`: a command in a container made from Docker's default spec. */
@@ -52,6 +53,7 @@ export interface Backend {
   readonly runtimes: RuntimeManager;
   readonly plugins: PluginManager;
   readonly events: EventLog;
+  readonly volumes: VolumeService;
   /** Re-reads the configuration file and reloads runtimes; the old set stays on any error. */
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */

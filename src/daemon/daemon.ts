@@ -14,6 +14,7 @@ import { RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
 import { PluginManager } from '../plugins/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
+import { VolumeService } from '../volumes/index.ts';
 import { type DaemonConfig, type DaemonFlags, readConfigFile, runtimesSource, socketPath } from './config.ts';
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
@@ -140,6 +141,9 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`);
   });
   const restore = await plugins.init();
+  const volumes = new VolumeService(plugins, config.dataRoot);
+  const { missingDrivers } = volumes.init();
+  for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   const reloadRuntimes = async () => {
@@ -169,6 +173,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     events,
     runtimes,
     plugins,
+    volumes,
     reloadRuntimes,
     run: (request) => runs.run(request),
   };

@@ -332,6 +332,19 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     return e.client;
   }
 
+  /**
+   * Where a path the plugin reports (a volume's mountpoint) is on the host (moby's `ScopedPath`): under the
+   * propagated mount it maps to the plugin's `propagated-mount/` dir, anything else into its rootfs.
+   */
+  hostPath(ref: string, pathInPlugin: string): string {
+    const { Id, Config } = this.#entry(ref).state.plugin;
+    const propagated = Config.PropagatedMount.replace(/\/+$/, '');
+    if (propagated && (pathInPlugin === propagated || pathInPlugin.startsWith(`${propagated}/`))) {
+      return join(this.store.propagatedMount(Id), pathInPlugin.slice(propagated.length));
+    }
+    return join(this.store.rootfs(Id), pathInPlugin);
+  }
+
   /** Counts a user of the plugin (a volume, say): disable and remove then need force. */
   acquire(ref: string): void {
     this.#entry(ref).refs++;

@@ -181,6 +181,40 @@ describe('berthd managed plugins', { skip }, () => {
     );
   });
 
+  it('serves docker volume create/ls/inspect/rm through the example driver, with refcounts and a driver that is down', async () => {
+    assert.equal(docker('plugin', 'create', 'example/vol', ctx).code, 0);
+    assert.equal(docker('plugin', 'enable', 'example/vol').code, 0);
+    assert.deepEqual(docker('volume', 'create', '-d', 'example/vol', '--label', 'team=a', 'v1'), {
+      code: 0,
+      stdout: 'v1\n',
+      stderr: '',
+    });
+    assert.match(docker('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nexample\/vol:latest\s+v1\n$/);
+    const v1 = JSON.parse(docker('volume', 'inspect', 'v1').stdout)[0];
+    assert.equal(v1.Driver, 'example/vol:latest');
+    assert.deepEqual(v1.Labels, { team: 'a' });
+    assert.match(v1.Mountpoint, /\/plugins\/[0-9a-f]{64}\/propagated-mount\/volumes\/v1$/);
+    assert.ok(existsSync(v1.Mountpoint), 'the volume directory is on the host');
+    assert.match(docker('plugin', 'disable', 'example/vol').stderr, /plugin example\/vol:latest is in use/);
+    assert.match(docker('plugin', 'rm', '-f', 'example/vol').stderr, /^$/, 'force is allowed');
+    // The driver is gone: the volume is still listed, with the reason.
+    const down = JSON.parse(docker('volume', 'inspect', 'v1').stdout)[0];
+    assert.match(down.Status.error, /plugin "example\/vol:latest" not found/);
+    assert.equal(docker('volume', 'rm', '-f', 'v1').code, 0);
+    assert.equal(docker('volume', 'ls', '-q').stdout, '');
+    // Restart: the mapping and the plugin's reference survive.
+    assert.equal(docker('plugin', 'create', 'example/vol', ctx).code, 0);
+    assert.equal(docker('plugin', 'enable', 'example/vol').code, 0);
+    assert.equal(docker('volume', 'create', '-d', 'example/vol', 'v2').code, 0);
+    await d.stop('SIGTERM');
+    await d.start(['--no-runtime-smoke-test']);
+    assert.equal(docker('volume', 'ls', '-q').stdout, 'v2\n');
+    assert.match(docker('plugin', 'disable', 'example/vol').stderr, /is in use/);
+    assert.equal(docker('volume', 'rm', 'v2').code, 0);
+    assert.match(docker('volume', 'inspect', 'v2').stderr, /no such volume/);
+    assert.equal(docker('plugin', 'rm', '-f', 'example/vol').code, 0);
+  });
+
   it('refuses a bad manifest through the API with every problem, and leaves nothing', () => {
     const bad = join(d.dir, 'bad ctx');
     mkdirSync(join(bad, 'rootfs'), { recursive: true });

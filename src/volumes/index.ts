@@ -1,0 +1,1 @@
+export { type CreateVolume, type Volume, VolumeService } from './service.ts';
