@@ -67,6 +67,15 @@ export function packageLocalVolume(outDir = join(HERE, 'build')): string {
   });
 }
 
+/** The example authorization plugin (examples/authz-deny). */
+export function packageAuthzDeny(outDir = join(HERE, '../authz-deny/build')): string {
+  return packageNodePlugin({
+    source: join(HERE, '../authz-deny/plugin.ts'),
+    manifest: JSON.parse(readFileSync(join(HERE, '../authz-deny/config.json'), 'utf8')),
+    outDir,
+  });
+}
+
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(new URL(import.meta.url).pathname)) {
   console.log(packageLocalVolume(process.argv[2]));
 }

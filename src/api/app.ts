@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
+import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
@@ -110,6 +111,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     return reply.code(404).type('application/json').send({ message: 'page not found' });
   });
 
+  if (backend.authz) registerAuthz(app, backend.authz);
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);
   registerEventRoutes(app, backend);

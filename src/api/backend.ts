@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../executor/index.ts';
-import type { PluginManager } from '../plugins/index.ts';
+import type { AuthzChain, PluginManager } from '../plugins/index.ts';
 import type { ReloadDiff, RuntimeManager, RuntimeSet } from '../runtimes/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import type { EventLog } from './events.ts';
@@ -54,6 +54,8 @@ export interface Backend {
   readonly plugins: PluginManager;
   readonly events: EventLog;
   readonly volumes: VolumeService;
+  /** The authorization chain; absent in tests that do not need one. */
+  readonly authz?: AuthzChain;
   /** Re-reads the configuration file and reloads runtimes; the old set stays on any error. */
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */

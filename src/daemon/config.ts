@@ -21,6 +21,7 @@ export interface DaemonFlags {
   readonly defaultRuntime?: string;
   readonly runtimeSmokeTest?: boolean;
   readonly group?: string;
+  readonly authorizationPlugins?: readonly string[];
 }
 
 /** The effective settings. */
@@ -34,6 +35,8 @@ export interface DaemonConfig {
   readonly runtimeSmokeTest: boolean;
   /** Group owning the socket (mode 0660); undefined: root only, unless a `berth` group exists. */
   readonly group: string | undefined;
+  /** Authorization plugin names, in chain order. */
+  readonly authorizationPlugins: readonly string[];
   readonly runtimes: RuntimesConfigSource;
 }
 
@@ -57,6 +60,7 @@ const FILE_KEYS = {
   'default-runtime': 'defaultRuntime',
   'runtime-smoke-test': 'runtimeSmokeTest',
   group: 'group',
+  'authorization-plugins': 'authorizationPlugins',
   runtimes: undefined,
 } as const satisfies Record<string, keyof DaemonFlags | undefined>;
 
@@ -136,6 +140,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     logLevel: flags.logLevel ?? fileString(file, 'log-level', problems) ?? DEFAULTS.logLevel,
     runtimeSmokeTest: flags.runtimeSmokeTest ?? (typeof smoke === 'boolean' ? smoke : true),
     group: flags.group ?? fileString(file, 'group', problems),
+    authorizationPlugins: authorizationPlugins(flags, file, problems),
     runtimes: runtimesSource(flags, file),
   };
   if (!/^unix:\/\/\/./.test(config.host))
@@ -152,6 +157,20 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
   }
   if (problems.length) throw new InvalidParameterError(problems.join('\n'));
   return config;
+}
+
+/** `--authorization-plugin` (repeatable) or daemon.json `authorization-plugins`; re-read on reload. */
+export function authorizationPlugins(
+  flags: DaemonFlags,
+  file: Record<string, unknown>,
+  problems: string[] = [],
+): string[] {
+  if (flags.authorizationPlugins) return [...flags.authorizationPlugins];
+  const v = file['authorization-plugins'];
+  if (v === undefined) return [];
+  if (Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '')) return v as string[];
+  problems.push(`authorization-plugins must be a list of plugin names, got ${JSON.stringify(v)}`);
+  return [];
 }
 
 /** The runtime part of the configuration, re-read on every reload. */

@@ -12,10 +12,17 @@ import { type Backend, createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
-import { PluginManager } from '../plugins/index.ts';
+import { AuthzChain, PluginManager } from '../plugins/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
 import { VolumeService } from '../volumes/index.ts';
-import { type DaemonConfig, type DaemonFlags, readConfigFile, runtimesSource, socketPath } from './config.ts';
+import {
+  authorizationPlugins,
+  type DaemonConfig,
+  type DaemonFlags,
+  readConfigFile,
+  runtimesSource,
+  socketPath,
+} from './config.ts';
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
@@ -141,6 +148,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`);
   });
   const restore = await plugins.init();
+  const authz = new AuthzChain(plugins, config.authorizationPlugins);
   const volumes = new VolumeService(plugins, config.dataRoot);
   const { missingDrivers } = volumes.init();
   for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
@@ -149,6 +157,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const reloadRuntimes = async () => {
     const file = readConfigFile(config.configFile);
     const result = await runtimes.reload(runtimesSource(flags, file));
+    authz.setNames(authorizationPlugins(flags, file));
     logDiff(log, result.diff, result.set);
     const names = [...result.set.runtimes.values()].map(
       (rt) => `${rt.name}:${rt.kind === 'runc' ? rt.path : rt.runtimeType}`,
@@ -174,6 +183,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     runtimes,
     plugins,
     volumes,
+    authz,
     reloadRuntimes,
     run: (request) => runs.run(request),
   };

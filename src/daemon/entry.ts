@@ -32,6 +32,7 @@ function program(): Command {
     )
     .option('--add-runtime <name=path>', 'register a runc-compatible runtime (repeatable)', collect)
     .option('--default-runtime <name>', 'runtime used when none is named (default runc)')
+    .option('--authorization-plugin <name>', 'authorization plugin, in chain order (repeatable)', collect)
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -52,6 +53,7 @@ function flagsOf(cmd: Command): DaemonFlags {
     defaultRuntime: pick('defaultRuntime'),
     runtimeSmokeTest: pick('runtimeSmokeTest'),
     group: pick('group'),
+    authorizationPlugins: pick('authorizationPlugin'),
   } as DaemonFlags;
 }
 

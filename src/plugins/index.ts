@@ -1,3 +1,4 @@
+export { AuthzChain, type AuthzRequest, type AuthzResponse } from './authz.ts';
 export { CappedLog, followCappedLog, readCappedLog } from './capped-log.ts';
 export {
   DEFAULT_CALL_TIMEOUT_MS,

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageLocalVolume } from '../../examples/local-volume/package.ts';
+import { packageAuthzDeny, packageLocalVolume } from '../../examples/local-volume/package.ts';
 import { runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -257,5 +257,61 @@ describe('berthd managed plugins', { skip }, () => {
     await waitFor(() => /plugins restored/.test(d.log()), 5000, 'the restore log line');
     const rm = await cli('plugin', 'rm', '-f', 'example/vol');
     assert.deepEqual([rm.code, rm.stdout], [0, 'example/vol\n']);
+  });
+});
+
+describe('berthd authorization plugins', { skip }, () => {
+  let d: TestDaemon;
+  let authzCtx: string;
+  let volCtx: string;
+  const docker = (...args: string[]) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  before(async () => {
+    d = testDaemon('berth-authz');
+    authzCtx = packageAuthzDeny(join(d.dir, 'authz ctx'));
+    volCtx = packageLocalVolume(join(d.dir, 'vol ctx'));
+    d.writeConfig({ 'authorization-plugins': ['example/authz', 'example/vol'] });
+    await d.start(['--no-runtime-smoke-test']);
+  });
+  after(() => d.cleanup());
+
+  it('denies what the example authz plugin denies, through the docker CLI; fails closed; rm -f leaves the chain', () => {
+    // Chain plugins that are not installed yet are skipped, so they can be installed.
+    assert.equal(docker('plugin', 'create', 'example/authz', authzCtx).code, 0);
+    assert.equal(docker('plugin', 'enable', 'example/authz').code, 0);
+    assert.equal(docker('plugin', 'create', 'example/vol', volCtx).code, 0);
+    // example/vol is in the chain but is not an authz plugin: once enabled, every request fails closed, starting
+    // with the answer to its own enable (the response goes through AuthZRes, as in dockerd).
+    const enable = docker('plugin', 'enable', 'example/vol');
+    assert.match(enable.stderr, /authorization plugin example\/vol failed, request denied/);
+    const closed = docker('plugin', 'ls');
+    assert.match(
+      closed.stderr,
+      /authorization plugin example\/vol failed, request denied: plugin example\/vol:latest does not provide "authz" capability/,
+    );
+    // Admin escape hatch documented in the README: a chain plugin that is disabled is skipped.
+    assert.equal(
+      spawnSync('docker', ['plugin', 'disable', 'example/vol'], {
+        env: { ...process.env, DOCKER_HOST: d.host },
+      }).status,
+      1,
+    );
+    d.writeConfig({ 'authorization-plugins': ['example/authz'] });
+    d.process.kill('SIGHUP');
+    return waitFor(() => docker('plugin', 'ls').code === 0, 10_000, 'the reloaded chain').then(() => {
+      assert.equal(docker('volume', 'create', '-d', 'example/vol', 'v1').code, 0);
+      const denied = docker('volume', 'rm', 'v1');
+      assert.match(
+        denied.stderr,
+        /authorization denied by plugin example\/authz: DELETE \/volumes\/v1 is denied by policy \^DELETE \/volumes\//,
+      );
+      assert.equal(docker('volume', 'ls', '-q').stdout, 'v1\n');
+      // rm -f takes the plugin out of the chain (dockerd leaves it there and keeps denying).
+      assert.equal(docker('plugin', 'rm', '-f', 'example/authz').code, 0);
+      assert.equal(docker('volume', 'rm', 'v1').code, 0);
+    });
   });
 });

@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { httpStatusOf } from '../errdefs/index.ts';
+import type { AuthzChain, AuthzRequest } from '../plugins/index.ts';
+
+const MAX_INSPECTED_BODY = 1 << 20;
+
+function headersOf(h: Record<string, string | string[] | number | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return out;
+}
+
+function requestOf(req: FastifyRequest): AuthzRequest {
+  const body = req.body;
+  const inspectable = body !== undefined && typeof (body as { pipe?: unknown }).pipe !== 'function';
+  const text = inspectable ? JSON.stringify(body) : undefined;
+  return {
+    User: '',
+    UserAuthNMethod: '',
+    RequestMethod: req.method,
+    RequestUri: req.originalUrl,
+    ...(text !== undefined && text.length <= MAX_INSPECTED_BODY
+      ? { RequestBody: Buffer.from(text).toString('base64') }
+      : {}),
+    RequestHeaders: headersOf(req.headers),
+  };
+}
+
+/** Puts every request and response through the authorization chain (when it has active plugins). */
+export function registerAuthz(app: FastifyInstance, chain: AuthzChain): void {
+  app.addHook('preHandler', async (req) => {
+    if (chain.active().length === 0) return;
+    await chain.authorizeRequest(requestOf(req));
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (chain.active().length === 0 || reply.statusCode === 403) return payload;
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : undefined;
+    try {
+      await chain.authorizeResponse(requestOf(req), {
+        ResponseStatusCode: reply.statusCode,
+        ResponseHeaders: headersOf(reply.getHeaders() as Record<string, string>),
+        ...(body && body.length <= MAX_INSPECTED_BODY ? { ResponseBody: body.toString('base64') } : {}),
+      });
+      return payload;
+    } catch (err) {
+      reply.code(httpStatusOf(err)).type('application/json');
+      return JSON.stringify({ message: (err as Error).message });
+    }
+  });
+}
