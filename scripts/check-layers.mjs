@@ -14,10 +14,10 @@ const ALLOWED = {
   api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'volumes'],
   daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'plugins', 'volumes', 'api'],
   client: ['errdefs'],
-  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins', 'api'],
+  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins', 'api', 'volumes'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
-const TYPE_ONLY = { cli: ['api'] };
+const TYPE_ONLY = { cli: ['api', 'volumes'] };
 const PURE = new Set(['errdefs', 'oci']);
 const src = new URL('../src/', import.meta.url).pathname;
 

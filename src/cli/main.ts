@@ -6,6 +6,7 @@ import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuntime } from './commands/runtime.ts';
 import { registerSystem } from './commands/system.ts';
+import { registerVolume } from './commands/volume.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerRuntime(program);
   registerRun(program);
   registerSystem(program);
+  registerVolume(program);
   return program;
 }
 

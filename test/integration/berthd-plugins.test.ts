@@ -212,6 +212,19 @@ describe('berthd managed plugins', { skip }, () => {
     assert.match(docker('plugin', 'disable', 'example/vol').stderr, /is in use/);
     assert.equal(docker('volume', 'rm', 'v2').code, 0);
     assert.match(docker('volume', 'inspect', 'v2').stderr, /no such volume/);
+    // The same through berth's CLI.
+    const cli = (...args: string[]) => runBerth(d.host, args);
+    assert.deepEqual(await cli('volume', 'create', '-d', 'example/vol', '--label', 'x=1', 'v3'), {
+      code: 0,
+      stdout: 'v3\n',
+      stderr: '',
+    });
+    assert.match(
+      (await cli('volume', 'ls')).stdout,
+      /^DRIVER\s+VOLUME NAME\s+STATUS\nexample\/vol:latest\s+v3\n$/,
+    );
+    assert.deepEqual(JSON.parse((await cli('volume', 'inspect', 'v3')).stdout)[0].Labels, { x: '1' });
+    assert.equal((await cli('volume', 'prune')).stdout, 'v3\n');
     assert.equal(docker('plugin', 'rm', '-f', 'example/vol').code, 0);
   });
 
