@@ -5,13 +5,14 @@
  *   node --import tsx bench/api-load.ts [--seconds 5] [--no-dockerd]
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // @ts-expect-error autocannon ships no types (and @types/autocannon lags its major)
 import autocannon from 'autocannon';
 import { canConnect } from '../src/plugins/index.ts';
+import { miniContext } from './fixtures/mini-plugin.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '5' }, 'no-dockerd': { type: 'boolean', default: false } },
@@ -36,27 +37,6 @@ async function load(socketPath: string, path: string): Promise<Load> {
     duration: SECONDS,
   });
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
-}
-
-function miniContext(dir: string): string {
-  const ctx = join(dir, 'ctx');
-  mkdirSync(join(ctx, 'rootfs'), { recursive: true });
-  execFileSync('gcc', [
-    '-static',
-    '-O2',
-    '-o',
-    join(ctx, 'rootfs', 'mini-plugin'),
-    join(ROOT, 'bench/fixtures/mini-plugin.c'),
-  ]);
-  writeFileSync(
-    join(ctx, 'config.json'),
-    JSON.stringify({
-      Description: 'benchmark plugin',
-      Entrypoint: ['/mini-plugin'],
-      Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'mini.sock' },
-    }),
-  );
-  return ctx;
 }
 
 /** Creates the plugins from contexts that differ by one file: dockerd refuses two identical rootfs (plugins.md §1.4). */

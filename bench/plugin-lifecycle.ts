@@ -12,7 +12,7 @@
  * Needs root, runc, gcc with static libc; the dockerd comparison needs ../shared/tools/reference-dockerd.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import * as tar from 'tar';
 import { BerthClient } from '../src/client/index.ts';
 import { socketAddress } from '../src/host/index.ts';
 import { canConnect } from '../src/plugins/index.ts';
+import { miniContext } from './fixtures/mini-plugin.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,28 +40,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
-}
-
-/** The plugin context: config.json + rootfs/mini-plugin. */
-function miniContext(dir: string): string {
-  const ctx = join(dir, 'ctx');
-  mkdirSync(join(ctx, 'rootfs'), { recursive: true });
-  execFileSync('gcc', [
-    '-static',
-    '-O2',
-    '-o',
-    join(ctx, 'rootfs', 'mini-plugin'),
-    join(ROOT, 'bench/fixtures/mini-plugin.c'),
-  ]);
-  writeFileSync(
-    join(ctx, 'config.json'),
-    JSON.stringify({
-      Description: 'benchmark plugin',
-      Entrypoint: ['/mini-plugin'],
-      Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'mini.sock' },
-    }),
-  );
-  return ctx;
 }
 
 const upload = (ctx: string) => ({
