@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { RuncExecutor } from '../executor/index.ts';
 import { PluginManager } from '../plugins/index.ts';
@@ -154,6 +155,37 @@ describe('Engine API in process (app.inject)', () => {
     assert.deepEqual(Object.keys(info.Runtimes), ['runc', 'io.containerd.runc.v2']);
     assert.equal(info.DefaultRuntime, 'runc');
     assert.deepEqual(info.Plugins.Volume, []);
+  });
+
+  it('answers arbitrary bodies, names and queries with a 4xx, never a 500 (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue(),
+        fc.string({ maxLength: 40 }),
+        fc.string({ maxLength: 40 }),
+        async (body, name, query) => {
+          const q = encodeURIComponent(query);
+          const requests = [
+            { method: 'POST' as const, url: '/plugins/x/set', payload: JSON.stringify(body) },
+            { method: 'POST' as const, url: '/volumes/create', payload: JSON.stringify(body) },
+            { method: 'GET' as const, url: `/plugins/${encodeURIComponent(name)}/json` },
+            { method: 'POST' as const, url: `/plugins/${encodeURIComponent(name)}/enable?timeout=${q}` },
+            { method: 'GET' as const, url: `/plugins?filters=${q}` },
+            { method: 'GET' as const, url: `/volumes?filters=${q}` },
+            { method: 'GET' as const, url: `/events?since=${q}&until=1` },
+            { method: 'GET' as const, url: `/runtimes/${encodeURIComponent(name)}` },
+          ];
+          for (const r of requests) {
+            const res = await app.inject({ ...r, headers: { 'content-type': 'application/json' } });
+            assert.ok(
+              res.statusCode < 500,
+              `${r.method} ${r.url} ${r.payload ?? ''} → ${res.statusCode} ${res.body}`,
+            );
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('replays events since a time, filtered, and ends at until', async () => {

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
@@ -47,6 +52,14 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
     rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
     return503OnClosing: true,
+    // Malformed URLs and the like: Docker's {"message"} shape, not fastify's.
+    frameworkErrors: (error, _req, reply) => {
+      const raw = reply as unknown as FastifyReply;
+      void raw
+        .code(error.statusCode ?? 400)
+        .type('application/json')
+        .send({ message: error.message });
+    },
     // One debug line per request (below), not fastify's two info lines.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
