@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { BerthError } from '../index.ts';
+import { BerthError } from '../errdefs/index.ts';
 import { registerPlugin } from './commands/plugin.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';

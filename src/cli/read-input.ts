@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { InvalidParameterError } from '../index.ts';
+import { InvalidParameterError } from '../errdefs/index.ts';
 
 /** The JSON document in `file`, or on stdin when `file` is absent or `-`. */
 export async function readJsonInput(file: string | undefined): Promise<unknown> {

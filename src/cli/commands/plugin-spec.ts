@@ -1,58 +1,9 @@
 import type { Command } from 'commander';
-import {
-  buildPluginSpec,
-  decodePlugin,
-  InvalidParameterError,
-  type Spec,
-  SystemError,
-  validateSpec,
-} from '../../index.ts';
 import { readJsonInput } from '../read-input.ts';
 
-const USAGE = '{"rootfs": "/abs/rootfs", "execRoot": "/abs/dir", "plugin": <Engine API Plugin object>}';
-
-interface SpecRequest {
-  rootfs: string;
-  execRoot: string;
-  metricsSocket?: string;
-  plugin: unknown;
-}
-
-function decodeRequest(input: unknown): SpecRequest {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidParameterError(`input must be a JSON object ${USAGE}`);
-  }
-  const req = input as Record<string, unknown>;
-  for (const key of ['rootfs', 'execRoot'] as const) {
-    if (typeof req[key] !== 'string')
-      throw new InvalidParameterError(`input.${key} must be a string path: expected ${USAGE}`);
-  }
-  if (req.metricsSocket !== undefined && typeof req.metricsSocket !== 'string') {
-    throw new InvalidParameterError('input.metricsSocket must be a string path');
-  }
-  if (req.plugin === undefined)
-    throw new InvalidParameterError(`input.plugin is required: expected ${USAGE}`);
-  return req as unknown as SpecRequest;
-}
-
-/** Reads a spec request, builds the plugin's spec and checks it against the OCI schema. */
-export function pluginSpecFromInput(input: unknown): Spec {
-  const req = decodeRequest(input);
-  const plugin = decodePlugin(req.plugin, 'input.plugin');
-  const spec = buildPluginSpec(plugin, {
-    rootfs: req.rootfs,
-    execRoot: req.execRoot,
-    ...(req.metricsSocket === undefined ? {} : { metricsSocket: req.metricsSocket }),
-  });
-  const issues = validateSpec(spec);
-  if (issues.length > 0) {
-    const first = issues[0];
-    throw new SystemError(
-      `the spec built for this plugin does not conform to the OCI schema: ${first?.path} ${first?.message}`,
-    );
-  }
-  return spec;
-}
+/** The input `berth plugin spec` reads. */
+export const USAGE =
+  '{"rootfs": "/abs/rootfs", "execRoot": "/abs/dir", "plugin": <Engine API Plugin object>}';
 
 export function registerPluginSpec(plugin: Command): void {
   plugin
@@ -65,7 +16,8 @@ export function registerPluginSpec(plugin: Command): void {
     .argument('[file]', 'JSON input file; stdin when omitted or "-"')
     .option('--compact', 'print the spec on one line')
     .action(async (file: string | undefined, opts: { compact?: boolean }) => {
-      const spec = await pluginSpecFromInput(await readJsonInput(file));
+      const { pluginSpecFromInput } = await import('./plugin-spec-build.ts');
+      const spec = pluginSpecFromInput(await readJsonInput(file));
       process.stdout.write(`${JSON.stringify(spec, null, opts.compact ? undefined : 2)}\n`);
     });
 }

@@ -1,0 +1,53 @@
+/** The work of `berth plugin spec`, loaded only when that command runs (it pulls in ajv and the spec engine). */
+import {
+  buildPluginSpec,
+  decodePlugin,
+  InvalidParameterError,
+  type Spec,
+  SystemError,
+  validateSpec,
+} from '../../index.ts';
+import { USAGE } from './plugin-spec.ts';
+
+interface SpecRequest {
+  rootfs: string;
+  execRoot: string;
+  metricsSocket?: string;
+  plugin: unknown;
+}
+
+function decodeRequest(input: unknown): SpecRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidParameterError(`input must be a JSON object ${USAGE}`);
+  }
+  const req = input as Record<string, unknown>;
+  for (const key of ['rootfs', 'execRoot'] as const) {
+    if (typeof req[key] !== 'string')
+      throw new InvalidParameterError(`input.${key} must be a string path: expected ${USAGE}`);
+  }
+  if (req.metricsSocket !== undefined && typeof req.metricsSocket !== 'string') {
+    throw new InvalidParameterError('input.metricsSocket must be a string path');
+  }
+  if (req.plugin === undefined)
+    throw new InvalidParameterError(`input.plugin is required: expected ${USAGE}`);
+  return req as unknown as SpecRequest;
+}
+
+/** Reads a spec request, builds the plugin's spec and checks it against the OCI schema. */
+export function pluginSpecFromInput(input: unknown): Spec {
+  const req = decodeRequest(input);
+  const plugin = decodePlugin(req.plugin, 'input.plugin');
+  const spec = buildPluginSpec(plugin, {
+    rootfs: req.rootfs,
+    execRoot: req.execRoot,
+    ...(req.metricsSocket === undefined ? {} : { metricsSocket: req.metricsSocket }),
+  });
+  const issues = validateSpec(spec);
+  if (issues.length > 0) {
+    const first = issues[0];
+    throw new SystemError(
+      `the spec built for this plugin does not conform to the OCI schema: ${first?.path} ${first?.message}`,
+    );
+  }
+  return spec;
+}
