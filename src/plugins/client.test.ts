@@ -9,14 +9,15 @@ import { socketAddress } from '../host/index.ts';
 import { PluginClient } from './client.ts';
 
 // A socket directory longer than a sockaddr_un holds: the client must still reach it.
-const dir = join(mkdtempSync(join(tmpdir(), 'berth-client-')), 'x'.repeat(100));
+const base = mkdtempSync(join(tmpdir(), 'berth-client-'));
+const dir = join(base, 'x'.repeat(100));
 mkdirSync(dir, { recursive: true });
 const servers: Server[] = [];
 const clients: PluginClient[] = [];
 after(async () => {
   for (const c of clients) await c.close();
   for (const s of servers) s.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(base, { recursive: true, force: true });
 });
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;

@@ -2,12 +2,13 @@
  * Test support: a real berthd process on private directories (with spaces in their paths, to prove argv and
  * wrapper quoting), and the real berth CLI against it. Root only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -37,6 +38,22 @@ export interface TestDaemon {
   start(extraArgs?: readonly string[]): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   cleanup(): Promise<void>;
+}
+
+/** `runc delete --force` of every container under `<execRoot>/runtime-*`. */
+export function reapContainers(execRoot: string): void {
+  let roots: string[];
+  try {
+    roots = readdirSync(execRoot).filter((e) => e.startsWith('runtime-'));
+  } catch {
+    return;
+  }
+  for (const root of roots) {
+    const list = spawnSync('runc', ['--root', join(execRoot, root), 'list', '-q'], { encoding: 'utf8' });
+    for (const id of list.stdout.split('\n').filter(Boolean)) {
+      spawnSync('runc', ['--root', join(execRoot, root), 'delete', '--force', id]);
+    }
+  }
 }
 
 export function busyboxRootfs(dir: string): string {
@@ -109,8 +126,16 @@ export function testDaemon(prefix: string): TestDaemon {
       child.kill(signal);
       return done;
     },
+    /**
+     * Stops berthd gracefully (it stops its plugins), then deletes whatever is still registered under its
+     * runtime roots (after a test that killed it), and only then removes the directory: removing runc's state
+     * first would leave containers no runc can reach.
+     */
     async cleanup() {
-      await d.stop('SIGKILL');
+      const killer = setTimeout(() => d.process.kill('SIGKILL'), 20_000);
+      await d.stop('SIGTERM');
+      clearTimeout(killer);
+      reapContainers(d.execRoot);
       rmSync(dir, { recursive: true, force: true });
     },
   };
