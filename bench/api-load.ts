@@ -4,14 +4,14 @@
  *
  *   node --import tsx bench/api-load.ts [--seconds 5] [--no-dockerd]
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // @ts-expect-error autocannon ships no types (and @types/autocannon lags its major)
 import autocannon from 'autocannon';
-import { canConnect } from '../src/plugins/index.ts';
+import { startBerthd, stopBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
 
 const { values } = parseArgs({
@@ -59,32 +59,14 @@ function cleanup(host: string): void {
 }
 
 async function berth(dir: string, ctx: string) {
-  const sock = join(dir, 'berth.sock');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin/berthd.js'),
-      '-H',
-      `unix://${sock}`,
-      '--data-root',
-      join(dir, 'data'),
-      '--exec-root',
-      join(dir, 'exec'),
-      '--pidfile',
-      join(dir, 'pid'),
-      '--config-file',
-      '/dev/null',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: 'ignore' },
-  );
-  while (!existsSync(sock) || !(await canConnect(sock))) await new Promise((r) => setTimeout(r, 10));
-  populate(`unix://${sock}`, ctx);
-  const result = { plugins: await load(sock, '/v1.41/plugins'), info: await load(sock, '/v1.41/info') };
-  cleanup(`unix://${sock}`);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  const d = await startBerthd(dir);
+  populate(`unix://${d.socket}`, ctx);
+  const result = {
+    plugins: await load(d.socket, '/v1.41/plugins'),
+    info: await load(d.socket, '/v1.41/info'),
+  };
+  cleanup(`unix://${d.socket}`);
+  await stopBerthd(d);
   return result;
 }
 

@@ -11,7 +11,7 @@
  * The plugin is bench/fixtures/mini-plugin.c built statically (one 750 kB file: the rootfs is that binary).
  * Needs root, runc, gcc with static libc; the dockerd comparison needs ../shared/tools/reference-dockerd.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import * as tar from 'tar';
 import { BerthClient } from '../src/client/index.ts';
 import { socketAddress } from '../src/host/index.ts';
 import { canConnect } from '../src/plugins/index.ts';
+import { startBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
 
 const { values } = parseArgs({
@@ -46,39 +47,6 @@ const upload = (ctx: string) => ({
   stream: tar.c({ cwd: ctx }, ['.']) as unknown as import('node:stream').Readable,
   contentType: 'application/x-tar',
 });
-
-async function startBerthd(
-  dir: string,
-): Promise<{ child: ChildProcess; client: BerthClient; startedMs: number }> {
-  const sock = join(dir, 'berth.sock');
-  rmSync(sock, { force: true });
-  const t = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin/berthd.js'),
-      '-H',
-      `unix://${sock}`,
-      '--data-root',
-      join(dir, 'data'),
-      '--exec-root',
-      join(dir, 'exec'),
-      '--pidfile',
-      join(dir, 'pid'),
-      '--config-file',
-      '/dev/null',
-      '--no-runtime-smoke-test',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: 'ignore' },
-  );
-  while (!existsSync(sock) || !(await canConnect(sock))) {
-    if (performance.now() - t > 120_000) throw new Error('berthd did not start');
-    await sleep(5);
-  }
-  return { child, client: new BerthClient(`unix://${sock}`), startedMs: performance.now() - t };
-}
 
 async function timed(f: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -111,7 +79,7 @@ async function bareRunc(bundle: string, socketDir: string, root: string): Promis
 }
 
 async function berthFigures(dir: string, ctx: string) {
-  const { child, client } = await startBerthd(dir);
+  const { child, client } = await startBerthd(dir, ['--no-runtime-smoke-test']);
   await client.json('POST', '/plugins/create?name=bench/mini', { upload: upload(ctx) });
   const enable: number[] = [];
   const disable: number[] = [];
@@ -149,7 +117,7 @@ async function berthFigures(dir: string, ctx: string) {
   // Restore: kill -9, restart, time until berthd listens (it restores enabled plugins before listening).
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  const again = await startBerthd(dir);
+  const again = await startBerthd(dir, ['--no-runtime-smoke-test']);
   const running = (await again.client.json<{ Status: { State: string } }[]>('GET', '/plugins')).filter(
     (p) => p.Status.State === 'running',
   ).length;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InvalidParameterError } from '../errdefs/index.ts';
 
 /** An Engine API event message (API 1.41 shape, legacy `status`/`id`/`from` included as dockerd sends them). */
 export interface EngineEvent {
@@ -59,7 +60,9 @@ export class EventLog {
 /** Docker's `since`/`until`: unix seconds with an optional fraction (`1700000000.5`), to nanoseconds. */
 export function parseEventTime(raw: string, name: string): number {
   if (!/^\d+(\.\d{1,9})?$/.test(raw)) {
-    throw new Error(`${name} must be a unix timestamp such as 1700000000 or 1700000000.5, got "${raw}"`);
+    throw new InvalidParameterError(
+      `${name} must be a unix timestamp such as 1700000000 or 1700000000.5, got "${raw}"`,
+    );
   }
   const [sec = '0', frac = ''] = raw.split('.');
   return Number(sec) * 1e9 + Number(frac.padEnd(9, '0'));

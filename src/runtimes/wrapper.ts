@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidParameterError } from '../errdefs/index.ts';
 import { writeFileAtomicSync } from '../host/index.ts';
 import { runtimeNameProblem } from './names.ts';
 
@@ -29,7 +30,9 @@ export function wrapperScript(path: string, args: readonly string[]): string {
 export function wrapperFileName(name: string, content: string): string {
   const problem = runtimeNameProblem(name);
   if (problem)
-    throw new Error(`refusing wrapper for invalid runtime name ${JSON.stringify(name)}: ${problem}`);
+    throw new InvalidParameterError(
+      `refusing wrapper for invalid runtime name ${JSON.stringify(name)}: ${problem}`,
+    );
   return `${name}.${createHash('sha256').update(content).digest('hex')}`;
 }
 

@@ -109,17 +109,20 @@ describe('berthd managed plugins', { skip }, () => {
   });
 
   it('streams plugin events to docker events, with since/until and filters', () => {
-    const r = docker(
-      'events',
-      '--since',
-      '0',
-      '--until',
-      String(Math.ceil(Date.now() / 1000) + 1),
-      '--filter',
-      'type=plugin',
-      '--format',
-      '{{.Action}} {{.Actor.Attributes.name}}',
-    );
+    /** Everything recorded so far that passes `filter`, as `docker events` prints it with `format`. */
+    const recorded = (filter: string, format: string) =>
+      docker(
+        'events',
+        '--since',
+        '0',
+        '--until',
+        String(Math.ceil(Date.now() / 1000) + 1),
+        '--filter',
+        filter,
+        '--format',
+        format,
+      );
+    const r = recorded('type=plugin', '{{.Action}} {{.Actor.Attributes.name}}');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), [
       'create example/vol:latest',
@@ -127,18 +130,7 @@ describe('berthd managed plugins', { skip }, () => {
       'disable example/vol',
       'remove example/vol',
     ]);
-    const enables = docker(
-      'events',
-      '--since',
-      '0',
-      '--until',
-      String(Math.ceil(Date.now() / 1000) + 1),
-      '--filter',
-      'event=enable',
-      '--format',
-      '{{.Type}}',
-    );
-    assert.equal(enables.stdout, 'plugin\n');
+    assert.equal(recorded('event=enable', '{{.Type}}').stdout, 'plugin\n');
     assert.match(
       docker('events', '--since', '0', '--until', '1', '--filter', 'color=red').stderr,
       /Invalid filter 'color'/,

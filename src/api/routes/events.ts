@@ -9,11 +9,7 @@ type Query = Record<string, string | undefined>;
 
 function time(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  try {
-    return parseEventTime(raw, name);
-  } catch (err) {
-    throw new InvalidParameterError((err as Error).message);
-  }
+  return parseEventTime(raw, name);
 }
 
 /**

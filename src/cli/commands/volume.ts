@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InvalidParameterError } from '../../errdefs/index.ts';
 import type { Volume } from '../../volumes/index.ts';
 import { clientFor } from '../host.ts';
 import { formatTable } from '../table.ts';
@@ -11,7 +12,7 @@ function pairs(words: readonly string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const w of words) {
     const at = w.indexOf('=');
-    if (at <= 0) throw new Error(`bad ${what} "${w}": use key=value`);
+    if (at <= 0) throw new InvalidParameterError(`bad ${what} "${w}": use key=value`);
     out[w.slice(0, at)] = w.slice(at + 1);
   }
   return out;
