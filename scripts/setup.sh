@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a fresh Debian machine and builds it. Idempotent and quick when nothing changed.
-#   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun
+#   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun,
+#   docker-registry + apache2-utils (registry tests)
 #   npm ci when package-lock.json changed, then the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 # Other OCI runtimes the runtime-registry tests drive: gVisor (runsc) and crun (unavailable on hybrid cgroups).
 command -v runsc >/dev/null || missing+=(runsc)
 command -v crun >/dev/null || missing+=(crun)
+# A real registry for plugin pull/push tests, and htpasswd for its Basic-auth variant.
+command -v docker-registry >/dev/null || missing+=(docker-registry)
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { RuncExecutor } from '../executor/index.ts';
-import { PluginManager } from '../plugins/index.ts';
+import { PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { RuntimeManager } from '../runtimes/index.ts';
 import { VolumeService } from '../volumes/index.ts';
 import { createApi } from './app.ts';
@@ -57,6 +57,7 @@ describe('Engine API in process (app.inject)', () => {
       plugins,
       events,
       volumes: new VolumeService(plugins, join(dir, 'data')),
+      distribution: new PluginDistribution(plugins),
       reloadRuntimes: () => runtimes.reload({}),
       run: () => Promise.reject(new Error('not used here')),
     });

@@ -36,7 +36,6 @@ const NOT_IMPLEMENTED = [
   'configs',
   'session',
   'distribution',
-  'auth',
   'commit',
   'system',
 ];

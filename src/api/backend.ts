@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../executor/index.ts';
-import type { AuthzChain, PluginManager } from '../plugins/index.ts';
+import type { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
 import type { ReloadDiff, RuntimeManager, RuntimeSet } from '../runtimes/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import type { EventLog } from './events.ts';
@@ -52,6 +52,8 @@ export interface Backend {
   readonly facts: DaemonFacts;
   readonly runtimes: RuntimeManager;
   readonly plugins: PluginManager;
+  /** Registry operations: privileges, pull, upgrade, push. */
+  readonly distribution: PluginDistribution;
   readonly events: EventLog;
   readonly volumes: VolumeService;
   /** The authorization chain; absent in tests that do not need one. */

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { insecureRegistryProblems } from '../registry/index.ts';
 import type { RuntimesConfigSource } from '../runtimes/index.ts';
 
 /** Flags as given on the command line (undefined = not given). */
@@ -22,6 +23,7 @@ export interface DaemonFlags {
   readonly runtimeSmokeTest?: boolean;
   readonly group?: string;
   readonly authorizationPlugins?: readonly string[];
+  readonly insecureRegistries?: readonly string[];
 }
 
 /** The effective settings. */
@@ -37,6 +39,8 @@ export interface DaemonConfig {
   readonly group: string | undefined;
   /** Authorization plugin names, in chain order. */
   readonly authorizationPlugins: readonly string[];
+  /** Registries reachable over plain HTTP besides loopback ones (host[:port] or CIDR); re-read on reload. */
+  readonly insecureRegistries: readonly string[];
   readonly runtimes: RuntimesConfigSource;
 }
 
@@ -61,6 +65,7 @@ const FILE_KEYS = {
   'runtime-smoke-test': 'runtimeSmokeTest',
   group: 'group',
   'authorization-plugins': 'authorizationPlugins',
+  'insecure-registries': 'insecureRegistries',
   runtimes: undefined,
 } as const satisfies Record<string, keyof DaemonFlags | undefined>;
 
@@ -141,6 +146,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     runtimeSmokeTest: flags.runtimeSmokeTest ?? (typeof smoke === 'boolean' ? smoke : true),
     group: flags.group ?? fileString(file, 'group', problems),
     authorizationPlugins: authorizationPlugins(flags, file, problems),
+    insecureRegistries: insecureRegistryList(flags, file, problems),
     runtimes: runtimesSource(flags, file),
   };
   if (!/^unix:\/\/\/./.test(config.host))
@@ -171,6 +177,24 @@ export function authorizationPlugins(
   if (Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '')) return v as string[];
   problems.push(`authorization-plugins must be a list of plugin names, got ${JSON.stringify(v)}`);
   return [];
+}
+
+/** `--insecure-registry` (repeatable) or daemon.json `insecure-registries`; re-read on reload. */
+export function insecureRegistryList(
+  flags: DaemonFlags,
+  file: Record<string, unknown>,
+  problems: string[] = [],
+): string[] {
+  const v = flags.insecureRegistries ?? file['insecure-registries'] ?? [];
+  if (!Array.isArray(v) || !v.every((n) => typeof n === 'string' && n !== '')) {
+    problems.push(
+      `insecure-registries must be a list of host[:port] or CIDR entries, got ${JSON.stringify(v)}`,
+    );
+    return [];
+  }
+  const bad = insecureRegistryProblems(v);
+  problems.push(...bad);
+  return bad.length ? [] : [...v];
 }
 
 /** The runtime part of the configuration, re-read on every reload. */

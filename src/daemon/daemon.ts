@@ -12,13 +12,15 @@ import { type Backend, createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
-import { AuthzChain, PluginManager } from '../plugins/index.ts';
+import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
+import { insecureRegistries } from '../registry/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
 import { VolumeService } from '../volumes/index.ts';
 import {
   authorizationPlugins,
   type DaemonConfig,
   type DaemonFlags,
+  insecureRegistryList,
   readConfigFile,
   runtimesSource,
   socketPath,
@@ -149,6 +151,8 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   });
   const restore = await plugins.init();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
+  let insecure = insecureRegistries(config.insecureRegistries);
+  const distribution = new PluginDistribution(plugins, { insecure: () => insecure });
   const volumes = new VolumeService(plugins, config.dataRoot);
   const { missingDrivers } = volumes.init();
   for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
@@ -158,6 +162,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     const file = readConfigFile(config.configFile);
     const result = await runtimes.reload(runtimesSource(flags, file));
     authz.setNames(authorizationPlugins(flags, file));
+    insecure = insecureRegistries(insecureRegistryList(flags, file));
     logDiff(log, result.diff, result.set);
     const names = [...result.set.runtimes.values()].map(
       (rt) => `${rt.name}:${rt.kind === 'runc' ? rt.path : rt.runtimeType}`,
@@ -182,6 +187,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     events,
     runtimes,
     plugins,
+    distribution,
     volumes,
     authz,
     reloadRuntimes,

@@ -33,6 +33,11 @@ function program(): Command {
     .option('--add-runtime <name=path>', 'register a runc-compatible runtime (repeatable)', collect)
     .option('--default-runtime <name>', 'runtime used when none is named (default runc)')
     .option('--authorization-plugin <name>', 'authorization plugin, in chain order (repeatable)', collect)
+    .option(
+      '--insecure-registry <host>',
+      'registry reachable over plain HTTP, host[:port] or CIDR (repeatable; loopback always is)',
+      collect,
+    )
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -54,6 +59,7 @@ function flagsOf(cmd: Command): DaemonFlags {
     runtimeSmokeTest: pick('runtimeSmokeTest'),
     group: pick('group'),
     authorizationPlugins: pick('authorizationPlugin'),
+    insecureRegistries: pick('insecureRegistry'),
   } as DaemonFlags;
 }
 

@@ -9,6 +9,13 @@ export {
 } from './client.ts';
 export { decodePlugin } from './decode.ts';
 export {
+  type DistributionOptions,
+  PluginDistribution,
+  type PushResult,
+  type TransferOptions,
+} from './distribution.ts';
+export type { Progress, ProgressMessage } from './fetch.ts';
+export {
   type PluginEvent,
   type PluginFilters,
   PluginManager,
@@ -50,4 +57,10 @@ export {
 } from './spec.ts';
 export { buildPluginSpec, type PluginPaths, resolvePluginSpecInput } from './spec-input.ts';
 export { type LoadReport, type PluginState, PluginStore } from './store.ts';
-export { DEFAULT_UNPACK_LIMITS, type UnpackLimits, unpackDirectory, unpackTar } from './unpack.ts';
+export {
+  DEFAULT_UNPACK_LIMITS,
+  extractLayer,
+  type UnpackLimits,
+  unpackDirectory,
+  unpackTar,
+} from './unpack.ts';

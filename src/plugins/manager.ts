@@ -19,12 +19,12 @@ import type { RuncRuntime, RuntimeManager } from '../runtimes/index.ts';
 import { CappedLog } from './capped-log.ts';
 import { PluginClient } from './client.ts';
 import { decodeManifest, validateManifest } from './manifest.ts';
-import type { Plugin } from './plugin-schema.ts';
+import type { Plugin, PluginConfig } from './plugin-schema.ts';
 import { type PreflightFacts, preflightProblems } from './preflight.ts';
 import { activate, implementsMismatch, waitForSocket } from './readiness.ts';
-import { isIdPrefix, normalizeName, parseReference } from './reference.ts';
+import { isIdPrefix, normalizeName } from './reference.ts';
 import { applySettings } from './set.ts';
-import { initialSettings } from './settings.ts';
+import { initialSettings, upgradeSettings } from './settings.ts';
 import { buildPluginSpec } from './spec-input.ts';
 import { type PluginState, PluginStore } from './store.ts';
 import { type UnpackedContext, unpackDirectory, unpackTar } from './unpack.ts';
@@ -47,7 +47,7 @@ export interface PluginStatus {
 /** A plugin event, shaped like the Engine API's. */
 export interface PluginEvent {
   readonly Type: 'plugin';
-  readonly Action: 'create' | 'enable' | 'disable' | 'remove' | 'crash' | 'restart' | 'failed';
+  readonly Action: 'create' | 'pull' | 'enable' | 'disable' | 'remove' | 'crash' | 'restart' | 'failed';
   readonly Actor: { readonly ID: string; readonly Attributes: Record<string, string> };
   readonly time: number;
   readonly timeNano: number;
@@ -103,7 +103,14 @@ export interface PluginFilters {
   readonly capability?: readonly string[];
 }
 
-export type PluginSource = { readonly dir: string } | { readonly tar: Readable };
+/**
+ * Where a new plugin comes from: a context directory, a context tar, or a fetch that fills a staging directory
+ * (a registry pull) and names the remote it came from.
+ */
+export type PluginSource =
+  | { readonly dir: string }
+  | { readonly tar: Readable }
+  | { readonly fetch: (staging: string) => Promise<UnpackedContext>; readonly reference: string };
 
 const DEFAULTS = {
   readyTimeoutMs: 10_000,
@@ -171,6 +178,15 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     };
   }
 
+  /** Whether a plugin has (or is being created under) this name. @throws {InvalidParameterError} bad name */
+  nameTaken(name: string): boolean {
+    const normalized = normalizeName(name);
+    return (
+      this.#creating.has(normalized) ||
+      [...this.#entries.values()].some((e) => e.state.plugin.Name === normalized)
+    );
+  }
+
   /** Resolves a name, full id or unique id prefix. */
   resolve(ref: string): string {
     if (/^[0-9a-f]{64}$/.test(ref) && this.#entries.has(ref)) return ref;
@@ -216,31 +232,26 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   async create(name: string, source: PluginSource, o: { runtime?: string } = {}): Promise<Plugin> {
     const normalized = normalizeName(name);
     if (o.runtime) this.#o.runtimes.lookup(o.runtime);
-    if (
-      this.#creating.has(normalized) ||
-      [...this.#entries.values()].some((e) => e.state.plugin.Name === normalized)
-    ) {
-      throw new ConflictError(`plugin ${normalized} already exists`);
-    }
+    if (this.nameTaken(normalized)) throw new ConflictError(`plugin ${normalized} already exists`);
     this.#creating.add(normalized);
     const staging = this.store.stage();
     try {
-      const ctx: UnpackedContext =
-        'dir' in source ? unpackDirectory(source.dir, staging) : await unpackTar(source.tar, staging);
+      const ctx = await unpackSource(source, staging);
       const config = decodeManifest(ctx.manifest);
       validateManifest(config);
       const id = randomId();
       const plugin: Plugin = {
-        Config: { ...config, DockerVersion: 'berth' },
+        Config: { ...config, DockerVersion: 'fetch' in source ? (config.DockerVersion ?? '') : 'berth' },
         Enabled: false,
         Id: id,
         Name: normalized,
-        PluginReference: parseReference(normalized).repository,
+        PluginReference: 'fetch' in source ? source.reference : normalized,
         Settings: initialSettings(config),
       };
       const state: PluginState = { plugin, ...(o.runtime ? { runtime: o.runtime } : {}) };
       this.store.commit(staging, state);
       this.#entries.set(id, this.#newEntry(state));
+      if ('fetch' in source) this.#emit('pull', plugin, undefined, {}, source.reference);
       this.#emit('create', plugin);
       return plugin;
     } catch (err) {
@@ -259,6 +270,45 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         throw new ConflictError('cannot set on an active plugin, disable plugin before setting');
       const Settings = applySettings(e.state.plugin.Config, e.state.plugin.Settings, items);
       this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Settings } });
+    });
+  }
+
+  /**
+   * Replaces a disabled plugin's rootfs and manifest with a new version (upgrade). `check` sees the new manifest
+   * before anything changes (privileges). Settings the user changed are carried over where the new version
+   * still declares them; the rest are reported as dropped.
+   * @throws {ConflictError} while enabled; whatever `fetch` or `check` throws, with the old version untouched
+   */
+  upgrade(
+    ref: string,
+    source: { fetch: (staging: string) => Promise<UnpackedContext>; reference: string },
+    check: (config: PluginConfig) => void = () => {},
+  ): Promise<{ kept: string[]; dropped: string[] }> {
+    const e = this.#entry(ref);
+    return this.#locked(e, async () => {
+      const old = e.state.plugin;
+      if (old.Enabled)
+        throw new ConflictError(`plugin must be disabled before upgrading: plugin ${old.Name} is enabled`);
+      const staging = this.store.stage();
+      try {
+        const ctx = await source.fetch(staging);
+        const config = decodeManifest(ctx.manifest);
+        validateManifest(config);
+        check(config);
+        const merge = upgradeSettings(old.Config, old.Settings, config);
+        const plugin: Plugin = {
+          ...old,
+          Config: config,
+          PluginReference: source.reference,
+          Settings: merge.settings,
+        };
+        this.store.replaceRootfs(ctx.rootfs, { ...e.state, plugin });
+        e.state = { ...e.state, plugin };
+        this.#emit('pull', plugin, undefined, {}, source.reference);
+        return { kept: merge.kept, dropped: merge.dropped };
+      } finally {
+        this.store.discard(staging);
+      }
     });
   }
 
@@ -541,12 +591,13 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     plugin: Plugin,
     typed?: string,
     extra: Record<string, string> = {},
+    actorId = plugin.Id,
   ): void {
     const now = Date.now();
     this.emit('event', {
       Type: 'plugin',
       Action: action,
-      Actor: { ID: plugin.Id, Attributes: { name: typed ?? plugin.Name, ...extra } },
+      Actor: { ID: actorId, Attributes: { name: typed ?? plugin.Name, ...extra } },
       time: Math.floor(now / 1000),
       timeNano: now * 1e6,
     });
@@ -580,4 +631,10 @@ function matchesCapability(plugin: Plugin, wanted: readonly string[]): boolean {
     }
     return caps.some((c) => c === want || (re?.test(c) ?? false));
   });
+}
+
+function unpackSource(source: PluginSource, staging: string): Promise<UnpackedContext> {
+  if ('dir' in source) return Promise.resolve(unpackDirectory(source.dir, staging));
+  if ('tar' in source) return unpackTar(source.tar, staging);
+  return source.fetch(staging);
 }

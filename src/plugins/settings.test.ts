@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodePlugin, initialSettings } from './index.ts';
+import { upgradeSettings } from './settings.ts';
 
 describe('initialSettings()', () => {
   const config = decodePlugin({
@@ -41,5 +42,58 @@ describe('initialSettings()', () => {
   it('gives empty arrays, never null, for an empty manifest', () => {
     const empty = decodePlugin({ Id: 'a'.repeat(64), Config: {} }).Config;
     assert.deepEqual(initialSettings(empty), { Args: [], Devices: [], Env: [], Mounts: [] });
+  });
+});
+
+describe('upgradeSettings()', () => {
+  const v1 = decodePlugin({
+    Id: 'a'.repeat(64),
+    Config: {
+      Env: [
+        { Name: 'DEBUG', Value: '0' },
+        { Name: 'GONE', Value: 'x' },
+      ],
+      Args: { Name: 'args', Value: ['--a'] },
+      Mounts: [{ Name: 'state', Source: '/srv', Destination: '/state' }],
+      Linux: { Devices: [{ Name: 'fuse', Path: '/dev/fuse' }] },
+    },
+  }).Config;
+  const v2 = decodePlugin({
+    Id: 'a'.repeat(64),
+    Config: {
+      Env: [
+        { Name: 'DEBUG', Value: '1' },
+        { Name: 'NEW', Value: 'n' },
+      ],
+      Args: { Name: 'args', Value: ['--b'] },
+      Mounts: [{ Name: 'state', Source: '/var/state', Destination: '/state' }],
+      Linux: { Devices: [] },
+    },
+  }).Config;
+
+  it('takes the new defaults when the user changed nothing', () => {
+    const merge = upgradeSettings(v1, initialSettings(v1), v2);
+    assert.deepEqual(merge.settings, initialSettings(v2));
+    assert.deepEqual([merge.kept, merge.dropped], [[], []]);
+  });
+
+  it('carries the user values the new version still declares and reports the others as dropped', () => {
+    const user = {
+      Env: ['DEBUG=9', 'GONE=y'],
+      Args: ['--mine'],
+      Mounts: [{ ...initialSettings(v1).Mounts[0], Source: '/mine' }] as ReturnType<
+        typeof initialSettings
+      >['Mounts'],
+      Devices: [{ ...initialSettings(v1).Devices[0], Path: '/dev/mine' }] as ReturnType<
+        typeof initialSettings
+      >['Devices'],
+    };
+    const merge = upgradeSettings(v1, user, v2);
+    assert.deepEqual(merge.settings.Env, ['DEBUG=9', 'NEW=n']);
+    assert.deepEqual(merge.settings.Args, ['--mine']);
+    assert.equal(merge.settings.Mounts[0]?.Source, '/mine');
+    assert.deepEqual(merge.settings.Devices, []);
+    assert.deepEqual(merge.kept, ['DEBUG=9', 'state=/mine', 'args=--mine']);
+    assert.deepEqual(merge.dropped, ['GONE=y', 'fuse=/dev/mine']);
   });
 });

@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -75,6 +76,83 @@ describe('PluginStore', () => {
       [],
     );
   });
+});
+
+describe('PluginStore.replaceRootfs() (upgrade)', () => {
+  const id = '9'.repeat(64);
+  const withDescription = (d: string) => {
+    const p = plugin(id);
+    return { ...p, Config: { ...p.Config, Description: d } };
+  };
+  /** A store holding version "old", plus a staged rootfs of version "new". */
+  const setup = (name: string) => {
+    const store = new PluginStore(join(dir, name));
+    store.load();
+    const staging = store.stage();
+    mkdirSync(join(staging, 'rootfs'));
+    writeFileSync(join(staging, 'rootfs', 'version'), 'old');
+    store.commit(staging, { plugin: withDescription('old') });
+    const next = store.stage();
+    mkdirSync(join(next, 'rootfs'));
+    writeFileSync(join(next, 'rootfs', 'version'), 'new');
+    return { store, newRootfs: join(next, 'rootfs'), pdir: store.dir(id) };
+  };
+  const loaded = (store: PluginStore) => {
+    const [state] = store.load().plugins;
+    return [state?.plugin.Config.Description, readFileSync(join(store.rootfs(id), 'version'), 'utf8')];
+  };
+
+  it('swaps rootfs and state and leaves nothing aside', () => {
+    const { store, newRootfs, pdir } = setup('up-ok');
+    store.replaceRootfs(newRootfs, { plugin: withDescription('new') });
+    assert.deepEqual(loaded(store), ['new', 'new']);
+    assert.deepEqual(readdirSync(pdir).sort(), ['rootfs', 'state.json']);
+  });
+
+  // Each crash point of replaceRootfs, reproduced on disk: load() must see one whole version, never a mix.
+  const steps: [string, (s: { pdir: string; newRootfs: string }) => void, string][] = [
+    [
+      'after writing the next state',
+      ({ pdir }) => writeFileSync(join(pdir, 'state.next.json'), nextState()),
+      'old',
+    ],
+    [
+      'after moving the old rootfs aside',
+      ({ pdir }) => {
+        writeFileSync(join(pdir, 'state.next.json'), nextState());
+        renameSync(join(pdir, 'rootfs'), join(pdir, 'rootfs-old'));
+      },
+      'old',
+    ],
+    [
+      'after moving the new rootfs in',
+      ({ pdir, newRootfs }) => {
+        writeFileSync(join(pdir, 'state.next.json'), nextState());
+        renameSync(join(pdir, 'rootfs'), join(pdir, 'rootfs-old'));
+        renameSync(newRootfs, join(pdir, 'rootfs'));
+      },
+      'old',
+    ],
+    [
+      'after the commit rename',
+      ({ pdir, newRootfs }) => {
+        writeFileSync(join(pdir, 'state.next.json'), nextState());
+        renameSync(join(pdir, 'rootfs'), join(pdir, 'rootfs-old'));
+        renameSync(newRootfs, join(pdir, 'rootfs'));
+        renameSync(join(pdir, 'state.next.json'), join(pdir, 'state.json'));
+      },
+      'new',
+    ],
+  ];
+  const nextState = () => `${JSON.stringify({ plugin: withDescription('new') })}\n`;
+  for (const [when, crash, version] of steps) {
+    it(`a crash ${when} loads the ${version} version whole`, () => {
+      const s = setup(`up-${when.replace(/ /g, '-')}`);
+      crash(s);
+      assert.deepEqual(loaded(s.store), [version, version]);
+      assert.deepEqual(readdirSync(s.pdir).sort(), ['rootfs', 'state.json']);
+    });
+  }
 });
 
 describe('CappedLog', () => {

@@ -22,6 +22,9 @@ export interface PluginState {
 }
 
 export const STATE_FILE = 'state.json';
+/** An upgrade in progress: the new state, renamed over state.json once the new rootfs is in place. */
+const NEXT_STATE_FILE = 'state.next.json';
+const OLD_ROOTFS = 'rootfs-old';
 const ID = /^[0-9a-f]{64}$/;
 
 export interface LoadReport {
@@ -66,6 +69,7 @@ export class PluginStore {
       }
       if (!ID.test(entry)) continue;
       try {
+        this.#finishUpgrade(path);
         const raw = JSON.parse(readFileSync(join(path, STATE_FILE), 'utf8')) as {
           plugin?: unknown;
           runtime?: unknown;
@@ -106,6 +110,32 @@ export class PluginStore {
 
   save(state: PluginState): void {
     writeFileAtomicSync(join(this.dir(state.plugin.Id), STATE_FILE), stateJson(state), 0o600);
+  }
+
+  /**
+   * Replaces a plugin's rootfs and state (upgrade) so that a crash at any point leaves either the old version or
+   * the new one: the new state is written aside, the rootfs directories are swapped, and renaming the new state
+   * over state.json is the commit point; {@link load} rolls an uncommitted swap back.
+   */
+  replaceRootfs(newRootfs: string, state: PluginState): void {
+    const dir = this.dir(state.plugin.Id);
+    writeFileAtomicSync(join(dir, NEXT_STATE_FILE), stateJson(state), 0o600);
+    renameSync(join(dir, 'rootfs'), join(dir, OLD_ROOTFS));
+    renameSync(newRootfs, join(dir, 'rootfs'));
+    renameSync(join(dir, NEXT_STATE_FILE), join(dir, STATE_FILE));
+    rmSync(join(dir, OLD_ROOTFS), { recursive: true, force: true });
+  }
+
+  /** Rolls back an upgrade that did not reach its commit point, or finishes the cleanup of one that did. */
+  #finishUpgrade(dir: string): void {
+    const old = join(dir, OLD_ROOTFS);
+    const next = join(dir, NEXT_STATE_FILE);
+    if (statSync(next, { throwIfNoEntry: false }) && statSync(old, { throwIfNoEntry: false })) {
+      rmSync(join(dir, 'rootfs'), { recursive: true, force: true });
+      renameSync(old, join(dir, 'rootfs'));
+    }
+    rmSync(next, { force: true });
+    rmSync(old, { recursive: true, force: true });
   }
 
   /** Removes a plugin: one rename makes it gone, then the files are deleted. */

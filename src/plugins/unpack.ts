@@ -14,6 +14,7 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  rmSync,
   statSync,
   symlinkSync,
 } from 'node:fs';
@@ -47,6 +48,8 @@ export interface UnpackedContext {
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'Link']);
 
 function readManifest(path: string): unknown {
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new InvalidParameterError('refusing plugin context: config.json is a symlink');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -63,6 +66,8 @@ function readManifest(path: string): unknown {
 }
 
 function requireRootfs(rootfs: string): void {
+  if (lstatSync(rootfs, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new InvalidParameterError('refusing plugin context: rootfs is a symlink, it must be a directory');
   if (!statSync(rootfs, { throwIfNoEntry: false })?.isDirectory() || readdirSync(rootfs).length === 0) {
     throw new InvalidParameterError(
       'no rootfs found: the plugin context needs a non-empty rootfs/ directory',
@@ -75,8 +80,11 @@ function isInside(root: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
 }
 
-/** Creates the deferred symlinks with their targets unchanged, refusing any whose location escapes `root`. */
-function createSymlinks(root: string, links: readonly [string, string][]): void {
+/**
+ * Creates the deferred symlinks with their targets unchanged, refusing any whose location escapes `root`.
+ * `replace`: a layer may replace what a lower layer put at the same path; in one archive that is refused.
+ */
+function createSymlinks(root: string, links: readonly [string, string][], replace: boolean): void {
   const realRoot = realpathSync(root);
   for (const [path, target] of links) {
     if (path.split('/').includes('..'))
@@ -87,9 +95,12 @@ function createSymlinks(root: string, links: readonly [string, string][]): void 
       throw new InvalidParameterError(`refusing symlink ${path}: its directory resolves outside the rootfs`);
     }
     if (lstatSync(at, { throwIfNoEntry: false })) {
-      throw new InvalidParameterError(
-        `refusing symlink ${path}: another entry of the archive has the same path`,
-      );
+      if (!replace) {
+        throw new InvalidParameterError(
+          `refusing symlink ${path}: another entry of the archive has the same path`,
+        );
+      }
+      rmSync(at, { recursive: true, force: true });
     }
     symlinkSync(target, at);
   }
@@ -109,32 +120,54 @@ function byteCap(max: number): Transform {
 
 const clean = (p: string) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 
+interface ExtractOptions {
+  /** Which archive paths to extract (others are skipped). */
+  readonly accept: (path: string) => boolean;
+  /** Image-layer rules: whiteouts delete lower content, entries may replace lower ones. */
+  readonly layer: boolean;
+  readonly limits: UnpackLimits;
+}
+
+/** Applies a layer whiteout (`.wh.name` deletes name, `.wh..wh..opq` empties the directory) under `root`. */
+function applyWhiteout(root: string, path: string): void {
+  const dir = dirname(path);
+  const name = path.slice(dir === '.' ? 0 : dir.length + 1);
+  const target = join(root, dir);
+  if (!isInside(root, target) || path.split('/').includes('..')) return;
+  if (name === '.wh..wh..opq') {
+    for (const child of readdirSync(target, { withFileTypes: true }))
+      rmSync(join(target, child.name), { recursive: true, force: true });
+  } else {
+    rmSync(join(target, name.slice(4)), { recursive: true, force: true });
+  }
+}
+
 /**
- * Unpacks a tar stream (gzip detected) into `staging`: `config.json` and `rootfs/**`; other entries are ignored.
- * @throws {InvalidParameterError} listing refused entries, or for a missing config/rootfs or a limit exceeded
+ * Extracts a tar stream (gzip detected) into `cwd` with berth's safety rules.
+ * @throws {InvalidParameterError} listing refused entries, or for a limit exceeded or an unreadable archive
  */
-export async function unpackTar(
-  input: Readable,
-  staging: string,
-  limits = DEFAULT_UNPACK_LIMITS,
-): Promise<UnpackedContext> {
-  mkdirSync(staging, { recursive: true, mode: 0o700 });
+async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Promise<void> {
+  mkdirSync(cwd, { recursive: true, mode: 0o700 });
   const symlinks: [string, string][] = [];
   const refused: string[] = [];
   let entries = 0;
   let contentBytes = 0;
   const extract = tar.x({
-    cwd: staging,
+    cwd,
     preserveOwner: true,
     filter: (path, entry) => {
       const p = clean(path);
-      if (p !== 'config.json' && p !== 'rootfs' && !p.startsWith('rootfs/')) return false;
+      if (!o.accept(p)) return false;
       entries++;
       const e = entry as tar.ReadEntry;
       contentBytes += e.size ?? 0;
-      if (entries > limits.maxEntries) refused.push(`more than ${limits.maxEntries} entries`);
-      else if (contentBytes > limits.maxContentBytes)
-        refused.push(`more than ${limits.maxContentBytes} bytes of content`);
+      if (entries > o.limits.maxEntries) refused.push(`more than ${o.limits.maxEntries} entries`);
+      else if (contentBytes > o.limits.maxContentBytes)
+        refused.push(`more than ${o.limits.maxContentBytes} bytes of content`);
+      if (o.layer && p.split('/').at(-1)?.startsWith('.wh.')) {
+        applyWhiteout(cwd, p);
+        return false;
+      }
       if (e.type === 'SymbolicLink') {
         symlinks.push([p, e.linkpath ?? '']);
         return false;
@@ -151,7 +184,7 @@ export async function unpackTar(
     },
   });
   try {
-    await pipeline(input, byteCap(limits.maxBytes), extract);
+    await pipeline(input, byteCap(o.limits.maxBytes), extract);
   } catch (err) {
     if (err instanceof InvalidParameterError) throw err;
     throw new InvalidParameterError(`failed to read the plugin context as tar: ${(err as Error).message}`);
@@ -161,11 +194,41 @@ export async function unpackTar(
       `refusing plugin context: ${[...new Set(refused)].slice(0, 10).join('; ')}`,
     );
   }
+  createSymlinks(cwd, symlinks, o.layer);
+}
+
+/**
+ * Unpacks a plugin context tar (gzip detected) into `staging`: `config.json` and `rootfs/**`; other entries are
+ * ignored.
+ * @throws {InvalidParameterError} listing refused entries, or for a missing config/rootfs or a limit exceeded
+ */
+export async function unpackTar(
+  input: Readable,
+  staging: string,
+  limits = DEFAULT_UNPACK_LIMITS,
+): Promise<UnpackedContext> {
+  await safeExtract(input, staging, {
+    accept: (p) => p === 'config.json' || p === 'rootfs' || p.startsWith('rootfs/'),
+    layer: false,
+    limits,
+  });
   const rootfs = join(staging, 'rootfs');
   const manifest = readManifest(join(staging, 'config.json'));
   requireRootfs(rootfs);
-  createSymlinks(staging, symlinks);
   return { manifest, rootfs };
+}
+
+/**
+ * Extracts one image layer (plain or gzip tar) over `rootfs`, applying whiteouts; same safety rules as a
+ * plugin context.
+ * @throws {InvalidParameterError} listing refused entries, or for a limit exceeded or an unreadable layer
+ */
+export async function extractLayer(
+  input: Readable,
+  rootfs: string,
+  limits = DEFAULT_UNPACK_LIMITS,
+): Promise<void> {
+  await safeExtract(input, rootfs, { accept: (p) => p !== '' && p !== '.', layer: true, limits });
 }
 
 /**

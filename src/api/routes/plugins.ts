@@ -4,16 +4,22 @@
  *
  * @module
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errdefs/index.ts';
-import { followCappedLog, type PluginFilters, readCappedLog } from '../../plugins/index.ts';
+import { InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
+import {
+  followCappedLog,
+  type PluginFilters,
+  type PluginPrivilege,
+  type ProgressMessage,
+  readCappedLog,
+  type TransferOptions,
+} from '../../plugins/index.ts';
+import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { parseFilters, queryBool } from '../query.ts';
 
 const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
-const NO_REGISTRY =
-  'berth does not talk to registries yet: create plugins from a directory or tar (docker plugin create)';
 
 type Query = Record<string, string | undefined>;
 
@@ -52,6 +58,62 @@ function enableTimeout(raw: string | undefined): number | undefined {
   return seconds === 0 ? undefined : seconds * 1000;
 }
 
+/** The privileges array a client sends back to pull and upgrade (`[]` allowed, absent = none granted). */
+function parsePrivileges(body: unknown): PluginPrivilege[] | undefined {
+  if (body === undefined || body === null || body === '') return undefined;
+  const ok =
+    Array.isArray(body) &&
+    body.every(
+      (p) =>
+        typeof p === 'object' &&
+        p !== null &&
+        typeof p.Name === 'string' &&
+        Array.isArray(p.Value) &&
+        p.Value.every((v: unknown) => typeof v === 'string'),
+    );
+  if (!ok) {
+    throw new InvalidParameterError(
+      'failed to parse privileges: the body must be a JSON array of {"Name","Description","Value":[…]} as GET /plugins/privileges returns',
+    );
+  }
+  return (body as PluginPrivilege[]).map((p) => ({
+    Name: p.Name,
+    Description: p.Description ?? '',
+    Value: p.Value,
+  }));
+}
+
+/**
+ * Runs a registry transfer as Docker streams it: checks that fail before `onReady` answer with their own status;
+ * after it, a 200 stream of JSON progress lines (with `Docker-Plugin-Name`), and a late error as Docker's
+ * `{"errorDetail":{"message"},"error"}` line.
+ */
+async function streamTransfer(
+  reply: FastifyReply,
+  run: (o: Required<Pick<TransferOptions, 'progress' | 'onReady'>>) => Promise<unknown>,
+): Promise<FastifyReply> {
+  const out = new PassThrough();
+  const write = (m: ProgressMessage | Record<string, unknown>) => out.write(`${JSON.stringify(m)}\n`);
+  let onReady: (name: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => {
+    onReady = resolve;
+  });
+  const done = run({ progress: write, onReady });
+  const name = await Promise.race([ready, done.then(() => '')]);
+  done.then(
+    () => out.end(),
+    (err: Error) => {
+      write({ errorDetail: { message: err.message }, error: err.message });
+      out.end();
+    },
+  );
+  if (name) reply.header('Docker-Plugin-Name', name);
+  return reply.code(200).type('application/json').send(out);
+}
+
+const registryAuth = (req: FastifyRequest) =>
+  decodeRegistryAuth(req.headers['x-registry-auth'] as string | undefined);
+
 /** Reads and drops what is left of a request body (bounded, so a refused huge upload cannot pin us). */
 async function drain(body: Readable, maxBytes = 1 << 30): Promise<void> {
   if (body.readableEnded || body.destroyed) return;
@@ -77,14 +139,23 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
 
   app.get('/plugins', async (req) => plugins.list(toFilters((req.query as Query).filters)));
 
-  app.get('/plugins/privileges', async () => {
-    throw new NotImplementedError(NO_REGISTRY);
+  app.get('/plugins/privileges', async (req) =>
+    backend.distribution.privileges((req.query as Query).remote ?? '', registryAuth(req)),
+  );
+
+  app.post('/plugins/pull', async (req, reply) => {
+    const q = req.query as Query;
+    const privileges = parsePrivileges(req.body);
+    const auth = registryAuth(req);
+    return streamTransfer(reply, (o) =>
+      backend.distribution.pull(q.remote ?? '', {
+        ...o,
+        auth,
+        ...(q.name ? { name: q.name } : {}),
+        ...(privileges ? { privileges } : {}),
+      }),
+    );
   });
-  for (const path of ['/plugins/pull']) {
-    app.post(path, async () => {
-      throw new NotImplementedError(NO_REGISTRY);
-    });
-  }
 
   app.post('/plugins/create', async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Query;
@@ -144,10 +215,21 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
             .type('text/plain; charset=utf-8')
             .send(Readable.from(followCappedLog(path, stop.signal)));
         }
-        case 'POST upgrade':
-        case 'POST push':
-          plugins.resolve(name);
-          throw new NotImplementedError(NO_REGISTRY);
+        case 'POST upgrade': {
+          const privileges = parsePrivileges(req.body);
+          const auth = registryAuth(req);
+          return streamTransfer(reply, (o) =>
+            backend.distribution.upgrade(name, q.remote ?? '', {
+              ...o,
+              auth,
+              ...(privileges ? { privileges } : {}),
+            }),
+          );
+        }
+        case 'POST push': {
+          const auth = registryAuth(req);
+          return streamTransfer(reply, (o) => backend.distribution.push(name, { ...o, auth }));
+        }
         default:
           throw new NotFoundError('page not found');
       }

@@ -1,5 +1,7 @@
 import { arch, platform } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { InvalidParameterError } from '../../errdefs/index.ts';
+import { registryAuthFrom } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { API_VERSION, MIN_API_VERSION } from '../versions.ts';
 import { runtimeInfo } from '../views.ts';
@@ -13,13 +15,25 @@ const GO_ARCH: Record<string, string> = {
   ppc64: 'ppc64le',
 };
 
-/** `/_ping`, `/version`, `/info`. */
+/** `/_ping`, `/auth`, `/version`, `/info`. */
 export function registerSystemRoutes(app: FastifyInstance, backend: Backend): void {
   const f = backend.facts;
 
   app.get('/_ping', async (_req, reply) => {
     reply.header('Cache-Control', 'no-cache, no-store, must-revalidate').header('Pragma', 'no-cache');
     return reply.type('text/plain; charset=utf-8').send('OK');
+  });
+
+  // `docker login`: checks the credentials against the registry; nothing is stored (the client keeps them).
+  app.post('/auth', async (req) => {
+    const auth = registryAuthFrom(req.body);
+    if (!auth?.username && !auth?.identitytoken && !auth?.registrytoken) {
+      throw new InvalidParameterError(
+        'the body must be an AuthConfig with username and password (or a token)',
+      );
+    }
+    await backend.distribution.login(auth);
+    return { Status: 'Login Succeeded', IdentityToken: '' };
   });
 
   app.get('/version', async () => {

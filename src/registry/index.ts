@@ -1,0 +1,28 @@
+export {
+  basicAuthorization,
+  type Challenge,
+  decodeRegistryAuth,
+  encodeRegistryAuth,
+  parseChallenges,
+  type RegistryAuth,
+  registryAuthFrom,
+} from './auth.ts';
+export {
+  type Body,
+  MEDIA_TYPES,
+  RegistryClient,
+  type RegistryClientOptions,
+  sha256,
+  verifyDigest,
+} from './client.ts';
+export { insecureRegistries, insecureRegistryProblems } from './insecure.ts';
+export {
+  apiHost,
+  DOCKER_HUB,
+  DOCKER_HUB_API,
+  familiarRepository,
+  parseRemoteReference,
+  qualifiedReference,
+  type RemoteReference,
+  withDefaultTag,
+} from './reference.ts';
