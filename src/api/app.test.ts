@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
+import { type Entry, tarball } from '../../test/fixtures/tarball.ts';
 import { RuncExecutor } from '../executor/index.ts';
 import { PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { RuntimeManager } from '../runtimes/index.ts';
@@ -103,8 +105,13 @@ describe('Engine API in process (app.inject)', () => {
     const c = await app.inject({ url: '/v1.41/containers/json' });
     assert.equal(c.statusCode, 501);
     assert.match(c.json().message, /berth does not implement \/containers yet/);
-    const pull = await app.inject({ method: 'POST', url: '/plugins/pull?remote=x' });
-    assert.equal(pull.statusCode, 501);
+    const dist = await app.inject({ url: '/distribution/busybox/json' });
+    assert.equal(dist.statusCode, 501);
+    const pull = await app.inject({ method: 'POST', url: '/plugins/pull' });
+    assert.deepEqual(
+      [pull.statusCode, pull.json().message],
+      [400, 'remote is required: the reference of the plugin in a registry'],
+    );
     const nope = await app.inject({ url: '/nope' });
     assert.deepEqual([nope.statusCode, nope.json()], [404, { message: 'page not found' }]);
   });
@@ -187,6 +194,43 @@ describe('Engine API in process (app.inject)', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('answers arbitrary plugin archives with 204 or a 400 naming the problem, leaving no partial state (fast-check)', async () => {
+    const segment = fc.constantFrom('rootfs', '..', '.', 'a', 'etc', '', 'config.json');
+    const entry = fc.record({
+      path: fc.array(segment, { minLength: 1, maxLength: 4 }).map((p) => p.join('/')),
+      type: fc.constantFrom(
+        'File',
+        'Directory',
+        'SymbolicLink',
+        'Link',
+        'FIFO',
+        'CharacterDevice',
+      ) as fc.Arbitrary<NonNullable<Entry['type']>>,
+      body: fc.oneof(fc.string({ maxLength: 12 }), fc.constant('{"Entrypoint":["/p"]}')),
+      linkpath: fc.constantFrom('/etc', '../../..', 'a', 'rootfs'),
+    });
+    const before = (await app.inject({ url: '/plugins' })).json().length;
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { maxLength: 10 }), fc.boolean(), async (entries, gzip) => {
+        const body = tarball(entries);
+        const res = await app.inject({
+          method: 'POST',
+          url: '/plugins/create?name=fuzzed',
+          headers: { 'content-type': 'application/x-tar' },
+          payload: gzip ? gzipSync(body) : body,
+        });
+        assert.ok([204, 400].includes(res.statusCode), `${res.statusCode} ${res.body}`);
+        if (res.statusCode === 400) assert.ok(res.json().message.length > 10, res.body);
+        else {
+          assert.equal((await app.inject({ method: 'DELETE', url: '/plugins/fuzzed' })).statusCode, 200);
+        }
+        assert.deepEqual(readdirSync(join(dir, 'data', 'plugins', 'tmp')), []);
+      }),
+      { numRuns: 150 },
+    );
+    assert.equal((await app.inject({ url: '/plugins' })).json().length, before);
   });
 
   it('replays events since a time, filtered, and ends at until', async () => {

@@ -30,10 +30,15 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts a registry storing under `dir`. `auth` adds htpasswd Basic authentication (the file comes from
- * `htpasswdLine`).
+ * Starts a registry storing under `dir`. `auth` adds htpasswd Basic authentication (a line of `htpasswd -nbB`)
+ * or token authentication (the registry's `auth.token` settings).
  */
-export async function startRegistry(dir: string, auth?: { htpasswd: string }): Promise<TestRegistry> {
+export async function startRegistry(
+  dir: string,
+  auth?:
+    | { htpasswd: string }
+    | { token: { realm: string; service: string; issuer: string; rootcertbundle: string } },
+): Promise<TestRegistry> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = [
@@ -42,7 +47,9 @@ export async function startRegistry(dir: string, auth?: { htpasswd: string }): P
     `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'data'))}}, delete: {enabled: true}}`,
     `http: {addr: "127.0.0.1:${port}"}`,
   ];
-  if (auth) {
+  if (auth && 'token' in auth) {
+    config.push(`auth: {token: ${JSON.stringify(auth.token)}}`);
+  } else if (auth) {
     writeFileSync(join(dir, 'htpasswd'), auth.htpasswd);
     config.push(`auth: {htpasswd: {realm: berth-test, path: ${JSON.stringify(join(dir, 'htpasswd'))}}}`);
   }
