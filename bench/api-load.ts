@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startBerthd, stopBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
+import { recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '5' }, 'no-dockerd': { type: 'boolean', default: false } },
@@ -98,6 +99,29 @@ try {
   if (d) row('dockerd GET /plugins', d.plugins);
   row('berthd GET /info', b.info);
   if (d) row('dockerd GET /info', d.info);
+  recordMetrics(
+    'api-load',
+    (['plugins', 'info'] as const).flatMap((ep) => [
+      {
+        id: `api-${ep}-rps`,
+        label: `GET /${ep}, 50 connections: throughput`,
+        unit: 'req/s' as const,
+        berth: b[ep].rps,
+        dockerd: d?.[ep].rps,
+        lowerIsBetter: false,
+      },
+      {
+        id: `api-${ep}-p99`,
+        label: `GET /${ep}, 50 connections: p99 latency`,
+        unit: 'ms' as const,
+        berth: b[ep].p99,
+        dockerd: d?.[ep].p99,
+        lowerIsBetter: true,
+      },
+    ]),
+  );
+  const failed = [b.plugins, b.info].some((l) => l.errors || l.non2xx);
+  if (failed) throw new Error('berthd answered with errors under load');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

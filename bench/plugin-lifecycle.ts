@@ -22,6 +22,7 @@ import { socketAddress } from '../src/host/index.ts';
 import { canConnect } from '../src/plugins/index.ts';
 import { startBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
+import { recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -203,6 +204,57 @@ try {
       : []),
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(76)} ${v}`);
+  recordMetrics('plugin-lifecycle', [
+    {
+      id: 'enable',
+      label: 'plugin enable (until the socket answers)',
+      unit: 'ms',
+      berth: median(b.enable),
+      runc: median(b.bare),
+      dockerd: d ? median(d.enable) : undefined,
+      goal: '≤ 1.25 × bare runc',
+      lowerIsBetter: true,
+    },
+    {
+      id: 'disable',
+      label: 'plugin disable',
+      unit: 'ms',
+      berth: median(b.disable),
+      dockerd: d ? median(d.disable) : undefined,
+      lowerIsBetter: true,
+    },
+    {
+      id: 'enable-many',
+      label: `enable ${MANY - 10} plugins at once`,
+      unit: 's',
+      berth: b.manyMs / 1000,
+      lowerIsBetter: true,
+    },
+    {
+      id: 'restore',
+      label: `restore of ${MANY} enabled plugins after kill -9`,
+      unit: 's',
+      berth: b.restoreMs / 1000,
+      lowerIsBetter: true,
+    },
+    { id: 'rss-idle', label: 'daemon RSS, idle', unit: 'MiB', berth: b.rssIdle, lowerIsBetter: true },
+    {
+      id: 'rss-1',
+      label: 'daemon RSS, 1 plugin (dockerd: + containerd + shim)',
+      unit: 'MiB',
+      berth: b.rss1,
+      dockerd: d?.rss,
+      lowerIsBetter: true,
+    },
+    { id: 'rss-10', label: 'daemon RSS, 10 plugins', unit: 'MiB', berth: b.rss10, lowerIsBetter: true },
+    {
+      id: 'rss-many',
+      label: `daemon RSS, ${MANY} plugins`,
+      unit: 'MiB',
+      berth: b.rssMany,
+      lowerIsBetter: true,
+    },
+  ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

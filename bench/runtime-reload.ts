@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { containerSpec } from '../src/oci/index.ts';
 import { probeRuntime, type RuntimeHost, RuntimeManager, resolveRuntime } from '../src/runtimes/index.ts';
+import { recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '11' }, count: { type: 'string', default: '1000' } },
@@ -143,3 +144,35 @@ console.log(
   `node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, medians of ${runs} runs`,
 );
 for (const [name, ms] of rows) console.log(`${name.padEnd(72)} ${fmt(ms).padStart(10)}`);
+recordMetrics('runtime-reload', [
+  {
+    id: 'reload-warm',
+    label: `runtime reload, ${count} runtimes unchanged`,
+    unit: 'ms',
+    berth: median(results.warm),
+    goal: '≤ 200 ms',
+    lowerIsBetter: true,
+  },
+  {
+    id: 'reload-change',
+    label: `runtime reload, ${count} runtimes, 1 changed + 1 added`,
+    unit: 'ms',
+    berth: median(results.change),
+    lowerIsBetter: true,
+  },
+  {
+    id: 'reload-cold',
+    label: `first load of ${count} runtimes with args`,
+    unit: 'ms',
+    berth: median(results.cold),
+    lowerIsBetter: true,
+  },
+  {
+    id: 'probe-runc',
+    label: 'runtime probe: runc (--version, features, smoke run)',
+    unit: 'ms',
+    berth: median(results.runc),
+    runc: median(results.bare),
+    lowerIsBetter: true,
+  },
+]);

@@ -19,6 +19,7 @@ import {
   pluginSpec,
   resolvePluginSpecInput,
 } from '../src/index.ts';
+import { type Metric, recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
   options: { 'seconds-per-run': { type: 'string', default: '1' }, runs: { type: 'string', default: '11' } },
@@ -54,20 +55,27 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-const cases: [string, () => unknown, boolean][] = [
-  ['pluginSpec + JSON.stringify (host facts gathered once)', () => JSON.stringify(pluginSpec(input)), false],
+const cases: [string, () => unknown, boolean, string][] = [
+  [
+    'pluginSpec + JSON.stringify (host facts gathered once)',
+    () => JSON.stringify(pluginSpec(input)),
+    false,
+    'spec-rate',
+  ],
   [
     'buildPluginSpec + JSON.stringify (mkdir + device lstat each time)',
     () => JSON.stringify(buildPluginSpec(plugin, paths)),
     false,
+    'spec-rate-host',
   ],
-  ['defaultSpec + JSON.stringify (floor)', () => JSON.stringify(defaultSpec()), false],
+  ['defaultSpec + JSON.stringify (floor)', () => JSON.stringify(defaultSpec()), false, 'spec-rate-floor'],
 ];
+const metrics: Metric[] = [];
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${runs} runs × ${runMs} ms`);
 console.log('| case | median ops/s | min | max |');
 console.log('|---|---:|---:|---:|');
-for (const [name, op, isAsync] of cases) {
+for (const [name, op, isAsync, id] of cases) {
   await opsPerSecond(op, isAsync); // warm-up
   const results: number[] = [];
   for (let r = 0; r < runs; r++) results.push(await opsPerSecond(op, isAsync));
@@ -75,6 +83,15 @@ for (const [name, op, isAsync] of cases) {
   console.log(
     `| ${name} | ${fmt(median(results))} | ${fmt(Math.min(...results))} | ${fmt(Math.max(...results))} |`,
   );
+  metrics.push({
+    id,
+    label: `plugin specs per second: ${name.split(' (')[0]}`,
+    unit: 'ops/s',
+    berth: median(results),
+    lowerIsBetter: false,
+    ...(id === 'spec-rate' ? { goal: '≥ moby (≈ 66k/s)' } : {}),
+  });
 }
 rmSync(execRoot, { recursive: true, force: true });
 if (sink < 0) console.log(sink);
+recordMetrics('spec-rate', metrics);

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Integration tests run the shipped bin/berth.js and bin/berthd.js: build them from the current sources.
 npm run -s build
-mapfile -t files < <(find src test -name '*.test.ts' | sort)
+mapfile -t files < <(find src test bench -name '*.test.ts' | sort)
 exec node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./test/summary-reporter.mjs --test-reporter-destination=stdout "$@" "${files[@]}"

@@ -1,0 +1,133 @@
+/**
+ * Benchmark results: each bench records metrics (berth's figure and, measured in the same run, bare runc's and
+ * the reference dockerd's); `bench/run-all.ts` collects them into a table, an SVG chart and the summary section of
+ * BENCHMARKS.md. The rendering functions are pure (tested in report.test.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Unit = 'ms' | 's' | 'ops/s' | 'req/s' | 'MiB';
+
+export interface Metric {
+  readonly id: string;
+  readonly label: string;
+  readonly unit: Unit;
+  readonly berth: number;
+  readonly runc?: number | undefined;
+  readonly dockerd?: number | undefined;
+  /** What the project aims for, e.g. "≤ 200 ms" or "≤ 1.25 × runc". */
+  readonly goal?: string;
+  /** Whether a smaller figure is better (latency, memory). */
+  readonly lowerIsBetter: boolean;
+}
+
+/** Where a bench run by run-all.ts writes its metrics (`BERTH_BENCH_OUT`); nothing when run alone. */
+export function recordMetrics(bench: string, metrics: readonly Metric[]): void {
+  const dir = process.env.BERTH_BENCH_OUT;
+  if (dir) writeFileSync(join(dir, `${bench}.json`), `${JSON.stringify(metrics, null, 2)}\n`);
+}
+
+const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+export function formatValue(value: number | undefined, unit: Unit): string {
+  if (value === undefined) return '';
+  const digits = unit === 'ms' ? 1 : unit === 's' ? 2 : 0;
+  const min = unit === 's' ? 2 : 0;
+  return `${new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: min }).format(value)} ${unit}`;
+}
+
+/** berth relative to another figure, as "1.27× runc" where > 1 always means berth is worse. */
+export function ratio(m: Metric, other: 'runc' | 'dockerd'): string {
+  const o = m[other];
+  if (o === undefined || o === 0 || m.berth === 0) return '';
+  const r = m.lowerIsBetter ? m.berth / o : o / m.berth;
+  return r < 1 ? `${NUMBER.format(1 / r)}× better than ${other}` : `${NUMBER.format(r)}× ${other}`;
+}
+
+/** The summary table in Markdown. */
+export function markdownTable(metrics: readonly Metric[]): string {
+  const rows = metrics.map((m) =>
+    [
+      m.label,
+      `**${formatValue(m.berth, m.unit)}**`,
+      formatValue(m.runc, m.unit),
+      formatValue(m.dockerd, m.unit),
+      [ratio(m, 'runc'), ratio(m, 'dockerd')].filter(Boolean).join('; '),
+      m.goal ?? '',
+    ].join(' | '),
+  );
+  return [
+    '| case | berth | bare runc | dockerd 20.10 | berth vs | goal |',
+    '|---|---:|---:|---:|---|---|',
+    ...rows.map((r) => `| ${r} |`),
+  ].join('\n');
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A small horizontal bar chart of the metrics that have a comparison: per metric, bars for berth, runc and
+ * dockerd scaled to the largest of the three, each labelled with its value.
+ */
+export function svgChart(metrics: readonly Metric[]): string {
+  const compared = metrics.filter((m) => m.runc !== undefined || m.dockerd !== undefined);
+  const width = 760;
+  const labelWidth = 250;
+  const barMax = width - labelWidth - 110;
+  const rowHeight = 14;
+  const series = [
+    ['berth', '#2f6fdf'],
+    ['runc', '#8c8c8c'],
+    ['dockerd', '#e07b39'],
+  ] as const;
+  let y = 34;
+  const parts: string[] = [];
+  for (const m of compared) {
+    const values = series.map(([key]) => (key === 'berth' ? m.berth : m[key]));
+    const max = Math.max(...values.filter((v): v is number => v !== undefined));
+    const count = values.filter((v) => v !== undefined).length;
+    const top = y;
+    parts.push(
+      `<text x="0" y="${top + (count * rowHeight) / 2 + 4}" font-size="12">${escapeXml(m.label)} (${m.lowerIsBetter ? 'lower' : 'higher'} is better)</text>`,
+    );
+    series.forEach(([key, color], i) => {
+      const v = values[i];
+      if (v === undefined) return;
+      const w = Math.max(1, Math.round((v / max) * barMax));
+      parts.push(
+        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${rowHeight - 3}" fill="${color}"><title>${key}: ${escapeXml(formatValue(v, m.unit))}</title></rect>`,
+        `<text x="${labelWidth + w + 4}" y="${y + rowHeight - 4}" font-size="10">${escapeXml(formatValue(v, m.unit))}</text>`,
+      );
+      y += rowHeight;
+    });
+    y += 10;
+  }
+  const legend = series
+    .map(
+      ([key, color], i) =>
+        `<rect x="${labelWidth + i * 90}" y="8" width="10" height="10" fill="${color}"/><text x="${labelWidth + i * 90 + 14}" y="17" font-size="11">${key}</text>`,
+    )
+    .join('');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 4}" viewBox="0 0 ${width} ${y + 4}" font-family="sans-serif">`,
+    '<rect width="100%" height="100%" fill="white"/>',
+    legend,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+export const SUMMARY_START = '<!-- bench:summary:start (written by npm run bench:all) -->';
+export const SUMMARY_END = '<!-- bench:summary:end -->';
+
+/** Replaces (or inserts after the title) the generated summary section of BENCHMARKS.md. */
+export function replaceSummary(markdown: string, summary: string): string {
+  const block = `${SUMMARY_START}\n${summary.trim()}\n${SUMMARY_END}`;
+  const start = markdown.indexOf(SUMMARY_START);
+  const end = markdown.indexOf(SUMMARY_END);
+  if (start >= 0 && end > start)
+    return markdown.slice(0, start) + block + markdown.slice(end + SUMMARY_END.length);
+  const titleEnd = markdown.indexOf('\n') + 1;
+  return `${markdown.slice(0, titleEnd)}\n${block}\n${markdown.slice(titleEnd)}`;
+}

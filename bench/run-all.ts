@@ -1,0 +1,89 @@
+/**
+ * Runs every benchmark (spec rate, runtime reload, plugin lifecycle against bare runc and the reference dockerd,
+ * API load), prints one table, writes bench/results/latest.json and docs/benchmarks.svg, and rewrites the summary
+ * section of BENCHMARKS.md with the command, the machine and the figures.
+ *
+ *   npm run bench:all              (≥ 10 runs each: 11 runs, 100 plugins, 1000 runtimes, 10 s of load)
+ *   npm run bench:all -- --quick   (a smoke run: 3 runs, 20 plugins, 200 runtimes, 3 s; BENCHMARKS.md untouched)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Metric, markdownTable, replaceSummary, svgChart } from './report.ts';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const ROOT = new URL('../', import.meta.url).pathname;
+const quick = values.quick;
+const BENCHES: [string, string[]][] = [
+  ['spec-rate', quick ? ['--runs', '3'] : ['--runs', '11']],
+  ['runtime-reload', quick ? ['--runs', '3', '--count', '200'] : ['--runs', '11', '--count', '1000']],
+  ['plugin-lifecycle', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
+  ['api-load', quick ? ['--seconds', '3'] : ['--seconds', '10']],
+];
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0]?.trim() ?? '?';
+  } catch {
+    return 'not installed';
+  }
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return [
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}`,
+    `${Math.round(totalmem() / 1024 ** 3)} GiB`,
+    `Linux ${release()}`,
+    `Node ${process.version}`,
+    version('runc', ['--version']),
+  ].join(', ');
+}
+
+const out = mkdtempSync(join(tmpdir(), 'berth-bench-all-'));
+const metrics: Metric[] = [];
+try {
+  for (const [bench, args] of BENCHES) {
+    console.log(`\n== ${bench} ${args.join(' ')}`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', `${bench}.ts`), ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, BERTH_BENCH_OUT: out },
+    });
+    if (r.status !== 0) throw new Error(`bench ${bench} failed (exit ${r.status})`);
+    metrics.push(...(JSON.parse(readFileSync(join(out, `${bench}.json`), 'utf8')) as Metric[]));
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+
+const table = markdownTable(metrics);
+console.log(`\n${table}`);
+if (quick) {
+  console.log('\n--quick: BENCHMARKS.md, docs/benchmarks.svg and bench/results/ left as they were');
+} else {
+  const date = new Date().toISOString().slice(0, 10);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'bench/results/latest.json'),
+    `${JSON.stringify({ date, machine: machine(), metrics }, null, 2)}\n`,
+  );
+  writeFileSync(join(ROOT, 'docs/benchmarks.svg'), svgChart(metrics));
+  const summary = [
+    '## Summary',
+    '',
+    `Command: \`npm run bench:all\` (runs the four benchmarks below with ≥ 10 runs each and medians), on ${date}.`,
+    `Machine: ${machine()}. dockerd: the reference dockerd 20.10 (\`../shared/tools/reference-dockerd\`), measured in the same run.`,
+    '',
+    table,
+    '',
+    '![berth vs bare runc vs dockerd](docs/benchmarks.svg)',
+    '',
+    'Raw figures: `bench/results/latest.json`. What each case measures, and why the figures are what they are: the',
+    'sections below and [docs/benchmarks.md](docs/benchmarks.md).',
+  ].join('\n');
+  const path = join(ROOT, 'BENCHMARKS.md');
+  writeFileSync(path, replaceSummary(readFileSync(path, 'utf8'), summary));
+  console.log('\nwrote BENCHMARKS.md (summary), docs/benchmarks.svg, bench/results/latest.json');
+}
