@@ -15,9 +15,15 @@ import { createApi } from './app.ts';
 import { EventLog, eventMatches, parseEventTime } from './events.ts';
 import { parseFilters, queryBool } from './query.ts';
 
+const VALID_MANIFEST = {
+  Entrypoint: ['/p'],
+  Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'p.sock' },
+};
+
 describe('Engine API in process (app.inject)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-api-'));
   let app: FastifyInstance;
+  let plugins: PluginManager;
   const events = new EventLog();
 
   before(async () => {
@@ -32,7 +38,7 @@ describe('Engine API in process (app.inject)', () => {
     });
     await runtimes.reload({});
     const executor = new RuncExecutor();
-    const plugins = new PluginManager({
+    plugins = new PluginManager({
       dataRoot: join(dir, 'data'),
       execRoot: join(dir, 'exec'),
       runtimes,
@@ -114,6 +120,41 @@ describe('Engine API in process (app.inject)', () => {
     );
     const nope = await app.inject({ url: '/nope' });
     assert.deepEqual([nope.statusCode, nope.json()], [404, { message: 'page not found' }]);
+  });
+
+  it('lists plugins as JSON identical to the Plugin objects, also after a set replaced one (cached serialisation)', async () => {
+    const body = tarball([
+      {
+        path: 'config.json',
+        body: JSON.stringify({ ...VALID_MANIFEST, Env: [{ Name: 'A', Settable: ['value'], Value: '1' }] }),
+      },
+      { path: 'rootfs/p', body: 'x' },
+    ]);
+    for (const name of ['l1', 'l2']) {
+      const r = await app.inject({
+        method: 'POST',
+        url: `/plugins/create?name=${name}`,
+        headers: { 'content-type': 'application/x-tar' },
+        payload: body,
+      });
+      assert.equal(r.statusCode, 204, r.body);
+    }
+    const listed = async () => {
+      const r = await app.inject({ url: '/plugins' });
+      assert.equal(r.headers['content-type'], 'application/json');
+      return r.body;
+    };
+    assert.equal(await listed(), JSON.stringify(plugins.list()));
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/plugins/l1/set', payload: ['A=2'] })).statusCode,
+      204,
+    );
+    const after = await listed();
+    assert.equal(after, JSON.stringify(plugins.list()));
+    assert.deepEqual(JSON.parse(after).find((p: { Name: string }) => p.Name === 'l1:latest').Settings.Env, [
+      'A=2',
+    ]);
+    for (const name of ['l1', 'l2']) await app.inject({ method: 'DELETE', url: `/plugins/${name}` });
   });
 
   it('maps plugin errors to their status codes with the message', async () => {
@@ -208,7 +249,7 @@ describe('Engine API in process (app.inject)', () => {
         'FIFO',
         'CharacterDevice',
       ) as fc.Arbitrary<NonNullable<Entry['type']>>,
-      body: fc.oneof(fc.string({ maxLength: 12 }), fc.constant('{"Entrypoint":["/p"]}')),
+      body: fc.oneof(fc.string({ maxLength: 12 }), fc.constant(JSON.stringify(VALID_MANIFEST))),
       linkpath: fc.constantFrom('/etc', '../../..', 'a', 'rootfs'),
     });
     const before = (await app.inject({ url: '/plugins' })).json().length;

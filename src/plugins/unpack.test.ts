@@ -87,6 +87,23 @@ describe('unpackTar(): plugin contexts', () => {
     );
   });
 
+  it('accepts a hard link to an earlier regular file and refuses one to a directory (node-tar hung on it)', async () => {
+    const { staging } = await unpack([
+      CONFIG,
+      ROOTFS_FILE,
+      { path: 'rootfs/q', type: 'Link', linkpath: 'rootfs/p' },
+    ]);
+    assert.equal(lstatSync(join(staging, 'rootfs/q')).ino, lstatSync(join(staging, 'rootfs/p')).ino);
+    await refused(
+      [CONFIG, ROOTFS_FILE, { path: 'rootfs/rootfs', type: 'Link', linkpath: 'rootfs' }],
+      /rootfs\/rootfs \(hard link to "rootfs", which is not a regular file earlier in the archive\)/,
+    );
+    await refused(
+      [CONFIG, { path: 'rootfs/q', type: 'Link', linkpath: 'rootfs/p' }, ROOTFS_FILE],
+      /hard link to "rootfs\/p"/,
+    );
+  });
+
   it('enforces the entry and size limits', async () => {
     const entries = [CONFIG, ...Array.from({ length: 5 }, (_, i) => ({ path: `rootfs/f${i}`, body: 'x' }))];
     const staging = join(fresh(), 's');

@@ -150,6 +150,8 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
   const symlinks: [string, string][] = [];
   const refused: string[] = [];
+  /** Regular files seen so far: the only valid hard-link targets. */
+  const files = new Set<string>();
   let entries = 0;
   let contentBytes = 0;
   const extract = tar.x({
@@ -172,6 +174,22 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
         symlinks.push([p, e.linkpath ?? '']);
         return false;
       }
+      if (e.type === 'Link') {
+        // A hard link must name a regular file: one earlier in this archive, or (for a layer) one a lower layer
+        // left. Anything else (a directory, itself, a path outside) is refused; node-tar hangs on some of them.
+        const target = clean(e.linkpath ?? '');
+        const lower =
+          o.layer && !target.split('/').includes('..')
+            ? lstatSync(join(cwd, target), { throwIfNoEntry: false })
+            : undefined;
+        if (!files.has(target) && !lower?.isFile()) {
+          refused.push(
+            `${p} (hard link to ${JSON.stringify(e.linkpath)}, which is not a regular file earlier in the archive)`,
+          );
+          return false;
+        }
+      }
+      if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile') files.add(p);
       if (!ALLOWED_TYPES.has(e.type)) {
         refused.push(`${p} (${e.type}: device, FIFO and special entries are not allowed)`);
         return false;
