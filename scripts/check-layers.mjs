@@ -15,7 +15,7 @@ const ALLOWED = {
   api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
   daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'api'],
   client: ['errdefs'],
-  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'plugins', 'api', 'volumes'],
+  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };

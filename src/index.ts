@@ -9,4 +9,5 @@ export * from './executor/index.ts';
 export { devicesFromPath } from './host/index.ts';
 export * from './oci/index.ts';
 export * from './plugins/index.ts';
+export * from './registry/index.ts';
 export * from './runtimes/index.ts';

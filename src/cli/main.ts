@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errdefs/index.ts';
 import { registerPlugin } from './commands/plugin.ts';
+import { registerPluginRegistry } from './commands/plugin-registry.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuntime } from './commands/runtime.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const plugin = program.command('plugin').description('manage plugins').exitOverride();
   registerPlugin(plugin);
+  registerPluginRegistry(plugin);
   registerPluginSpec(plugin);
   registerRuntime(program);
   registerRun(program);

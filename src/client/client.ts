@@ -27,6 +27,8 @@ export interface RequestOptions {
   /** A raw body streamed as is (e.g. a tar), with its content type. */
   readonly upload?: { readonly stream: Readable; readonly contentType: string };
   readonly signal?: AbortSignal;
+  /** Extra request headers (e.g. `X-Registry-Auth`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export class BerthClient {
@@ -52,7 +54,7 @@ export class BerthClient {
 
   #send(method: string, path: string, o: RequestOptions): Promise<IncomingMessage> {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...o.headers };
     if (payload !== undefined) headers['Content-Type'] = 'application/json';
     if (o.upload) headers['Content-Type'] = o.upload.contentType;
     return new Promise((resolve, reject) => {

@@ -52,7 +52,7 @@ export interface RegistryClientOptions {
 }
 
 /** A request body that can be sent again after a 401. */
-export type Body = Buffer | { readonly file: string; readonly size: number };
+export type UploadBody = Buffer | { readonly file: string; readonly size: number };
 
 interface Response {
   readonly status: number;
@@ -183,7 +183,7 @@ export class RegistryClient {
   }
 
   /** Uploads a blob in one PUT (POST to start, PUT with the digest to finish). */
-  async pushBlob(digest: string, body: Body): Promise<void> {
+  async pushBlob(digest: string, body: UploadBody): Promise<void> {
     const start = await this.#send('POST', 'blobs/uploads/');
     if (start.status !== 202) throw await this.#fail(start, `upload to ${this.repository}`);
     await start.body.dump();
@@ -229,7 +229,7 @@ export class RegistryClient {
   async #send(
     method: Dispatcher.HttpMethod,
     pathOrUrl: string,
-    o: { headers?: Record<string, string>; body?: Body } = {},
+    o: { headers?: Record<string, string>; body?: UploadBody } = {},
   ): Promise<Response> {
     const first = await this.#raw(method, pathOrUrl, o);
     if (first.status !== 401) return first;
@@ -247,7 +247,7 @@ export class RegistryClient {
   async #raw(
     method: Dispatcher.HttpMethod,
     pathOrUrl: string,
-    o: { headers?: Record<string, string>; body?: Body },
+    o: { headers?: Record<string, string>; body?: UploadBody },
   ): Promise<Response> {
     const base = await this.#resolveBase();
     const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${base}/v2/${this.#o.path}/${pathOrUrl}`;

@@ -8,11 +8,11 @@ export {
   registryAuthFrom,
 } from './auth.ts';
 export {
-  type Body,
   MEDIA_TYPES,
   RegistryClient,
   type RegistryClientOptions,
   sha256,
+  type UploadBody,
   verifyDigest,
 } from './client.ts';
 export { insecureRegistries, insecureRegistryProblems } from './insecure.ts';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { encodeRegistryAuth, MEDIA_TYPES, RegistryClient, sha256 } from '../../src/registry/index.ts';
-import { type TestDaemon, testDaemon } from './berthd.ts';
+import { runBerth, type TestDaemon, testDaemon } from './berthd.ts';
 import { skipUnlessRegistry, startRegistry, type TestRegistry } from './registry.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -330,6 +330,36 @@ describe('berthd plugins and a registry', { skip }, () => {
       const install = docker(['plugin', 'install', '--grant-all-permissions', '--disable', remote]);
       assert.equal(install.code, 0, install.err);
       assert.equal(docker(['plugin', 'rm', remote]).code, 0);
+
+      // berth's own CLI, with the login the docker CLI stored.
+      const berth = (...args: string[]) => runBerth(d.host, args);
+      const other = `${locked.domain}/team/other:1`;
+      assert.equal(
+        (await berth('plugin', 'create', other, context('other', { Description: 'other' }))).code,
+        0,
+      );
+      const denied = await berth('plugin', 'push', other);
+      assert.match(denied.stderr, /push access denied/);
+      process.env.DOCKER_CONFIG = dockerConfig();
+      try {
+        const pushed = await berth('plugin', 'push', other);
+        assert.equal(pushed.code, 0, pushed.stderr);
+        assert.match(pushed.stdout, /1: digest: sha256:[0-9a-f]{64} size: \d+/);
+        const installed = await berth('plugin', 'install', '--alias', 'viaberth', other);
+        assert.equal(installed.code, 0, installed.stderr);
+        assert.match(installed.stdout, /Download complete[\s\S]*Installed plugin/);
+        assert.equal(
+          JSON.parse((await berth('plugin', 'inspect', 'viaberth')).stdout)[0].Status.State,
+          'running',
+        );
+        assert.equal((await berth('plugin', 'disable', 'viaberth')).code, 0);
+        const upgraded = await berth('plugin', 'upgrade', 'viaberth');
+        assert.equal(upgraded.code, 0, upgraded.stderr);
+        assert.match(upgraded.stdout, /Status: Upgraded viaberth:latest to localhost:\d+\/team\/other:1/);
+      } finally {
+        delete process.env.DOCKER_CONFIG;
+      }
+      assert.equal((await berth('plugin', 'rm', 'viaberth', other)).code, 0);
     } finally {
       await locked.stop();
     }
