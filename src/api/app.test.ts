@@ -122,7 +122,7 @@ describe('Engine API in process (app.inject)', () => {
     assert.deepEqual([nope.statusCode, nope.json()], [404, { message: 'page not found' }]);
   });
 
-  it('lists plugins as JSON identical to the Plugin objects, also after a set replaced one (cached serialisation)', async () => {
+  it('lists plugins as JSON identical to the Plugin objects, also after a set', async () => {
     const body = tarball([
       {
         path: 'config.json',

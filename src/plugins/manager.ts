@@ -126,8 +126,6 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   readonly store: PluginStore;
   readonly #o: PluginManagerOptions & typeof DEFAULTS;
   readonly #entries = new Map<string, Entry>();
-  /** JSON of Plugin objects, by identity (see {@link listJson}). */
-  readonly #pluginJson = new WeakMap<Plugin, string>();
   /** Names being created (reserved before the slow unpack). */
   readonly #creating = new Set<string>();
   #closing = false;
@@ -222,23 +220,6 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   list(filters: PluginFilters = {}): (Plugin & { Status: PluginStatus })[] {
     return this.#matching(filters).map((e) => this.#view(e));
-  }
-
-  /**
-   * {@link list} serialised, for `GET /plugins`: each Plugin object's JSON is kept while the object lives (they
-   * are replaced, never changed, so identity is the cache key) and only the small Status is serialised per call.
-   */
-  listJson(filters: PluginFilters = {}): string {
-    const parts = this.#matching(filters).map((e) => {
-      const { Status } = this.#view(e);
-      let json = this.#pluginJson.get(e.state.plugin);
-      if (json === undefined) {
-        json = JSON.stringify(e.state.plugin);
-        this.#pluginJson.set(e.state.plugin, json);
-      }
-      return `${json.slice(0, -1)},"Status":${JSON.stringify(Status)}}`;
-    });
-    return `[${parts.join(',')}]`;
   }
 
   #matching(filters: PluginFilters): Entry[] {

@@ -137,9 +137,7 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
     (_req, payload, done) => done(null, payload),
   );
 
-  app.get('/plugins', async (req, reply) =>
-    reply.type('application/json').send(plugins.listJson(toFilters((req.query as Query).filters))),
-  );
+  app.get('/plugins', async (req) => plugins.list(toFilters((req.query as Query).filters)));
 
   app.get('/plugins/privileges', async (req) =>
     backend.distribution.privileges((req.query as Query).remote ?? '', registryAuth(req)),
