@@ -66,52 +66,46 @@ export function markdownTable(metrics: readonly Metric[]): string {
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * A small horizontal bar chart of the metrics that have a comparison: per metric, bars for berth, runc and
- * dockerd scaled to the largest of the three, each labelled with its value.
+ * A small horizontal bar chart of the metrics that have a comparison: per metric a title line, then one bar each
+ * for berth, bare runc and dockerd, scaled to the largest of them and labelled with its value.
  */
 export function svgChart(metrics: readonly Metric[]): string {
   const compared = metrics.filter((m) => m.runc !== undefined || m.dockerd !== undefined);
   const width = 760;
-  const labelWidth = 250;
-  const barMax = width - labelWidth - 110;
+  const barX = 70;
+  const barMax = width - barX - 110;
   const rowHeight = 14;
   const series = [
     ['berth', '#2f6fdf'],
     ['runc', '#8c8c8c'],
     ['dockerd', '#e07b39'],
   ] as const;
-  let y = 34;
+  let y = 4;
   const parts: string[] = [];
   for (const m of compared) {
     const values = series.map(([key]) => (key === 'berth' ? m.berth : m[key]));
     const max = Math.max(...values.filter((v): v is number => v !== undefined));
-    const count = values.filter((v) => v !== undefined).length;
-    const top = y;
     parts.push(
-      `<text x="0" y="${top + (count * rowHeight) / 2 + 4}" font-size="12">${escapeXml(m.label)} (${m.lowerIsBetter ? 'lower' : 'higher'} is better)</text>`,
+      `<text x="0" y="${y + 12}" font-size="12" font-weight="bold">${escapeXml(m.label)} (${m.lowerIsBetter ? 'lower' : 'higher'} is better)</text>`,
     );
+    y += 18;
     series.forEach(([key, color], i) => {
       const v = values[i];
       if (v === undefined) return;
       const w = Math.max(1, Math.round((v / max) * barMax));
+      const shown = escapeXml(formatValue(v, m.unit));
       parts.push(
-        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${rowHeight - 3}" fill="${color}"><title>${key}: ${escapeXml(formatValue(v, m.unit))}</title></rect>`,
-        `<text x="${labelWidth + w + 4}" y="${y + rowHeight - 4}" font-size="10">${escapeXml(formatValue(v, m.unit))}</text>`,
+        `<text x="0" y="${y + rowHeight - 4}" font-size="11">${key}</text>`,
+        `<rect x="${barX}" y="${y}" width="${w}" height="${rowHeight - 3}" fill="${color}"><title>${key}: ${shown}</title></rect>`,
+        `<text x="${barX + w + 4}" y="${y + rowHeight - 4}" font-size="10">${shown}</text>`,
       );
       y += rowHeight;
     });
     y += 10;
   }
-  const legend = series
-    .map(
-      ([key, color], i) =>
-        `<rect x="${labelWidth + i * 90}" y="8" width="10" height="10" fill="${color}"/><text x="${labelWidth + i * 90 + 14}" y="17" font-size="11">${key}</text>`,
-    )
-    .join('');
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 4}" viewBox="0 0 ${width} ${y + 4}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">`,
     '<rect width="100%" height="100%" fill="white"/>',
-    legend,
     ...parts,
     '</svg>',
     '',

@@ -5,6 +5,7 @@
  *
  *   npm run bench:all              (≥ 10 runs each: 11 runs, 100 plugins, 1000 runtimes, 10 s of load)
  *   npm run bench:all -- --quick   (a smoke run: 3 runs, 20 plugins, 200 runtimes, 3 s; BENCHMARKS.md untouched)
+ *   npm run bench:all -- --render  (no run: rewrite the summary and chart from bench/results/latest.json)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Metric, markdownTable, replaceSummary, svgChart } from './report.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } },
+});
 const ROOT = new URL('../', import.meta.url).pathname;
 const quick = values.quick;
 const BENCHES: [string, string[]][] = [
@@ -42,41 +45,45 @@ function machine(): string {
   ].join(', ');
 }
 
-const out = mkdtempSync(join(tmpdir(), 'berth-bench-all-'));
-const metrics: Metric[] = [];
-try {
-  for (const [bench, args] of BENCHES) {
-    console.log(`\n== ${bench} ${args.join(' ')}`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', `${bench}.ts`), ...args], {
-      stdio: 'inherit',
-      env: { ...process.env, BERTH_BENCH_OUT: out },
-    });
-    if (r.status !== 0) throw new Error(`bench ${bench} failed (exit ${r.status})`);
-    metrics.push(...(JSON.parse(readFileSync(join(out, `${bench}.json`), 'utf8')) as Metric[]));
+/** Runs every bench and returns their metrics in order. */
+function runAll(): Metric[] {
+  const out = mkdtempSync(join(tmpdir(), 'berth-bench-all-'));
+  const metrics: Metric[] = [];
+  try {
+    for (const [bench, args] of BENCHES) {
+      console.log(`\n== ${bench} ${args.join(' ')}`);
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'bench', `${bench}.ts`), ...args],
+        {
+          stdio: 'inherit',
+          env: { ...process.env, BERTH_BENCH_OUT: out },
+        },
+      );
+      if (r.status !== 0) throw new Error(`bench ${bench} failed (exit ${r.status})`);
+      metrics.push(...(JSON.parse(readFileSync(join(out, `${bench}.json`), 'utf8')) as Metric[]));
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
-} finally {
-  rmSync(out, { recursive: true, force: true });
+  return metrics;
 }
 
-const table = markdownTable(metrics);
-console.log(`\n${table}`);
-if (quick) {
-  console.log('\n--quick: BENCHMARKS.md, docs/benchmarks.svg and bench/results/ left as they were');
-} else {
-  const date = new Date().toISOString().slice(0, 10);
+/** Writes bench/results/latest.json, docs/benchmarks.svg and the summary of BENCHMARKS.md. */
+function writeOutputs(date: string, host: string, metrics: readonly Metric[]): void {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench/results/latest.json'),
-    `${JSON.stringify({ date, machine: machine(), metrics }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine: host, metrics }, null, 2)}\n`,
   );
   writeFileSync(join(ROOT, 'docs/benchmarks.svg'), svgChart(metrics));
   const summary = [
     '## Summary',
     '',
     `Command: \`npm run bench:all\` (runs the four benchmarks below with ≥ 10 runs each and medians), on ${date}.`,
-    `Machine: ${machine()}. dockerd: the reference dockerd 20.10 (\`../shared/tools/reference-dockerd\`), measured in the same run.`,
+    `Machine: ${host}. dockerd: the reference dockerd 20.10 (\`../shared/tools/reference-dockerd\`), measured in the same run.`,
     '',
-    table,
+    markdownTable(metrics),
     '',
     '![berth vs bare runc vs dockerd](docs/benchmarks.svg)',
     '',
@@ -86,4 +93,19 @@ if (quick) {
   const path = join(ROOT, 'BENCHMARKS.md');
   writeFileSync(path, replaceSummary(readFileSync(path, 'utf8'), summary));
   console.log('\nwrote BENCHMARKS.md (summary), docs/benchmarks.svg, bench/results/latest.json');
+}
+
+if (values.render) {
+  const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as {
+    date: string;
+    machine: string;
+    metrics: Metric[];
+  };
+  writeOutputs(saved.date, saved.machine, saved.metrics);
+} else {
+  const metrics = runAll();
+  console.log(`\n${markdownTable(metrics)}`);
+  if (quick)
+    console.log('\n--quick: BENCHMARKS.md, docs/benchmarks.svg and bench/results/ left as they were');
+  else writeOutputs(new Date().toISOString().slice(0, 10), machine(), metrics);
 }
