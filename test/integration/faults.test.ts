@@ -40,6 +40,15 @@ function random(seed: number): () => number {
   };
 }
 
+/** The mini plugin with one settable env variable, MODE (so that `set` has something to change). */
+function modeContext(dir: string): string {
+  const ctx = miniContext(dir);
+  const manifest = JSON.parse(readFileSync(join(ctx, 'config.json'), 'utf8'));
+  manifest.Env = [{ Name: 'MODE', Settable: ['value'], Value: 'a' }];
+  writeFileSync(join(ctx, 'config.json'), JSON.stringify(manifest));
+  return ctx;
+}
+
 interface ApiPlugin {
   Id: string;
   Name: string;
@@ -83,10 +92,7 @@ describe('berthd survives kill -9 at random points', { skip }, () => {
 
   before(async () => {
     d = testDaemon('berth-fault');
-    const ctx = miniContext(d.dir);
-    const manifest = JSON.parse(readFileSync(join(ctx, 'config.json'), 'utf8'));
-    manifest.Env = [{ Name: 'MODE', Settable: ['value'], Value: 'a' }];
-    writeFileSync(join(ctx, 'config.json'), JSON.stringify(manifest));
+    const ctx = modeContext(d.dir);
     tarBody = execFileSync('tar', ['-C', ctx, '-c', 'config.json', 'rootfs']);
     await d.start(['--no-runtime-smoke-test']);
     agent = new Agent({ connect: { socketPath: d.socket }, pipelining: 0 });
@@ -205,10 +211,7 @@ describe('a full disk and a vanished runtime binary', { skip }, () => {
 
   before(async () => {
     d = testDaemon('berth-disk');
-    ctx = miniContext(d.dir);
-    const manifest = JSON.parse(readFileSync(join(ctx, 'config.json'), 'utf8'));
-    manifest.Env = [{ Name: 'MODE', Settable: ['value'], Value: 'a' }];
-    writeFileSync(join(ctx, 'config.json'), JSON.stringify(manifest));
+    ctx = modeContext(d.dir);
     // The data root is a 3 MiB tmpfs: a 4 MiB plugin cannot fit.
     mkdirSync(d.dataRoot, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', d.dataRoot]);
