@@ -35,6 +35,8 @@ export interface TransferOptions {
   readonly progress?: Progress;
   /** Called once every up-front check passed, with the local plugin name, before the transfer starts. */
   readonly onReady?: (name: string) => void;
+  /** Aborted when the caller goes away: the transfer stops and leaves nothing behind. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a push reports at its end (Docker's aux message). */
@@ -131,7 +133,7 @@ export class PluginDistribution {
     const progress = o.progress ?? (() => {});
     if (ref) progress({ status: `${ref.tag ?? ref.digest}: Pulling from ${familiarRepository(ref)}` });
     const created = await this.#manager.create(name, {
-      fetch: (staging) => downloadPlugin(client, plugin, staging, progress),
+      fetch: (staging) => downloadPlugin(client, plugin, staging, progress, o.signal),
       reference: plugin.reference,
     });
     progress({ status: `Status: Downloaded newer image for ${created.Name}` });
@@ -158,7 +160,10 @@ export class PluginDistribution {
     progress({ status: `Upgrading ${current.Name} to ${plugin.reference}` });
     const merge = await this.#manager.upgrade(
       current.Id,
-      { fetch: (staging) => downloadPlugin(client, plugin, staging, progress), reference: plugin.reference },
+      {
+        fetch: (staging) => downloadPlugin(client, plugin, staging, progress, o.signal),
+        reference: plugin.reference,
+      },
       (config) => checkPrivileges(config, o.privileges),
     );
     if (merge.kept.length) progress({ status: `Settings kept: ${merge.kept.join(', ')}` });

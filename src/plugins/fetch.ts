@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError } from '../errdefs/index.ts';
+import { InvalidParameterError, SystemError } from '../errdefs/index.ts';
 import {
   MEDIA_TYPES,
   qualifiedReference,
@@ -144,12 +144,21 @@ export async function resolvePlugin(client: RegistryClient, ref: RemoteReference
   return { reference: name, manifestDigest: m.digest, layers, rawConfig, config };
 }
 
+const cancelled = (signal: AbortSignal) =>
+  new SystemError(
+    `download cancelled: ${signal.reason instanceof Error ? signal.reason.message : 'aborted'}`,
+  );
+
 /** Counts bytes through a stream and reports Docker-style download progress (at most every 256 KiB). */
-function progressMeter(d: Descriptor, progress: Progress): Transform {
+function progressMeter(d: Descriptor, progress: Progress, signal: AbortSignal | undefined): Transform {
   let current = 0;
   let reported = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
+      if (signal?.aborted) {
+        done(cancelled(signal));
+        return;
+      }
       current += chunk.length;
       if (current - reported >= 256 * 1024) {
         reported = current;
@@ -162,6 +171,7 @@ function progressMeter(d: Descriptor, progress: Progress): Transform {
 
 /**
  * Downloads and extracts the layers of `remote` into `<staging>/rootfs`; returns the context for the manager.
+ * An aborted `signal` (the client went away) stops it between chunks.
  * @throws {InvalidParameterError} for a layer that fails verification or the unpack rules
  */
 export async function downloadPlugin(
@@ -169,6 +179,7 @@ export async function downloadPlugin(
   remote: RemotePlugin,
   staging: string,
   progress: Progress,
+  signal?: AbortSignal,
   limits = DEFAULT_UNPACK_LIMITS,
 ): Promise<UnpackedContext> {
   const rootfs = join(staging, 'rootfs');
@@ -176,8 +187,9 @@ export async function downloadPlugin(
     progress({ status: 'Pulling fs layer', id: short(layer.digest), progressDetail: {} });
   }
   for (const layer of remote.layers) {
+    if (signal?.aborted) throw cancelled(signal);
     const body = await client.blob(layer.digest, layer.size);
-    const metered = progressMeter(layer, progress);
+    const metered = progressMeter(layer, progress, signal);
     pipeline(body, metered).catch(() => {}); // an error reaches extractLayer through `metered`
     await extractLayer(metered, rootfs, limits);
     progress({ status: 'Download complete', id: short(layer.digest), progressDetail: {} });

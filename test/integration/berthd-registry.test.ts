@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -293,6 +294,31 @@ describe('berthd plugins and a registry', { skip }, () => {
     const files = readdirSync(join(d.dataRoot, 'plugins', p.Id));
     assert.ok(!files.includes('rootfs-old') && !files.includes('state.next.json'), files.join(' '));
     assert.equal(docker(['plugin', 'rm', '-f', 'up']).code, 0);
+  });
+
+  it('stops a pull when the client goes away, leaving no plugin and no staging behind', async () => {
+    const remote = `${reg.domain}/berth/big:1`;
+    const dir = context('big', { Description: 'big' });
+    writeFileSync(join(dir, 'rootfs', 'blob'), randomBytes(96 * 1024 * 1024));
+    publish(remote, dir);
+    const stop = new AbortController();
+    const r = await request(`http://berth/plugins/pull?remote=${remote}`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: '[]',
+      signal: stop.signal,
+    });
+    assert.equal(r.statusCode, 200);
+    stop.abort();
+    await r.body.text().catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    const staging = join(d.dataRoot, 'plugins', 'tmp');
+    while (readdirSync(staging).length && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual(readdirSync(staging), []);
+    assert.doesNotMatch((await api('GET', '/plugins')).text, /berth\/big/);
+    assert.match(d.log(), /download cancelled: the client went away|the client went away/);
   });
 
   it('works with a registry that needs a login: docker login through berthd, then push and pull with the credentials', async (t) => {

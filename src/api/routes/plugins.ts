@@ -90,19 +90,28 @@ function parsePrivileges(body: unknown): PluginPrivilege[] | undefined {
  */
 async function streamTransfer(
   reply: FastifyReply,
-  run: (o: Required<Pick<TransferOptions, 'progress' | 'onReady'>>) => Promise<unknown>,
+  run: (o: Required<Pick<TransferOptions, 'progress' | 'onReady' | 'signal'>>) => Promise<unknown>,
 ): Promise<FastifyReply> {
   const out = new PassThrough();
+  // A client that goes away (Ctrl-C on docker plugin install) cancels the transfer.
+  const gone = new AbortController();
+  let finished = false;
+  reply.raw.on('close', () => {
+    if (!finished) gone.abort(new Error('the client went away'));
+  });
   const write = (m: ProgressMessage | Record<string, unknown>) => out.write(`${JSON.stringify(m)}\n`);
   let onReady: (name: string) => void = () => {};
   const ready = new Promise<string>((resolve) => {
     onReady = resolve;
   });
-  const done = run({ progress: write, onReady });
+  const done = run({ progress: write, onReady, signal: gone.signal }).finally(() => {
+    finished = true;
+  });
   const name = await Promise.race([ready, done.then(() => '')]);
   done.then(
     () => out.end(),
     (err: Error) => {
+      reply.log.warn({ url: reply.request.url }, `plugin transfer failed: ${err.message}`);
       write({ errorDetail: { message: err.message }, error: err.message });
       out.end();
     },
