@@ -22,6 +22,10 @@ if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}" >&2
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # The package enables a registry service on :5000; the tests start their own on loopback ports.
+    if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null; then
+      systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    fi
   fi
 fi
 
