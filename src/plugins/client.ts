@@ -103,7 +103,9 @@ export class PluginClient {
     const parsed = parseJson(text);
     const pluginErr = typeof parsed?.Err === 'string' && parsed.Err !== '' ? parsed.Err : undefined;
     if (res.statusCode === 404)
-      throw new NotFoundError(`${method}: ${pluginErr ?? (text.trim() || 'not implemented by the plugin')}`);
+      throw new NotFoundError(
+        `${method}: ${pluginErr ?? (text.trim() || 'the plugin has no such method (404)')}`,
+      );
     if (res.statusCode !== 200) throw new SystemError(`${method}: ${pluginErr ?? text.trim()}`);
     if (pluginErr) throw new SystemError(`${method}: ${pluginErr}`);
     return (parsed ?? {}) as T;
