@@ -3,23 +3,25 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
+const BASE = ['errdefs', 'gojson'];
 const ALLOWED = {
   errdefs: [],
-  oci: ['errdefs'],
-  host: ['errdefs', 'oci'],
-  registry: ['errdefs'],
-  executor: ['errdefs', 'oci', 'host'],
-  runtimes: ['errdefs', 'oci', 'host', 'executor'],
-  plugins: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry'],
-  volumes: ['errdefs', 'host', 'plugins'],
-  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
-  daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'api'],
-  client: ['errdefs'],
-  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
+  gojson: [],
+  oci: [...BASE],
+  host: [...BASE, 'oci'],
+  registry: [...BASE],
+  executor: [...BASE, 'oci', 'host'],
+  runtimes: [...BASE, 'oci', 'host', 'executor'],
+  plugins: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry'],
+  volumes: [...BASE, 'host', 'plugins'],
+  api: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
+  daemon: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'api'],
+  client: [...BASE],
+  cli: ['.', 'client', ...BASE, 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };
-const PURE = new Set(['errdefs', 'oci']);
+const PURE = new Set(['errdefs', 'gojson', 'oci']);
 const src = new URL('../src/', import.meta.url).pathname;
 
 const files = readdirSync(src, { recursive: true }).filter(

@@ -1,6 +1,7 @@
 /**
- * The Engine API server: fastify configured the way the docker CLI and dockerode expect (exact
- * `application/json`, `/vX.Y` prefixes, `{"message"}` errors, `Api-Version` headers), with berth's routes.
+ * The Engine API server: fastify configured the way the docker CLI, dockerode and the Python SDK expect (exact
+ * `application/json` answers, request bodies whatever their content type, `/vX.Y` prefixes, `{"message"}` errors,
+ * `Api-Version` headers), with berth's routes.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import Fastify, {
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
+import { registerBodyParsing } from './body.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
@@ -89,17 +91,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     return payload;
   });
 
-  // Empty bodies with Content-Type: application/json are common from Docker clients: treat as {}.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = String(body).trim();
-    if (text === '') return done(null, {});
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(new InvalidParameterError(`request body is not valid JSON: ${(err as Error).message}`), undefined);
-    }
-  });
+  registerBodyParsing(app);
 
   app.setErrorHandler((err, req, reply) => {
     const status = httpStatusOf(err) !== 500 ? httpStatusOf(err) : fastifyStatus(err);

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { canonicalKeys, type FieldSchema, type UnknownKey } from '../gojson/index.ts';
 import { type Plugin, PluginSchema } from './plugin-schema.ts';
 import { initialSettings } from './settings.ts';
 
@@ -7,17 +8,26 @@ const validators = new WeakMap<object, ValidateFunction>();
 let ajv: Ajv | undefined;
 
 /**
- * Checks `input` against a TypeBox schema, filling Go zero values for missing keys. The input is not modified.
+ * Decodes `input` as Go's `encoding/json` would decode it into the struct the TypeBox schema describes: keys
+ * match fields case-insensitively (exact match first) at every depth and are stored with the field's canonical
+ * name; keys that match no field are dropped and added to `unknownKeys`. Then checks the values, filling Go zero
+ * values for missing keys. The input is not modified.
  * @throws {InvalidParameterError} naming the first offending field under `root`
  */
-export function decodeWithSchema(schema: object, input: unknown, root: string): unknown {
+export function decodeWithSchema(
+  schema: object,
+  input: unknown,
+  root: string,
+  unknownKeys?: UnknownKey[],
+): unknown {
   ajv ??= new Ajv({ useDefaults: true, allErrors: false, verbose: true });
   let validate = validators.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
     validators.set(schema, validate);
   }
-  const copy: unknown = structuredClone(input);
+  const { value: copy, unknown } = canonicalKeys(input, schema as FieldSchema, root);
+  unknownKeys?.push(...unknown);
   if (!validate(copy)) {
     const first = validate.errors?.[0];
     throw new InvalidParameterError(first ? describe(root, first) : `${root} is not valid`);
@@ -48,16 +58,18 @@ function describe(root: string, e: ErrorObject): string {
 }
 
 /**
- * Checks and normalises an Engine API Plugin object (as `docker plugin inspect` prints it). Missing keys
- * take Go's zero values; missing `Settings` are initialised from `Config`. The input is not modified.
+ * Checks and normalises an Engine API Plugin object (as `docker plugin inspect` prints it), keys in any case as
+ * Go reads them. Missing keys take Go's zero values; missing `Settings` are initialised from `Config`. The input is
+ * not modified.
  *
  * @param input parsed JSON
  * @param root the name used for the object in error messages
+ * @param unknownKeys receives the keys that match no field (Go ignores them)
  * @throws {InvalidParameterError} naming the first offending field, e.g. `plugin.Config.Mounts[0].Source must
  *   be string or null, not 42`
  */
-export function decodePlugin(input: unknown, root = 'plugin'): Plugin {
-  const plugin = decodeWithSchema(PluginSchema, input, root) as Omit<Plugin, 'Settings'> & {
+export function decodePlugin(input: unknown, root = 'plugin', unknownKeys?: UnknownKey[]): Plugin {
+  const plugin = decodeWithSchema(PluginSchema, input, root, unknownKeys) as Omit<Plugin, 'Settings'> & {
     Settings?: Plugin['Settings'];
   };
   return { ...plugin, Settings: plugin.Settings ?? initialSettings(plugin.Config) };

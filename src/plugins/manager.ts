@@ -18,7 +18,7 @@ import { socketAddress } from '../host/index.ts';
 import type { RuncRuntime, RuntimeManager } from '../runtimes/index.ts';
 import { CappedLog } from './capped-log.ts';
 import { PluginClient } from './client.ts';
-import { decodeManifest, validateManifest } from './manifest.ts';
+import { decodeManifestWithWarnings, validateManifest } from './manifest.ts';
 import type { Plugin, PluginConfig } from './plugin-schema.ts';
 import { type PreflightFacts, preflightProblems } from './preflight.ts';
 import { activate, implementsMismatch, waitForSocket } from './readiness.ts';
@@ -240,7 +240,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     const staging = this.store.stage();
     try {
       const ctx = await unpackSource(source, staging);
-      const config = decodeManifest(ctx.manifest);
+      const { config, warnings } = decodeManifestWithWarnings(ctx.manifest);
       validateManifest(config);
       const id = randomId();
       const plugin: Plugin = {
@@ -251,9 +251,17 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         PluginReference: 'fetch' in source ? source.reference : normalized,
         Settings: initialSettings(config),
       };
-      const state: PluginState = { plugin, ...(o.runtime ? { runtime: o.runtime } : {}) };
+      const state: PluginState = {
+        plugin,
+        ...(o.runtime ? { runtime: o.runtime } : {}),
+        ...(warnings.length ? { warnings } : {}),
+      };
       this.store.commit(staging, state);
       this.#entries.set(id, this.#newEntry(state));
+      this.#log(
+        warnings.length ? 'warn' : 'info',
+        `created plugin ${normalized} (${id})${warnings.length ? `; manifest warnings: ${warnings.join('; ')}` : ''}`,
+      );
       if ('fetch' in source) this.#emit('pull', plugin, undefined, {}, source.reference);
       this.#emit('create', plugin);
       return plugin;
@@ -295,7 +303,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       const staging = this.store.stage();
       try {
         const ctx = await source.fetch(staging);
-        const config = decodeManifest(ctx.manifest);
+        const { config, warnings } = decodeManifestWithWarnings(ctx.manifest);
         validateManifest(config);
         check(config);
         const merge = upgradeSettings(old.Config, old.Settings, config);
@@ -305,8 +313,10 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
           PluginReference: source.reference,
           Settings: merge.settings,
         };
-        this.store.replaceRootfs(ctx.rootfs, { ...e.state, plugin });
-        e.state = { ...e.state, plugin };
+        const { warnings: _old, ...rest } = e.state;
+        const state: PluginState = { ...rest, plugin, ...(warnings.length ? { warnings } : {}) };
+        this.store.replaceRootfs(ctx.rootfs, state);
+        e.state = state;
         this.#emit('pull', plugin, undefined, {}, source.reference);
         return { kept: merge.kept, dropped: merge.dropped };
       } finally {
@@ -583,7 +593,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         StartedAt: s.startedAt,
         LastError: s.lastError,
         LastExitCode: s.lastExitCode,
-        Warnings: s.warnings,
+        Warnings: [...(e.state.warnings ?? []), ...s.warnings],
         RefCount: e.refs,
       },
     };

@@ -6,6 +6,7 @@
  * @module
  */
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { describeUnknownKey, type UnknownKey } from '../gojson/index.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import { decodeWithSchema } from './decode.ts';
 import { type PluginConfig, PluginConfigSchema } from './plugin-schema.ts';
@@ -35,11 +36,20 @@ const MAX_SOCKET_NAME = 107 - '/run/docker/plugins/'.length;
 const PROTOCOL_SCHEMES = ['', 'moby.plugins.http/v1'];
 
 /**
- * Parses a manifest with Go's zero values for missing keys.
+ * Parses a manifest as dockerd does (Go's `encoding/json`): keys in any case (`"interface": {"types"}` as Docker's
+ * documentation writes them), unknown keys ignored, Go's zero values for missing keys.
+ * @param unknownKeys receives the keys that match no field
  * @throws {InvalidParameterError} naming the first mistyped field, e.g. `config.json: Interface.Types[0] must be string`
  */
-export function decodeManifest(input: unknown): PluginConfig {
-  return decodeWithSchema(PluginConfigSchema, input, 'config.json') as PluginConfig;
+export function decodeManifest(input: unknown, unknownKeys?: UnknownKey[]): PluginConfig {
+  return decodeWithSchema(PluginConfigSchema, input, 'config.json', unknownKeys) as PluginConfig;
+}
+
+/** A decoded manifest and the warnings about keys it ignored (shown in `Status.Warnings` and logged). */
+export function decodeManifestWithWarnings(input: unknown): { config: PluginConfig; warnings: string[] } {
+  const unknown: UnknownKey[] = [];
+  const config = decodeManifest(input, unknown);
+  return { config, warnings: unknown.map(describeUnknownKey) };
 }
 
 function checkSettable(

@@ -19,6 +19,8 @@ export interface PluginState {
   readonly plugin: Plugin;
   /** Runtime chosen for this plugin; the daemon default when absent. */
   readonly runtime?: string;
+  /** What the manifest's decoding warned about (unknown keys), kept for inspect. */
+  readonly warnings?: readonly string[];
 }
 
 export const STATE_FILE = 'state.json';
@@ -73,12 +75,18 @@ export class PluginStore {
         const raw = JSON.parse(readFileSync(join(path, STATE_FILE), 'utf8')) as {
           plugin?: unknown;
           runtime?: unknown;
+          warnings?: unknown;
         };
         const plugin = decodePlugin(raw.plugin, 'state.plugin');
         if (plugin.Id !== entry) throw new Error(`state names id ${plugin.Id}`);
         if (!statSync(join(path, 'rootfs'), { throwIfNoEntry: false })?.isDirectory())
           throw new Error('rootfs/ is missing');
-        plugins.push({ plugin, ...(typeof raw.runtime === 'string' ? { runtime: raw.runtime } : {}) });
+        const warnings = Array.isArray(raw.warnings) ? raw.warnings.filter((w) => typeof w === 'string') : [];
+        plugins.push({
+          plugin,
+          ...(typeof raw.runtime === 'string' ? { runtime: raw.runtime } : {}),
+          ...(warnings.length ? { warnings } : {}),
+        });
       } catch (err) {
         broken.push({ id: entry, reason: `${(err as Error).message}; fix or delete ${path}` });
       }
@@ -147,5 +155,6 @@ export class PluginStore {
 }
 
 function stateJson(state: PluginState): string {
-  return `${JSON.stringify({ plugin: state.plugin, ...(state.runtime ? { runtime: state.runtime } : {}) })}\n`;
+  const { plugin, runtime, warnings } = state;
+  return `${JSON.stringify({ plugin, ...(runtime ? { runtime } : {}), ...(warnings?.length ? { warnings } : {}) })}\n`;
 }

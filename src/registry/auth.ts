@@ -6,6 +6,8 @@
  * @module
  */
 
+import { canonicalKeys, type FieldSchema } from '../gojson/index.ts';
+
 /** Docker's AuthConfig, as the client encodes it. */
 export interface RegistryAuth {
   readonly username?: string;
@@ -40,12 +42,18 @@ export function decodeRegistryAuth(header: string | undefined): RegistryAuth | u
   }
 }
 
+const AUTH_KEYS = ['username', 'password', 'auth', 'identitytoken', 'registrytoken', 'serveraddress'];
+/** Docker's AuthConfig as Go decodes it: `"Username"`, `"ServerAddress"`… match too. */
+const AUTH_FIELDS: FieldSchema = {
+  properties: Object.fromEntries([...AUTH_KEYS, 'email'].map((k) => [k, {}])),
+};
+
 /** The AuthConfig fields of a JSON object (the body of `POST /auth`), `auth` split into user and password. */
 export function registryAuthFrom(raw: unknown): RegistryAuth | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const o = raw as Record<string, unknown>;
+  const o = canonicalKeys(raw, AUTH_FIELDS, 'auth').value as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const key of ['username', 'password', 'auth', 'identitytoken', 'registrytoken', 'serveraddress']) {
+  for (const key of AUTH_KEYS) {
     const v = str(o[key]);
     if (v) out[key] = v;
   }

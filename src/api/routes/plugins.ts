@@ -7,6 +7,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
+import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
 import {
   followCappedLog,
   type PluginFilters,
@@ -17,6 +18,7 @@ import {
 } from '../../plugins/index.ts';
 import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
+import { RAW_BODY } from '../body.ts';
 import { parseFilters, queryBool } from '../query.ts';
 
 const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
@@ -58,9 +60,13 @@ function enableTimeout(raw: string | undefined): number | undefined {
   return seconds === 0 ? undefined : seconds * 1000;
 }
 
+/** Docker's PluginPrivilege list as Go decodes it (field names in any case). */
+const PRIVILEGE_FIELDS: FieldSchema = { items: { properties: { Name: {}, Description: {}, Value: {} } } };
+
 /** The privileges array a client sends back to pull and upgrade (`[]` allowed, absent = none granted). */
-function parsePrivileges(body: unknown): PluginPrivilege[] | undefined {
-  if (body === undefined || body === null || body === '') return undefined;
+function parsePrivileges(raw: unknown): PluginPrivilege[] | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const body = canonicalKeys(raw, PRIVILEGE_FIELDS, 'body').value;
   const ok =
     Array.isArray(body) &&
     body.every(
@@ -140,12 +146,6 @@ async function drain(body: Readable, maxBytes = 1 << 30): Promise<void> {
 export function registerPluginRoutes(app: FastifyInstance, backend: Backend): void {
   const plugins = backend.plugins;
 
-  // A plugin context upload: the body stays a stream, unpacked (with its own caps) by the manager.
-  app.addContentTypeParser(
-    ['application/x-tar', 'application/gzip', 'application/x-gzip'],
-    (_req, payload, done) => done(null, payload),
-  );
-
   app.get('/plugins', async (req) => plugins.list(toFilters((req.query as Query).filters)));
 
   app.get('/plugins/privileges', async (req) =>
@@ -166,14 +166,16 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
     );
   });
 
-  app.post('/plugins/create', async (req: FastifyRequest, reply: FastifyReply) => {
+  // A plugin context upload, whatever its Content-Type: the body stays a stream, unpacked (plain or gzip by its
+  // magic bytes, with its own caps) by the manager.
+  app.post('/plugins/create', { config: RAW_BODY }, async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Query;
     if (!q.name)
       throw new InvalidParameterError('name is required: POST /plugins/create?name=NAME with a tar body');
     const body = req.body as Readable | undefined;
     if (!body || typeof (body as Readable).pipe !== 'function') {
       throw new InvalidParameterError(
-        'the body must be a tar of the plugin context (Content-Type: application/x-tar)',
+        'the body must be a tar (plain or gzip) of the plugin context: config.json and rootfs/',
       );
     }
     try {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
+import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
 import type { CreateVolume } from '../../volumes/index.ts';
 import type { Backend } from '../backend.ts';
 import { parseFilters, queryBool } from '../query.ts';
@@ -16,13 +17,23 @@ function isStringMap(v: unknown): v is Record<string, string> {
   );
 }
 
+/** Docker's VolumeCreateBody as Go decodes it: field names in any case, map keys verbatim. */
+const CREATE_FIELDS: FieldSchema = {
+  properties: {
+    Name: {},
+    Driver: {},
+    DriverOpts: { additionalProperties: {} },
+    Labels: { additionalProperties: {} },
+  },
+};
+
 function createRequest(body: unknown): CreateVolume {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidParameterError(
       'the body must be a JSON object like {"Name": "v1", "Driver": "example/vol"}',
     );
   }
-  const b = body as Record<string, unknown>;
+  const b = canonicalKeys(body, CREATE_FIELDS, 'body').value as Record<string, unknown>;
   for (const key of ['Name', 'Driver'] as const) {
     if (b[key] !== undefined && typeof b[key] !== 'string')
       throw new InvalidParameterError(`${key} must be a string`);
@@ -59,7 +70,7 @@ export function registerVolumeRoutes(app: FastifyInstance, backend: Backend): vo
   });
 
   app.post('/volumes/create', async (req, reply) =>
-    reply.code(201).send(await volumes.create(createRequest(req.body))),
+    reply.code(201).send(await volumes.create(createRequest(req.body ?? {}))),
   );
 
   app.post('/volumes/prune', async () => volumes.prune());

@@ -1,4 +1,6 @@
 /** The work of `berth plugin spec`, loaded only when that command runs (it pulls in ajv and the spec engine). */
+
+import { canonicalKeys, describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
 import {
   buildPluginSpec,
   decodePlugin,
@@ -7,7 +9,10 @@ import {
   SystemError,
   validateSpec,
 } from '../../index.ts';
-import { USAGE } from './plugin-spec.ts';
+import { USAGE } from './plugin-spec-usage.ts';
+
+/** The envelope's fields, matched in any case as the Plugin object inside it is. */
+const REQUEST_FIELDS = { properties: { rootfs: {}, execRoot: {}, metricsSocket: {}, plugin: {} } };
 
 interface SpecRequest {
   rootfs: string;
@@ -16,11 +21,13 @@ interface SpecRequest {
   plugin: unknown;
 }
 
-function decodeRequest(input: unknown): SpecRequest {
+function decodeRequest(input: unknown, unknownKeys: UnknownKey[]): SpecRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidParameterError(`input must be a JSON object ${USAGE}`);
   }
-  const req = input as Record<string, unknown>;
+  const decoded = canonicalKeys(input, REQUEST_FIELDS, 'input');
+  unknownKeys.push(...decoded.unknown);
+  const req = decoded.value as Record<string, unknown>;
   for (const key of ['rootfs', 'execRoot'] as const) {
     if (typeof req[key] !== 'string')
       throw new InvalidParameterError(`input.${key} must be a string path: expected ${USAGE}`);
@@ -33,10 +40,14 @@ function decodeRequest(input: unknown): SpecRequest {
   return req as unknown as SpecRequest;
 }
 
-/** Reads a spec request, builds the plugin's spec and checks it against the OCI schema. */
-export function pluginSpecFromInput(input: unknown): Spec {
-  const req = decodeRequest(input);
-  const plugin = decodePlugin(req.plugin, 'input.plugin');
+/**
+ * Reads a spec request (keys in any case, as dockerd reads a Plugin object), builds the plugin's spec and checks it
+ * against the OCI schema. `warnings` name the keys that were ignored.
+ */
+export function pluginSpecFromInput(input: unknown): { spec: Spec; warnings: string[] } {
+  const unknown: UnknownKey[] = [];
+  const req = decodeRequest(input, unknown);
+  const plugin = decodePlugin(req.plugin, 'input.plugin', unknown);
   const spec = buildPluginSpec(plugin, {
     rootfs: req.rootfs,
     execRoot: req.execRoot,
@@ -49,5 +60,5 @@ export function pluginSpecFromInput(input: unknown): Spec {
       `the spec built for this plugin does not conform to the OCI schema: ${first?.path} ${first?.message}`,
     );
   }
-  return spec;
+  return { spec, warnings: unknown.map(describeUnknownKey) };
 }

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { readJsonInput } from '../read-input.ts';
-
-/** The input `berth plugin spec` reads. */
-export const USAGE =
-  '{"rootfs": "/abs/rootfs", "execRoot": "/abs/dir", "plugin": <Engine API Plugin object>}';
+import { USAGE } from './plugin-spec-usage.ts';
 
 export function registerPluginSpec(plugin: Command): void {
   plugin
@@ -17,7 +14,8 @@ export function registerPluginSpec(plugin: Command): void {
     .option('--compact', 'print the spec on one line')
     .action(async (file: string | undefined, opts: { compact?: boolean }) => {
       const { pluginSpecFromInput } = await import('./plugin-spec-build.ts');
-      const spec = pluginSpecFromInput(await readJsonInput(file));
+      const { spec, warnings } = pluginSpecFromInput(await readJsonInput(file));
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${JSON.stringify(spec, null, opts.compact ? undefined : 2)}\n`);
     });
 }
