@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
+import { type InProcessApi, inProcessApi } from '../../test/api-backend.ts';
 import { type Entry, tarball } from '../../test/fixtures/tarball.ts';
-import { RuncExecutor } from '../executor/index.ts';
-import { PluginDistribution, PluginManager } from '../plugins/index.ts';
-import { RuntimeManager } from '../runtimes/index.ts';
-import { VolumeService } from '../volumes/index.ts';
-import { createApi } from './app.ts';
+import type { PluginManager } from '../plugins/index.ts';
 import { EventLog, eventMatches, parseEventTime } from './events.ts';
 import { parseFilters, queryBool } from './query.ts';
+import { API_VERSION } from './versions.ts';
 
 const VALID_MANIFEST = {
   Entrypoint: ['/p'],
@@ -21,78 +18,38 @@ const VALID_MANIFEST = {
 };
 
 describe('Engine API in process (app.inject)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-api-'));
+  let api: InProcessApi;
   let app: FastifyInstance;
   let plugins: PluginManager;
-  const events = new EventLog();
+  let events: EventLog;
+  let dir: string;
 
   before(async () => {
-    const runtimes = new RuntimeManager({
-      host: {
-        execRoot: join(dir, 'exec'),
-        wrapperDir: join(dir, 'wrappers'),
-        noPivotRoot: false,
-        pathEnv: process.env.PATH ?? '',
-      },
-      probe: { commandTimeoutMs: 2000 },
-    });
-    await runtimes.reload({});
-    const executor = new RuncExecutor();
-    plugins = new PluginManager({
-      dataRoot: join(dir, 'data'),
-      execRoot: join(dir, 'exec'),
-      runtimes,
-      executor,
-      preflight: { boundingCapabilities: [], exists: existsSync },
-    });
-    await plugins.init();
-    const facts = {
-      version: '0.0.0-test',
-      id: 'test-id',
-      name: 'test',
-      dataRoot: join(dir, 'data'),
-      execRoot: join(dir, 'exec'),
-      kernelVersion: '6',
-      operatingSystem: 'Linux',
-      architecture: 'x86_64',
-      ncpu: 2,
-      memTotal: 1,
-      cgroupVersion: '1' as const,
-    };
-    app = createApi({
-      facts,
-      runtimes,
-      plugins,
-      events,
-      volumes: new VolumeService(plugins, join(dir, 'data')),
-      distribution: new PluginDistribution(plugins),
-      reloadRuntimes: () => runtimes.reload({}),
-      run: () => Promise.reject(new Error('not used here')),
-    });
+    api = await inProcessApi();
+    ({ app, plugins, events, dir } = api);
   });
-  after(async () => {
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => api.close());
 
   it("answers /_ping with Docker's headers, with and without a version prefix", async () => {
     for (const url of ['/_ping', '/v1.41/_ping', '/v1.24/_ping']) {
       const r = await app.inject({ url });
       assert.equal(r.statusCode, 200);
       assert.equal(r.body, 'OK');
-      assert.equal(r.headers['api-version'], '1.41');
+      assert.equal(r.headers['api-version'], API_VERSION);
       assert.equal(r.headers.ostype, 'linux');
       assert.equal(r.headers['cache-control'], 'no-cache, no-store, must-revalidate');
     }
     assert.equal((await app.inject({ method: 'HEAD', url: '/_ping' })).statusCode, 200);
   });
 
-  it('refuses versions outside 1.12–1.41 with 400 and exact application/json', async () => {
-    const r = await app.inject({ url: '/v1.50/version' });
+  it('serves every version from 1.12 to the current one and refuses others with 400 and application/json', async () => {
+    for (const v of ['1.12', '1.24', '1.41', '1.45', '1.50', API_VERSION])
+      assert.equal((await app.inject({ url: `/v${v}/version` })).statusCode, 200, v);
+    const r = await app.inject({ url: '/v1.99/version' });
     assert.equal(r.statusCode, 400);
     assert.equal(r.headers['content-type'], 'application/json');
     assert.deepEqual(r.json(), {
-      message: 'client version 1.50 is too new. Maximum supported API version is 1.41',
+      message: `client version 1.99 is too new. Maximum supported API version is ${API_VERSION}`,
     });
     assert.match(
       (await app.inject({ url: '/v1.11/version' })).json().message,
@@ -198,7 +155,8 @@ describe('Engine API in process (app.inject)', () => {
 
   it('serves /version and /info in Docker shapes with berth runtime data', async () => {
     const v = (await app.inject({ url: '/version' })).json();
-    assert.equal(v.ApiVersion, '1.41');
+    assert.equal(v.ApiVersion, API_VERSION);
+    assert.equal(v.MinAPIVersion, '1.12');
     assert.equal(v.Components[0].Name, 'Engine');
     const info = (await app.inject({ url: '/info' })).json();
     assert.deepEqual(Object.keys(info.Runtimes), ['runc', 'io.containerd.runc.v2']);

@@ -58,6 +58,8 @@ export interface Backend {
   readonly volumes: VolumeService;
   /** The authorization chain; absent in tests that do not need one. */
   readonly authz?: AuthzChain;
+  /** Problems with the daemon's own state found at start (kept files that could not be read), for `/info`. */
+  readonly warnings?: () => readonly string[];
   /** Re-reads the configuration file and reloads runtimes; the old set stays on any error. */
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */

@@ -1,5 +1,10 @@
-/** Engine API versions berth speaks: the newest it implements and the oldest it accepts (dockerd's). */
-export const API_VERSION = '1.41';
+/**
+ * Engine API versions berth serves: the current Engine API (Docker 29) down to the oldest dockerd ever accepted.
+ * Clients pin their version (the Python SDK defaults to 1.45, Go programs use `client.WithVersion`); the plugin,
+ * volume, event and version endpoints have kept their shapes across this range, and `/info` is shaped per version
+ * where dockerd shapes it (see `routes/system.ts`).
+ */
+export const API_VERSION = '1.55';
 export const MIN_API_VERSION = '1.12';
 
 function parse(v: string): [number, number] {
@@ -20,6 +25,14 @@ export function splitVersionPrefix(url: string): { version?: string | undefined;
   if (!m) return { path: url };
   return { version: m[1], path: url.slice(m[0].length) || '/' };
 }
+
+/** The version a request asked for: its `/vX.Y` prefix, or the current one without a prefix. */
+export function requestApiVersion(originalUrl: string): string {
+  return splitVersionPrefix(originalUrl).version ?? API_VERSION;
+}
+
+/** Whether `version` is older than `than`. */
+export const olderThan = (version: string, than: string): boolean => compareApiVersions(version, than) < 0;
 
 /** Docker's message for a version outside [MIN, MAX], or undefined when it is served. */
 export function unsupportedVersion(version: string): string | undefined {

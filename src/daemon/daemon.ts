@@ -101,7 +101,7 @@ export async function startDaemon(o: StartOptions): Promise<Daemon> {
 }
 
 async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Promise<Daemon> {
-  const { config, flags } = o;
+  const { config } = o;
   const gid = socketGroup(config.group); // before any work: a bad group is a configuration error
   const wrapperDir = join(config.dataRoot, 'runtimes');
   const runtimes = new RuntimeManager({
@@ -128,8 +128,34 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   if (pruned.length) log.debug({ pruned }, 'removed unused wrapper scripts');
 
   const executor = new RuncExecutor();
+  // What boot has started, undone in reverse order if a later step fails: nothing may be left running.
+  const undo: (() => Promise<void>)[] = [() => executor.killAll()];
+  try {
+    return await bootServices(o, log, locks, { runtimes, set: first.set, executor, gid, undo });
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch((e: Error) => log.error(`teardown: ${e.message}`));
+    throw err;
+  }
+}
+
+interface BootState {
+  readonly runtimes: RuntimeManager;
+  readonly set: RuntimeSet;
+  readonly executor: RuncExecutor;
+  readonly gid: number | undefined;
+  readonly undo: (() => Promise<void>)[];
+}
+
+async function bootServices(
+  o: StartOptions,
+  log: Logger,
+  locks: readonly string[],
+  b: BootState,
+): Promise<Daemon> {
+  const { config, flags } = o;
+  const { runtimes, executor, gid, undo } = b;
   const runs = new RunService(runtimes, executor, config.execRoot);
-  const report = await reconcileRuntimeRoots(config.execRoot, first.set, executor);
+  const report = await reconcileRuntimeRoots(config.execRoot, b.set, executor);
   if (Object.keys(report.removed).length)
     log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
   for (const [name, why] of Object.entries(report.failed))
@@ -149,13 +175,20 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     events.publish(e);
     log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`);
   });
+  undo.push(() => plugins.shutdown());
   const restore = await plugins.init();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
   const distribution = new PluginDistribution(plugins, { insecure: () => insecure });
   const volumes = new VolumeService(plugins, config.dataRoot);
-  const { missingDrivers } = volumes.init();
-  for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
+  const volumeState = volumes.init();
+  for (const driver of volumeState.missingDrivers)
+    log.warn(`volumes refer to plugin ${driver}, which is not installed`);
+  for (const w of volumeState.warnings) log.error(w);
+  const stateWarnings = [
+    ...restore.broken.map((b) => `plugin ${b.id} is broken and was skipped: ${b.reason}`),
+    ...volumeState.warnings,
+  ];
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   const reloadRuntimes = async () => {
@@ -190,10 +223,12 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     distribution,
     volumes,
     authz,
+    warnings: () => stateWarnings,
     reloadRuntimes,
     run: (request) => runs.run(request),
   };
   const app = createApi(backend, { loggerInstance: log });
+  undo.push(() => app.close());
   const socket = socketPath(config.host);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
   rmSync(socket, { force: true }); // a socket file left by a killed daemon

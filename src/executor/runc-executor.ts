@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { runCommand } from './command.ts';
+import { shellExitCode } from './exit-code.ts';
 import {
   deleteArgs,
   killArgs,
@@ -58,12 +59,6 @@ export interface ContainerState {
 }
 
 const COMMAND_TIMEOUT_MS = 10_000;
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGKILL: 9,
-  SIGTERM: 15,
-};
 
 export class RuncExecutor {
   readonly #running = new Map<string, RunningContainer>();
@@ -92,8 +87,7 @@ export class RuncExecutor {
       child.on('error', (err) => resolve({ code: 127, signal: null, at: new Date(), error: err.message }));
       // 'close', not 'exit': with piped output, every byte has been read by then.
       child.on('close', (code, signal) => {
-        const number = signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0;
-        resolve({ code: code ?? 128 + number, signal, at: new Date() });
+        resolve({ code: shellExitCode(code, signal), signal, at: new Date() });
       });
     }).finally(() => this.#running.delete(id));
     const container: RunningContainer = {

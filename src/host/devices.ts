@@ -10,6 +10,7 @@
 import { type BigIntStats, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import type { LinuxDevice } from '../oci/index.ts';
+import { errnoText } from './errno.ts';
 
 const S_IFMT = 0o170000n;
 const DEVICE_TYPES = new Map<bigint, 'b' | 'c' | 'p'>([
@@ -77,13 +78,6 @@ function resolveLink(path: string): string {
   } catch {
     return path;
   }
-}
-
-/** Go's errno text ("no such file or directory") from a Node fs error ("ENOENT: no such file …, lstat '…'"). */
-function errnoText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const m = /^[A-Z0-9]+: (.*?), \w+ '/.exec(err.message);
-  return m?.[1] ?? err.message;
 }
 
 /**

@@ -493,21 +493,41 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       stderrTail.push(b);
       if (stderrTail.length > 20) stderrTail.shift();
     });
+    try {
+      await this.#awaitReady(e, container, timeoutMs, stderrTail);
+    } catch (err) {
+      // Whatever failed after the runtime started, the container must not outlive it unsupervised.
+      if (!e.status.lastError) e.status.lastError = (err as Error).message;
+      await this.#discard(e, container, rt.cli);
+      throw err;
+    }
+    void container.exited.then((status) => this.#onExit(e, container, status));
+  }
 
-    const address = socketAddress(socketDir, plugin.Config.Interface.Socket);
+  /** Waits until the plugin listens and answers Activate (best effort). @throws {SystemError} with the reason */
+  async #awaitReady(
+    e: Entry,
+    container: RunningContainer,
+    timeoutMs: number,
+    stderrTail: Buffer[],
+  ): Promise<void> {
+    const { plugin } = e.state;
+    const socket = plugin.Config.Interface.Socket;
+    const address = socketAddress(this.socketDir(plugin.Id), socket);
     try {
       const ready = await waitForSocket(address.path, container.exited, timeoutMs);
       if (!ready.ready) {
-        if (ready.why === 'timeout')
-          await this.#o.executor.kill(rt.cli, plugin.Id, 'SIGKILL').catch(() => undefined);
-        const status = await container.exited;
-        e.container = undefined;
+        const exited = ready.why === 'timeout' ? undefined : await container.exited;
+        const why = exited
+          ? `plugin ${plugin.Name} exited with code ${exited.code} before listening on ${socket}`
+          : `plugin ${plugin.Name} did not listen on ${socket} within ${timeoutMs} ms; its container was removed`;
+        Object.assign(e.status, {
+          state: 'disabled',
+          pid: 0,
+          lastError: why,
+          lastExitCode: exited?.code ?? null,
+        });
         const tail = lastLines(Buffer.concat(stderrTail).toString('utf8'), 5);
-        const why =
-          ready.why === 'timeout'
-            ? `plugin ${plugin.Name} did not listen on ${plugin.Config.Interface.Socket} within ${timeoutMs} ms; its container was removed`
-            : `plugin ${plugin.Name} exited with code ${status.code} before listening on ${plugin.Config.Interface.Socket}`;
-        Object.assign(e.status, { state: 'disabled', pid: 0, lastError: why, lastExitCode: status.code });
         throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
       }
       const implementsList = await activate(address.path, 2000);
@@ -522,7 +542,17 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     } finally {
       address.close();
     }
-    void container.exited.then((status) => this.#onExit(e, container, status));
+  }
+
+  /** Kills and deletes a container whose start failed, and forgets it. */
+  async #discard(e: Entry, container: RunningContainer, cli: RuncRuntime['cli']): Promise<void> {
+    await this.#o.executor.kill(cli, container.id, 'SIGKILL').catch(() => undefined);
+    const status = await container.exited;
+    await this.#o.executor.delete(cli, container.id, { force: true }).catch(() => undefined);
+    if (e.container === container) e.container = undefined;
+    if (e.status.state !== 'disabled')
+      Object.assign(e.status, { state: 'disabled', pid: 0, lastExitCode: status.code });
+    rmSync(this.#bundleDir(e.state.plugin.Id), { recursive: true, force: true });
   }
 
   async #stop(e: Entry): Promise<void> {

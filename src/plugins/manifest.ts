@@ -68,6 +68,8 @@ function checkSettable(
 }
 
 const isAbsolute = (p: string) => p.startsWith('/');
+/** Socket paths are limited in bytes (sun_path), not characters. */
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 const hasDotDot = (p: string) => p.split('/').includes('..');
 
 /** Every problem of a decoded manifest, one sentence each; empty when it is valid. */
@@ -90,9 +92,9 @@ export function manifestProblems(c: PluginConfig): string[] {
     out.push('Interface.Socket must name the socket file the plugin listens on, e.g. "plugin.sock"');
   else if (isAbsolute(socket) || hasDotDot(socket))
     out.push(`Interface.Socket "${socket}" must be relative to /run/docker/plugins, without ".."`);
-  else if (socket.length > MAX_SOCKET_NAME)
+  else if (utf8Length(socket) > MAX_SOCKET_NAME)
     out.push(
-      `Interface.Socket is longer than ${MAX_SOCKET_NAME} characters: a unix socket path has 108 bytes`,
+      `Interface.Socket "${socket}" is ${utf8Length(socket)} bytes: at most ${MAX_SOCKET_NAME} bytes fit in a unix socket path after /run/docker/plugins/`,
     );
   if (!PROTOCOL_SCHEMES.includes(c.Interface.ProtocolScheme ?? '')) {
     out.push(

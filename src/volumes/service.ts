@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errdefs/index.ts';
-import { writeFileAtomicSync } from '../host/index.ts';
+import { ConflictError, InvalidParameterError, NotFoundError, UnavailableError } from '../errdefs/index.ts';
+import { errnoOf, errnoText, fromErrno, writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
 
 /** What berth records per volume. */
@@ -42,6 +42,21 @@ export interface CreateVolume {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+const isStringMap = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+
+function isVolumeRecord(v: unknown): v is VolumeRecord {
+  const r = v as Partial<VolumeRecord> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.Name === 'string' &&
+    typeof r.Driver === 'string' &&
+    isStringMap(r.Labels ?? {}) &&
+    isStringMap(r.Options ?? {})
+  );
+}
 const CAPABILITY = 'volumedriver';
 
 export class VolumeService {
@@ -49,21 +64,23 @@ export class VolumeService {
   readonly #file: string;
   readonly #volumes = new Map<string, VolumeRecord>();
   #lock: Promise<unknown> = Promise.resolve();
+  /** Why the mapping must not be written (its file could not be read nor moved aside). */
+  #readOnly: string | undefined;
 
   constructor(plugins: PluginManager, dataRoot: string) {
     this.#plugins = plugins;
     this.#file = join(dataRoot, 'volumes', 'volumes.json');
   }
 
-  /** Loads the mapping and takes each volume's reference on its plugin. */
-  init(): { missingDrivers: string[] } {
+  /**
+   * Loads the mapping and takes each volume's reference on its plugin. A file that cannot be read or holds
+   * something else than volume records is never overwritten: it is renamed aside (the valid records are served)
+   * and reported; if it cannot even be moved, the mapping is read-only until an operator fixes it.
+   */
+  init(): { missingDrivers: string[]; warnings: string[] } {
     mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-    let records: VolumeRecord[] = [];
-    try {
-      records = JSON.parse(readFileSync(this.#file, 'utf8')) as VolumeRecord[];
-    } catch {
-      records = [];
-    }
+    const { records, problem } = this.#read();
+    const warnings = problem ? [this.#keepAside(problem)] : [];
     const missing: string[] = [];
     for (const r of records) {
       this.#volumes.set(r.Name, r);
@@ -73,7 +90,39 @@ export class VolumeService {
         missing.push(r.Driver);
       }
     }
-    return { missingDrivers: [...new Set(missing)] };
+    return { missingDrivers: [...new Set(missing)], warnings };
+  }
+
+  #read(): { records: VolumeRecord[]; problem?: string } {
+    let text: string;
+    try {
+      text = readFileSync(this.#file, 'utf8');
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return { records: [] };
+      return { records: [], problem: fromErrno(err, `cannot read ${this.#file}`).message };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return { records: [], problem: `${this.#file} is not valid JSON: ${(err as Error).message}` };
+    }
+    if (!Array.isArray(parsed)) return { records: [], problem: `${this.#file} is not a list of volumes` };
+    const records = parsed.filter(isVolumeRecord);
+    const bad = parsed.length - records.length;
+    return bad ? { records, problem: `${bad} entries of ${this.#file} are not volumes` } : { records };
+  }
+
+  /** Moves an unreadable mapping out of the way of the next save; says where it is. */
+  #keepAside(problem: string): string {
+    const aside = `${this.#file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      renameSync(this.#file, aside);
+      return `${problem}; kept as ${aside} (volumes only listed there are not served: fix it and merge it back while berthd is stopped)`;
+    } catch (err) {
+      this.#readOnly = `${problem}, and it could not be moved aside (${errnoText(err)}): volumes cannot be created or removed until it is fixed or moved away`;
+      return this.#readOnly;
+    }
   }
 
   /** `POST /volumes/create`. Creating an existing name with the same driver returns it (Docker's behaviour). */
@@ -236,6 +285,7 @@ export class VolumeService {
   }
 
   #save(): void {
+    if (this.#readOnly) throw new UnavailableError(this.#readOnly);
     writeFileAtomicSync(this.#file, `${JSON.stringify([...this.#volumes.values()])}\n`, 0o600);
   }
 

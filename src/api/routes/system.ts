@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { registryAuthFrom } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
-import { API_VERSION, MIN_API_VERSION } from '../versions.ts';
+import { API_VERSION, MIN_API_VERSION, olderThan, requestApiVersion } from '../versions.ts';
 import { runtimeInfo } from '../views.ts';
 
 const GO_ARCH: Record<string, string> = {
@@ -61,50 +61,78 @@ export function registerSystemRoutes(app: FastifyInstance, backend: Backend): vo
     };
   });
 
-  app.get('/info', async () => {
-    const set = backend.runtimes.current();
-    const defaultRt = set.runtimes.get(set.defaultRuntime);
-    // dockerd reports the runtime's commit; runc publishes it in its features annotations.
-    const annotations = defaultRt?.probe.features?.annotations as Record<string, string> | undefined;
-    const commit = annotations?.['org.opencontainers.runc.commit'] ?? defaultRt?.probe.version ?? '';
-    return {
-      ID: f.id,
-      Containers: 0,
-      ContainersRunning: 0,
-      ContainersPaused: 0,
-      ContainersStopped: 0,
-      Images: 0,
-      Driver: '',
-      DriverStatus: null,
-      // Unlike dockerd's (built-in and v1 drivers only), Volume lists the enabled managed volume plugins.
-      Plugins: {
-        Volume: backend.plugins.list({ enabled: true, capability: ['volumedriver'] }).map((p) => p.Name),
-        Network: [],
-        Authorization: null,
-        Log: [],
-      },
-      CgroupDriver: 'cgroupfs',
-      CgroupVersion: f.cgroupVersion,
-      KernelVersion: f.kernelVersion,
-      OperatingSystem: f.operatingSystem,
-      OSType: 'linux',
-      Architecture: f.architecture,
-      NCPU: f.ncpu,
-      MemTotal: f.memTotal,
-      DockerRootDir: f.dataRoot,
-      Name: f.name,
-      Labels: [],
-      ExperimentalBuild: false,
-      ServerVersion: f.version,
-      Runtimes: runtimeInfo(set).runtimes,
-      DefaultRuntime: set.defaultRuntime,
-      RuncCommit: { ID: commit, Expected: commit },
-      SecurityOptions: [],
-      Warnings: [...set.runtimes.values()]
+  app.get('/info', async (req) => {
+    const info = systemInfo(backend);
+    return shapeInfoFor(requestApiVersion(req.originalUrl), info);
+  });
+}
+
+/**
+ * `/info` as dockerd shapes it for older clients: before 1.25 an `ExecutionDriver` and name-only security options,
+ * before 1.39 `<unknown>` for an unknown kernel or OS.
+ */
+export function shapeInfoFor(version: string, info: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...info };
+  if (olderThan(version, '1.39')) {
+    if (!out.KernelVersion) out.KernelVersion = '<unknown>';
+    if (!out.OperatingSystem) out.OperatingSystem = '<unknown>';
+  }
+  if (olderThan(version, '1.25')) {
+    out.ExecutionDriver = '<not supported>';
+    out.SecurityOptions = ((out.SecurityOptions as string[] | undefined) ?? []).map(
+      (o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1] ?? o,
+    );
+  }
+  return out;
+}
+
+function systemInfo(backend: Backend): Record<string, unknown> {
+  const f = backend.facts;
+  const set = backend.runtimes.current();
+  const defaultRt = set.runtimes.get(set.defaultRuntime);
+  // dockerd reports the runtime's commit; runc publishes it in its features annotations.
+  const annotations = defaultRt?.probe.features?.annotations as Record<string, string> | undefined;
+  const commit = annotations?.['org.opencontainers.runc.commit'] ?? defaultRt?.probe.version ?? '';
+  return {
+    ID: f.id,
+    Containers: 0,
+    ContainersRunning: 0,
+    ContainersPaused: 0,
+    ContainersStopped: 0,
+    Images: 0,
+    Driver: '',
+    DriverStatus: null,
+    // Unlike dockerd's (built-in and v1 drivers only), Volume lists the enabled managed volume plugins.
+    Plugins: {
+      Volume: backend.plugins.list({ enabled: true, capability: ['volumedriver'] }).map((p) => p.Name),
+      Network: [],
+      Authorization: null,
+      Log: [],
+    },
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: f.cgroupVersion,
+    KernelVersion: f.kernelVersion,
+    OperatingSystem: f.operatingSystem,
+    OSType: 'linux',
+    Architecture: f.architecture,
+    NCPU: f.ncpu,
+    MemTotal: f.memTotal,
+    DockerRootDir: f.dataRoot,
+    Name: f.name,
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: f.version,
+    Runtimes: runtimeInfo(set).runtimes,
+    DefaultRuntime: set.defaultRuntime,
+    RuncCommit: { ID: commit, Expected: commit },
+    SecurityOptions: [],
+    Warnings: [
+      ...[...set.runtimes.values()]
         .filter((rt) => rt.probe.health !== 'ok' && rt.kind === 'runc')
         .map((rt) => `WARNING: runtime ${rt.name} is ${rt.probe.health}: ${rt.probe.reason}`),
-      BerthRuntimes: runtimeInfo(set).views,
-      BerthExecRoot: f.execRoot,
-    };
-  });
+      ...(backend.warnings?.() ?? []).map((w) => `WARNING: ${w}`),
+    ],
+    BerthRuntimes: runtimeInfo(set).views,
+    BerthExecRoot: f.execRoot,
+  };
 }
