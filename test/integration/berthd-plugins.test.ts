@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageAuthzDeny, packageLocalVolume } from '../../examples/local-volume/package.ts';
+import { API_VERSION } from '../../src/api/index.ts';
 import { runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -103,7 +104,7 @@ describe('berthd managed plugins', { skip }, () => {
   it('answers docker version and docker info', () => {
     const v = docker('version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}');
     assert.equal(v.code, 0, v.stderr);
-    assert.equal(v.stdout.trim().split(' ')[0], '1.41');
+    assert.equal(v.stdout.trim().split(' ')[0], API_VERSION);
     const info = docker('info', '--format', '{{.DefaultRuntime}} {{.OSType}}');
     assert.equal(info.stdout.trim(), 'runc linux');
   });
@@ -141,7 +142,7 @@ describe('berthd managed plugins', { skip }, () => {
     const Docker = (await import('dockerode')).default;
     const client = new Docker({ socketPath: d.socket });
     assert.equal(String(await client.ping()), 'OK');
-    assert.equal((await client.version()).ApiVersion, '1.41');
+    assert.equal((await client.version()).ApiVersion, API_VERSION);
     const { createReadStream } = await import('node:fs');
     execFileSync('tar', ['-cf', join(d.dir, 'ctx.tar'), '-C', ctx, '.']);
     await new Promise<void>((resolve, reject) =>

@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RuntimeView } from '../../src/api/index.ts';
+import { API_VERSION } from '../../src/api/index.ts';
 import { berth, busyboxRootfs, runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -169,7 +170,7 @@ describe('berthd runtimes', { skip }, () => {
     const tooNew = await http(d.socket, 'GET', '/v1.99/info');
     assert.equal(tooNew.status, 400);
     assert.deepEqual(JSON.parse(tooNew.body), {
-      message: 'client version 1.99 is too new. Maximum supported API version is 1.41',
+      message: `client version 1.99 is too new. Maximum supported API version is ${API_VERSION}`,
     });
     const containers = await http(d.socket, 'GET', '/v1.41/containers/json');
     assert.equal(containers.status, 501);

@@ -4,12 +4,19 @@ import { InvalidParameterError } from '../../errdefs/index.ts';
 import type { Backend } from '../backend.ts';
 import { type EngineEvent, EVENT_FILTER_KEYS, eventMatches, parseEventTime } from '../events.ts';
 import { parseFilters } from '../query.ts';
+import { olderThan, requestApiVersion } from '../versions.ts';
 
 type Query = Record<string, string | undefined>;
 
 function time(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   return parseEventTime(raw, name);
+}
+
+/** API 1.52 dropped the legacy `status`, `id` and `from` fields that dockerd kept sending since 1.22. */
+export function eventShapeFor(version: string): (e: EngineEvent) => EngineEvent {
+  if (olderThan(version, '1.52')) return (e) => e;
+  return ({ status: _s, id: _i, from: _f, ...rest }) => rest;
 }
 
 /**
@@ -26,9 +33,10 @@ export function registerEventRoutes(app: FastifyInstance, backend: Backend): voi
       if (!EVENT_FILTER_KEYS.includes(key)) throw new InvalidParameterError(`Invalid filter '${key}'`);
     }
     const out = new PassThrough();
+    const shape = eventShapeFor(requestApiVersion(req.originalUrl));
     const send = (e: EngineEvent) => {
       if (eventMatches(e, filters) && (until === undefined || e.timeNano <= until))
-        out.write(`${JSON.stringify(e)}\n`);
+        out.write(`${JSON.stringify(shape(e))}\n`);
     };
     for (const e of since === undefined ? [] : backend.events.since(since)) send(e);
     const now = Date.now() * 1e6;
