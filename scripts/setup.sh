@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a fresh Debian machine and builds it. Idempotent and quick when nothing changed.
 #   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun,
-#   docker-registry + apache2-utils (registry tests)
+#   docker-registry + apache2-utils (registry tests), python3-docker + docker.io (client tests, reference dockerd),
+#   systemd (systemd-analyze for the unit file)
 #   npm ci when package-lock.json changed, then the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,11 @@ command -v crun >/dev/null || missing+=(crun)
 # A real registry for plugin pull/push tests, and htpasswd for its Basic-auth variant.
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
+# Real clients: the Python docker SDK, and the reference dockerd 20.10 (docker.io) the client tests compare with.
+/usr/bin/python3 -c 'import docker' 2>/dev/null || missing+=(python3-docker)
+command -v dockerd >/dev/null || missing+=(docker.io)
+# systemd-analyze checks the shipped unit file.
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2

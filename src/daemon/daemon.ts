@@ -179,7 +179,10 @@ async function bootServices(
   const restore = await plugins.init();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
-  const distribution = new PluginDistribution(plugins, { insecure: () => insecure });
+  const distribution = new PluginDistribution(plugins, {
+    insecure: () => insecure,
+    onPlainHttp: (message) => log.warn(message),
+  });
   const volumes = new VolumeService(plugins, config.dataRoot);
   const volumeState = volumes.init();
   for (const driver of volumeState.missingDrivers)

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { errnoOf, fromErrno } from '../host/index.ts';
 
 /**
  * An append-only log file that never grows past `maxBytes`: when it would, it becomes `<path>.1` (the previous
@@ -41,8 +42,9 @@ export function readCappedLog(path: string): Buffer {
   for (const p of [`${path}.1`, path]) {
     try {
       parts.push(readFileSync(p));
-    } catch {
-      // absent part
+    } catch (err) {
+      // An absent part is no log yet; anything else (EACCES, EIO) is a real failure, not "empty".
+      if (errnoOf(err) !== 'ENOENT') throw fromErrno(err, `cannot read plugin log ${p}`);
     }
   }
   return Buffer.concat(parts);

@@ -27,6 +27,8 @@ import { normalizeName } from './reference.ts';
 export interface DistributionOptions {
   /** Registries reachable over plain HTTP (loopback ones always are); read at each operation, so reloadable. */
   readonly insecure?: () => (domain: string) => boolean;
+  /** Told when an insecure registry is reached over plain HTTP (so the downgrade is never silent). */
+  readonly onPlainHttp?: (message: string) => void;
 }
 
 /** Options shared by the streaming operations. */
@@ -72,13 +74,24 @@ export class PluginDistribution {
     this.#o = options;
   }
 
+  #plainHttp(): { onPlainHttp?: (message: string) => void } {
+    return this.#o.onPlainHttp ? { onPlainHttp: this.#o.onPlainHttp } : {};
+  }
+
   #client(
     ref: RemoteReference,
     auth: RegistryAuth | undefined,
     actions: 'pull' | 'pull,push',
   ): RegistryClient {
     const insecure = (this.#o.insecure?.() ?? LOOPBACK_ONLY)(ref.domain);
-    return new RegistryClient({ domain: ref.domain, path: ref.path, actions, auth, insecure });
+    return new RegistryClient({
+      domain: ref.domain,
+      path: ref.path,
+      actions,
+      auth,
+      insecure,
+      ...this.#plainHttp(),
+    });
   }
 
   async #resolve(remote: string, auth: RegistryAuth | undefined): Promise<[RegistryClient, RemotePlugin]> {
@@ -104,7 +117,14 @@ export class PluginDistribution {
     const address = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const domain = !address || /(^|\.)docker\.io$/.test(address) ? DOCKER_HUB : address;
     const insecure = (this.#o.insecure?.() ?? LOOPBACK_ONLY)(domain);
-    await new RegistryClient({ domain, path: '', actions: 'pull', auth, insecure }).ping();
+    await new RegistryClient({
+      domain,
+      path: '',
+      actions: 'pull',
+      auth,
+      insecure,
+      ...this.#plainHttp(),
+    }).ping();
   }
 
   /** What the plugin at `remote` asks for. Registry errors are reported (dockerd answers `[]`). */

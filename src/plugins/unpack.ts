@@ -23,6 +23,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { errnoOf, fromErrno } from '../host/index.ts';
 
 /** Limits of one unpack. */
 export interface UnpackLimits {
@@ -48,12 +49,16 @@ export interface UnpackedContext {
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'Link']);
 
 function readManifest(path: string): unknown {
-  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink())
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink())
     throw new InvalidParameterError('refusing plugin context: config.json is a symlink');
+  if (st?.isDirectory())
+    throw new InvalidParameterError('refusing plugin context: config.json is a directory, it must be a file');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw fromErrno(err, 'cannot read config.json of the plugin context');
     throw new InvalidParameterError(
       'config not found: the plugin context needs a config.json next to rootfs/',
     );

@@ -46,6 +46,8 @@ export interface RegistryClientOptions {
   readonly auth?: RegistryAuth | undefined;
   /** Plain HTTP allowed when HTTPS cannot connect. */
   readonly insecure: boolean;
+  /** Called with the reason when an insecure registry is reached over plain HTTP. */
+  readonly onPlainHttp?: (message: string) => void;
   readonly timeoutMs?: number;
   /** For tests: a dispatcher (TLS settings, a proxy). */
   readonly dispatcher?: Dispatcher;
@@ -294,8 +296,13 @@ export class RegistryClient {
       });
       await r.body.dump();
       this.#base = https;
-    } catch {
+    } catch (err) {
       this.#base = `http://${host}`;
+      const cause = ((err as { cause?: Error }).cause ?? err) as NodeJS.ErrnoException;
+      const why = cause.code ?? cause.message.split('\n')[0]; // OpenSSL's messages span lines
+      this.#o.onPlainHttp?.(
+        `registry ${this.#o.domain} is insecure and does not answer HTTPS (${why}): using plain HTTP`,
+      );
     }
     return this.#base;
   }

@@ -23,10 +23,13 @@ const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 export function registryAuthHeader(reference: string, configDir?: string): Record<string, string> {
   const dir = configDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   let auths: Record<string, { auth?: string; identitytoken?: string }> = {};
+  const file = join(dir, 'config.json');
   try {
-    auths =
-      (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths?: typeof auths }).auths ?? {};
-  } catch {
+    auths = (JSON.parse(readFileSync(file, 'utf8')) as { auths?: typeof auths }).auths ?? {};
+  } catch (err) {
+    // No file means no login; a file that cannot be used must not silently mean anonymous access.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      process.stderr.write(`warning: ignoring ${file} (${(err as Error).message}): using anonymous access\n`);
     return {};
   }
   const domain = parseRemoteReference(reference).domain;

@@ -67,8 +67,9 @@ export function registerSystem(program: Command): void {
 
   program
     .command('version')
-    .description("show berthd's version and API version")
+    .description("show berth's and berthd's versions and the API versions berthd serves")
     .action(async (_o: unknown, cmd: Command) => {
+      process.stdout.write(`Client: berth ${cmd.parent?.version() ?? ''}\n`);
       const v = await clientFor(cmd).json<{
         Version: string;
         ApiVersion: string;
