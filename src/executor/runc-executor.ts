@@ -32,6 +32,15 @@ export interface ExitStatus {
   readonly error?: string;
 }
 
+/** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
+function killGroup(pid: number): void {
+  try {
+    if (pid > 0) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** A container started by this executor. */
 export interface RunningContainer {
   readonly id: string;
@@ -108,9 +117,37 @@ export class RuncExecutor {
 
   /** Kills every container this executor started (daemon shutdown) and waits for them to end. */
   async killAll(): Promise<void> {
-    const all = [...this.#running.values()];
-    await Promise.all(all.map((c) => this.kill(c.cli, c.id, 'SIGKILL').catch(() => undefined)));
-    await Promise.all(all.map((c) => c.exited));
+    await Promise.all([...this.#running.values()].map((c) => this.destroy(c)));
+  }
+
+  /**
+   * Kills a container this executor started, whatever stage it is in, and waits until it is gone and deleted.
+   * Right after `start` the runtime may not have created it yet, and `kill` then fails: it is retried until it
+   * works or the runtime exits; after `giveUpMs` the runtime's own process group is killed.
+   */
+  async destroy(c: RunningContainer, giveUpMs = 5000): Promise<ExitStatus> {
+    let gone = false;
+    void c.exited.then(() => {
+      gone = true;
+    });
+    const deadline = Date.now() + giveUpMs;
+    while (!gone) {
+      if (
+        await this.kill(c.cli, c.id, 'SIGKILL').then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      if (Date.now() > deadline) {
+        killGroup(c.runtimePid);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const status = await c.exited;
+    await this.delete(c.cli, c.id, { force: true }).catch(() => undefined);
+    return status;
   }
 
   /** Sends a signal to the container's init (through the runtime, so it works for adopted containers too). */

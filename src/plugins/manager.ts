@@ -498,7 +498,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     } catch (err) {
       // Whatever failed after the runtime started, the container must not outlive it unsupervised.
       if (!e.status.lastError) e.status.lastError = (err as Error).message;
-      await this.#discard(e, container, rt.cli);
+      await this.#discard(e, container);
       throw err;
     }
     void container.exited.then((status) => this.#onExit(e, container, status));
@@ -545,10 +545,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   }
 
   /** Kills and deletes a container whose start failed, and forgets it. */
-  async #discard(e: Entry, container: RunningContainer, cli: RuncRuntime['cli']): Promise<void> {
-    await this.#o.executor.kill(cli, container.id, 'SIGKILL').catch(() => undefined);
-    const status = await container.exited;
-    await this.#o.executor.delete(cli, container.id, { force: true }).catch(() => undefined);
+  async #discard(e: Entry, container: RunningContainer): Promise<void> {
+    const status = await this.#o.executor.destroy(container);
     if (e.container === container) e.container = undefined;
     if (e.status.state !== 'disabled')
       Object.assign(e.status, { state: 'disabled', pid: 0, lastExitCode: status.code });
