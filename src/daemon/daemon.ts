@@ -28,6 +28,7 @@ import {
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
+import { RunLogging } from './run-logging.ts';
 import { RunService } from './runs.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
@@ -128,13 +129,11 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   if (pruned.length) log.debug({ pruned }, 'removed unused wrapper scripts');
 
   const executor = new RuncExecutor();
-  const runs = new RunService(runtimes, executor, config.execRoot);
   const report = await reconcileRuntimeRoots(config.execRoot, first.set, executor);
   if (Object.keys(report.removed).length)
     log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
   for (const [name, why] of Object.entries(report.failed))
     log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
-  runs.cleanLeftovers();
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -156,6 +155,27 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const volumes = new VolumeService(plugins, config.dataRoot);
   const { missingDrivers } = volumes.init();
   for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
+  // Runs a killed berthd left: their containers are gone (reconciled above), their volumes are unmounted now.
+  const mounts = await volumes.reconcileMounts();
+  if (mounts.unmounted.length)
+    log.warn({ unmounted: mounts.unmounted }, 'unmounted volumes of runs left by a previous berthd');
+  for (const why of mounts.failed)
+    log.error(`cannot unmount a volume left mounted by a previous berthd: ${why}`);
+  const logging = new RunLogging({
+    plugins,
+    dataRoot: config.dataRoot,
+    defaults: () => ({ driver: config.logDriver, opts: config.logOpts }),
+    log: (level, msg) => log[level](msg),
+  });
+  const runs = new RunService({
+    runtimes,
+    executor,
+    execRoot: config.execRoot,
+    volumes,
+    logging,
+    log: (level, msg) => log[level](msg),
+  });
+  runs.cleanLeftovers();
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   const reloadRuntimes = async () => {
@@ -192,6 +212,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     authz,
     reloadRuntimes,
     run: (request) => runs.run(request),
+    logs: (id, o) => logging.read(id, o),
   };
   const app = createApi(backend, { loggerInstance: log });
   const socket = socketPath(config.host);
@@ -205,7 +226,9 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await app.close();
+      // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
+      // server's close waits for their streams, which end with them.
+      await Promise.all([app.close(), runs.shutdown()]);
       await plugins.shutdown();
       await executor.killAll();
       for (const lock of locks) releasePidFile(lock);

@@ -6,11 +6,20 @@
  *
  * @module
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errdefs/index.ts';
+import {
+  BerthError,
+  ConflictError,
+  InvalidParameterError,
+  NotFoundError,
+  SystemError,
+} from '../errdefs/index.ts';
 import { writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
+import { MountLedger } from './mounts.ts';
 
 /** What berth records per volume. */
 interface VolumeRecord {
@@ -49,10 +58,13 @@ export class VolumeService {
   readonly #file: string;
   readonly #volumes = new Map<string, VolumeRecord>();
   #lock: Promise<unknown> = Promise.resolve();
+  /** Volumes mounted into runs (see mounts.ts). */
+  readonly #mounts: MountLedger;
 
   constructor(plugins: PluginManager, dataRoot: string) {
     this.#plugins = plugins;
     this.#file = join(dataRoot, 'volumes', 'volumes.json');
+    this.#mounts = new MountLedger(join(dataRoot, 'volumes', 'mounts.json'));
   }
 
   /** Loads the mapping and takes each volume's reference on its plugin. */
@@ -175,6 +187,9 @@ export class VolumeService {
         if (o.force) return;
         throw new NotFoundError(`get ${name}: no such volume`);
       }
+      const users = this.#mounts.users(name);
+      if (users.length && !o.force)
+        throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
       try {
         await this.#plugins.client(record.Driver, CAPABILITY).call('VolumeDriver.Remove', { Name: name });
       } catch (err) {
@@ -190,7 +205,7 @@ export class VolumeService {
     });
   }
 
-  /** `POST /volumes/prune`: removes every volume (berth runs no containers that could use one). */
+  /** `POST /volumes/prune`: removes every volume no run is using. */
   async prune(): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     for (const name of [...this.#volumes.keys()]) {
@@ -200,6 +215,85 @@ export class VolumeService {
       );
     }
     return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
+  /**
+   * Mounts volume `name` for run `run` (`docker run -v NAME:/path`): creates it with `driver` when it does not
+   * exist, records the mount, then calls `VolumeDriver.Mount` with a fresh mount id. The driver plugin is
+   * held (disable needs force) until {@link unmount}. Returns the id and the mountpoint on the host.
+   * @throws the driver's error as `error while mounting volume '<name>': VolumeDriver.Mount: <its message>`
+   */
+  async mount(
+    name: string,
+    o: { run: string; driver?: string },
+  ): Promise<{ ID: string; Mountpoint: string }> {
+    if (!this.#volumes.has(name)) {
+      if (!o.driver)
+        throw new NotFoundError(
+          `no such volume: ${name}; create it (berth volume create -d PLUGIN ${name}) or give --volume-driver PLUGIN`,
+        );
+      await this.create({ Name: name, Driver: o.driver });
+    }
+    return this.#serialised(async () => {
+      const record = this.#volumes.get(name);
+      if (!record) throw new NotFoundError(`get ${name}: no such volume`);
+      if (o.driver && this.#driverName(o.driver) !== record.Driver)
+        throw new ConflictError(`volume ${name} exists with driver ${record.Driver}, not ${o.driver}`);
+      const client = this.#plugins.client(record.Driver, CAPABILITY);
+      const ID = randomBytes(32).toString('hex');
+      this.#mounts.add({ Name: name, Driver: record.Driver, ID, Run: o.run });
+      this.#plugins.acquire(record.Driver);
+      try {
+        const got = await client.call<{ Mountpoint?: string }>('VolumeDriver.Mount', { Name: name, ID });
+        if (!got.Mountpoint) throw new SystemError('VolumeDriver.Mount: the driver returned no Mountpoint');
+        return { ID, Mountpoint: this.#plugins.hostPath(record.Driver, got.Mountpoint) };
+      } catch (err) {
+        this.#mounts.remove(ID);
+        this.#plugins.release(record.Driver);
+        throw rewrap(err, `error while mounting volume '${name}'`);
+      }
+    });
+  }
+
+  /**
+   * `VolumeDriver.Unmount` with the id of the Mount. On success the record and the plugin reference go; on
+   * failure they stay, and the next berthd start tries again.
+   */
+  unmount(name: string, id: string): Promise<void> {
+    return this.#serialised(async () => {
+      const m = this.#mounts.all().find((x) => x.ID === id);
+      if (!m) return;
+      try {
+        await this.#plugins.client(m.Driver, CAPABILITY).call('VolumeDriver.Unmount', { Name: name, ID: id });
+      } catch (err) {
+        throw rewrap(err, `error while unmounting volume '${name}'`);
+      }
+      this.#mounts.remove(id);
+      this.#plugins.release(m.Driver);
+    });
+  }
+
+  /**
+   * At start: the mounts a previous berthd recorded and did not undo (it was killed during a run) are
+   * unmounted now; those whose driver cannot be reached stay recorded (and keep their plugin in use).
+   */
+  async reconcileMounts(): Promise<{ unmounted: string[]; failed: string[] }> {
+    const { problems } = this.#mounts.load();
+    const unmounted: string[] = [];
+    const failed = [...problems];
+    for (const m of this.#mounts.all()) {
+      try {
+        this.#plugins.acquire(m.Driver);
+      } catch {
+        failed.push(`${m.Name} (run ${m.Run}): plugin ${m.Driver} is not installed`);
+        continue;
+      }
+      await this.unmount(m.Name, m.ID).then(
+        () => unmounted.push(`${m.Name} (run ${m.Run})`),
+        (err: Error) => failed.push(`${m.Name} (run ${m.Run}): ${err.message}`),
+      );
+    }
+    return { unmounted, failed };
   }
 
   #driverName(driver: string): string {
@@ -244,6 +338,16 @@ export class VolumeService {
     this.#lock = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The same kind of error with `prefix: ` before its message (so its HTTP status stays the driver's). */
+function rewrap(err: unknown, prefix: string): Error {
+  const message = `${prefix}: ${(err as Error).message}`;
+  if (err instanceof BerthError) {
+    const Kind = err.constructor as new (m: string, o?: { cause?: unknown }) => BerthError;
+    return new Kind(message, { cause: err });
+  }
+  return new SystemError(message, { cause: err });
 }
 
 function randomName(): string {
