@@ -58,7 +58,9 @@ const logFile = (id: string) => join(LOG_DIR, `${id.replace(/[^A-Za-z0-9_.-]/g, 
 
 function follow(file: string, info: Info): void {
   mkdirSync(LOG_DIR, { recursive: true });
-  writeLine(createWriteStream(logFile(info.ContainerID), { flags: 'a' }), { event: 'start', file });
+  const marker = createWriteStream(logFile(info.ContainerID), { flags: 'a' });
+  writeLine(marker, { event: 'start', file, info });
+  marker.end();
   if (NEVER_READ) {
     streams.set(file, { done: Promise.resolve() });
     return;
