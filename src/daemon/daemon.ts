@@ -28,8 +28,7 @@ import {
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
-import { RunLogging } from './run-logging.ts';
-import { RunService } from './runs.ts';
+import { startRuns } from './start-runs.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
 export const DATA_ROOT_LOCK = 'berthd.pid';
@@ -155,27 +154,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const volumes = new VolumeService(plugins, config.dataRoot);
   const { missingDrivers } = volumes.init();
   for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
-  // Runs a killed berthd left: their containers are gone (reconciled above), their volumes are unmounted now.
-  const mounts = await volumes.reconcileMounts();
-  if (mounts.unmounted.length)
-    log.warn({ unmounted: mounts.unmounted }, 'unmounted volumes of runs left by a previous berthd');
-  for (const why of mounts.failed)
-    log.error(`cannot unmount a volume left mounted by a previous berthd: ${why}`);
-  const logging = new RunLogging({
-    plugins,
-    dataRoot: config.dataRoot,
-    defaults: () => ({ driver: config.logDriver, opts: config.logOpts }),
-    log: (level, msg) => log[level](msg),
-  });
-  const runs = new RunService({
-    runtimes,
-    executor,
-    execRoot: config.execRoot,
-    volumes,
-    logging,
-    log: (level, msg) => log[level](msg),
-  });
-  runs.cleanLeftovers();
+  const { runs, logging } = await startRuns({ config, plugins, volumes, runtimes, executor, log });
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   const reloadRuntimes = async () => {

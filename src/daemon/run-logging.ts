@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LogLine, RunRequest } from '../api/index.ts';
@@ -14,6 +14,7 @@ import { InvalidParameterError, NotFoundError, NotImplementedError } from '../er
 import { writeFileAtomicSync } from '../host/index.ts';
 import {
   deliveryOptions,
+  FIFO_DIR_IN_PLUGIN,
   FrameDecoder,
   LOG_DRIVER_CAPABILITY,
   type LogInfo,
@@ -65,6 +66,12 @@ export class RunLogging {
     this.#defaults = o.defaults;
     this.#dir = join(o.dataRoot, 'runs', 'logs');
     this.#log = o.log;
+  }
+
+  /** At start no run exists: FIFOs left in log drivers' scope by a killed berthd are removed. */
+  cleanLeftovers(): void {
+    for (const p of this.#plugins.list({ capability: [LOG_DRIVER_CAPABILITY] }))
+      rmSync(this.#plugins.hostPath(p.Id, FIFO_DIR_IN_PLUGIN), { recursive: true, force: true });
   }
 
   /** Starts logging run `id`, or returns undefined when it has no log driver. */

@@ -100,7 +100,10 @@ export class RunService {
         rmSync(bundle, { recursive: true, force: true });
         this.#active.delete(id);
       });
-    const kill = () => this.#o.executor.kill(rt.cli, id, 'SIGKILL').catch(() => undefined);
+    const kill = () => {
+      session?.release();
+      return this.#o.executor.kill(rt.cli, id, 'SIGKILL').catch(() => undefined);
+    };
     this.#active.set(id, { kill, exited });
     return { id, runtime: rt.name, stdout, stderr, exited, kill };
   }

@@ -65,6 +65,7 @@ export class LogSession {
   #fifo: { inPlugin: string; onHost: string } | undefined;
   #attaching: Promise<void> | undefined;
   #closed = false;
+  #released = false;
   #dropped = 0;
   readonly #onEvent = (e: PluginEvent) => this.#pluginEvent(e);
 
@@ -108,6 +109,15 @@ export class LogSession {
     stream.on('end', () => {
       for (const m of splitter.end()) this.#enqueue(source, m);
     });
+  }
+
+  /**
+   * The run is being killed: stop holding the workload back (blocking mode pauses its output, and a paused
+   * pipe would keep its end from ever being seen). From now on lines the driver cannot take are dropped.
+   */
+  release(): void {
+    this.#released = true;
+    for (const s of this.#sources) s.resume();
   }
 
   /** Flushes (bounded), StopLogging (bounded), removes the FIFO. Never throws: the run is over either way. */
@@ -218,7 +228,8 @@ export class LogSession {
       return;
     }
     const full = this.#queuedLineBytes + m.line.length > this.#o.delivery.maxBufferBytes;
-    if (this.#o.delivery.mode === 'non-blocking' && full && this.#queue.length > 0) {
+    const dropping = this.#o.delivery.mode === 'non-blocking' || this.#released;
+    if (dropping && full && this.#queue.length > 0) {
       this.#dropped++;
       return;
     }
@@ -241,7 +252,8 @@ export class LogSession {
 
   /** Blocking mode only: the workload waits for the driver, as with dockerd. */
   #pause(): void {
-    if (this.#o.delivery.mode === 'blocking' && !this.#closed) for (const s of this.#sources) s.pause();
+    if (this.#o.delivery.mode === 'blocking' && !this.#closed && !this.#released)
+      for (const s of this.#sources) s.pause();
   }
 
   /** Whether everything reached the FIFO within `ms`. */

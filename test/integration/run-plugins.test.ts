@@ -266,6 +266,29 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
     assert.ok(r.stdout.endsWith('done\n'));
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     assert.match(d.log(), /log driver example\/deaf: \d+ line\(s\) of berth-run-[0-9a-f]{16} dropped/);
+    // Blocking mode holds the workload back, as dockerd does; Ctrl-C still ends it.
+    const held = berth(d.host, [
+      'run',
+      '--rootfs',
+      rootfs,
+      '--log-driver',
+      'example/deaf',
+      '--',
+      'sh',
+      '-c',
+      'while true; do printf "%1000s\\n" ""; done',
+    ]);
+    let got = 0;
+    held.child.stdout?.on('data', (b: Buffer) => {
+      got += b.length;
+    });
+    await waitFor(() => got > 0, 10_000, 'output');
+    await new Promise((r) => setTimeout(r, 500));
+    const plateau = got;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(got, plateau, 'the blocked workload writes nothing more');
+    held.child.kill('SIGINT');
+    assert.equal((await held.done).code, 130);
     const blocking = await run([
       '--log-driver',
       'example/deaf',
