@@ -266,7 +266,8 @@ export class VolumeService {
       try {
         await this.#plugins.client(m.Driver, CAPABILITY).call('VolumeDriver.Unmount', { Name: name, ID: id });
       } catch (err) {
-        throw rewrap(err, `error while unmounting volume '${name}'`);
+        // A volume removed with force meanwhile has nothing left to retry: its record goes anyway.
+        if (this.#volumes.has(name)) throw rewrap(err, `error while unmounting volume '${name}'`);
       }
       this.#mounts.remove(id);
       this.#plugins.release(m.Driver);
