@@ -74,14 +74,26 @@ export class RunLogging {
       rmSync(this.#plugins.hostPath(p.Id, FIFO_DIR_IN_PLUGIN), { recursive: true, force: true });
   }
 
-  /** Starts logging run `id`, or returns undefined when it has no log driver. */
-  async open(id: string, request: RunRequest): Promise<LogSession | undefined> {
+  /** The driver and opts of a run (its own, else the daemon's), or undefined without a log driver. */
+  #choice(request: RunRequest): { driver: string; opts: Record<string, string> } | undefined {
     const defaults = this.#defaults();
     const driver = request.logDriver ?? defaults.driver;
     if (!driver || driver === 'none') return undefined;
-    const opts = {
-      ...(request.logDriver ? (request.logOpts ?? {}) : { ...defaults.opts, ...request.logOpts }),
-    };
+    const opts = request.logDriver ? { ...request.logOpts } : { ...defaults.opts, ...request.logOpts };
+    return { driver, opts };
+  }
+
+  /** @throws {InvalidParameterError} for log opts dockerd would refuse */
+  check(request: RunRequest): void {
+    const c = this.#choice(request);
+    if (c) deliveryOptions(c.opts);
+  }
+
+  /** Starts logging run `id`, or returns undefined when it has no log driver. */
+  async open(id: string, request: RunRequest): Promise<LogSession | undefined> {
+    const c = this.#choice(request);
+    if (!c) return undefined;
+    const { driver, opts } = c;
     const delivery = deliveryOptions(opts);
     const info = runLogInfo(id, request, opts, new Date());
     const session = await LogSession.open({ plugins: this.#plugins, driver, info, delivery, log: this.#log });

@@ -62,6 +62,7 @@ export class RunService {
       seen.add(b.destination);
     }
     const id = `berth-run-${randomBytes(8).toString('hex')}`;
+    this.#o.logging?.check(request); // bad log opts: refused before any volume is mounted
     const attached = await this.#attachVolumes(id, binds, request.volumeDriver);
     let session: LogSession | undefined;
     const bundle = join(this.#dir, id);

@@ -119,6 +119,15 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
     assertBalanced();
   });
 
+  it('unmounts when berthd is stopped (SIGTERM) during a run, before it stops the plugin', async () => {
+    const client = berth(d.host, ['run', '--rootfs', rootfs, '-v', 'data:/data', '--', 'sleep', '30']);
+    await waitFor(() => volumeCalls().length % 2 === 1, 10_000, 'the Mount');
+    assert.equal(await d.stop('SIGTERM'), 0);
+    await client.done;
+    assertBalanced();
+    await d.start(['--no-runtime-smoke-test']);
+  });
+
   it('unmounts at the next start what a berthd killed during a run had mounted', async () => {
     const client = berth(d.host, ['run', '--rootfs', rootfs, '-v', 'data:/data', '--', 'sleep', '30']);
     await waitFor(() => volumeCalls().length % 2 === 1, 10_000, 'the Mount');
@@ -201,7 +210,7 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
     );
   });
 
-  it('re-attaches a log driver that crashed mid-run: it receives the rest', async () => {
+  it('re-attaches a log driver that crashed mid-run: it receives the rest', async (t) => {
     const cid = join(d.dir, 'cid-2');
     const client = berth(d.host, [
       'run',
@@ -236,6 +245,7 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
       .filter((e) => !('event' in e))
       .map((e) => Buffer.from(String(e.line), 'base64').toString());
     assert.equal(got.at(-1), 'line39');
+    t.diagnostic(`the driver received ${got.length} of 40 lines across its crash`);
     const firstAfter = got.findIndex(
       (l, i) => i > 0 && Number(l.slice(4)) !== Number(got[i - 1]?.slice(4)) + 1,
     );
