@@ -7,7 +7,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 
@@ -38,6 +38,23 @@ export interface PackageOptions {
   /** The manifest. */
   readonly manifest: unknown;
   readonly outDir: string;
+  /** npm packages the program imports: copied with their dependencies to /plugin/node_modules. */
+  readonly modules?: readonly string[];
+}
+
+const MODULES = new URL('../../node_modules/', import.meta.url).pathname;
+
+/** `name` and every package it depends on (type-only `@types/*` left out), from berth's node_modules. */
+function moduleClosure(names: readonly string[], seen = new Set<string>()): Set<string> {
+  for (const name of names) {
+    if (seen.has(name) || name.startsWith('@types/')) continue;
+    seen.add(name);
+    const pkg = JSON.parse(readFileSync(join(MODULES, name, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    moduleClosure(Object.keys(pkg.dependencies ?? {}), seen);
+  }
+  return seen;
 }
 
 /** Writes `<outDir>/config.json` and `<outDir>/rootfs/` (node at /usr/bin/node, the script at /plugin/plugin.js). */
@@ -53,6 +70,11 @@ export function packageNodePlugin(o: PackageOptions): string {
   mkdirSync(join(rootfs, 'plugin'), { recursive: true });
   writeFileSync(join(rootfs, 'plugin', 'plugin.js'), js);
   writeFileSync(join(rootfs, 'plugin', 'package.json'), '{"type": "module"}\n');
+  for (const name of moduleClosure(o.modules ?? []))
+    cpSync(join(MODULES, name), join(rootfs, 'plugin', 'node_modules', name), {
+      recursive: true,
+      dereference: true,
+    });
   mkdirSync(join(rootfs, 'data'), { recursive: true });
   writeFileSync(join(o.outDir, 'config.json'), `${JSON.stringify(o.manifest, null, 2)}\n`);
   return o.outDir;

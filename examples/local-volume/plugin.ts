@@ -48,11 +48,13 @@ const handlers: Record<string, Handler> = {
     const users = mounts.get(String(b.Name)) ?? new Set<string>();
     users.add(String(b.ID ?? ''));
     mounts.set(String(b.Name), users);
+    console.log(`VolumeDriver.Mount ${String(b.Name)} ${String(b.ID ?? '')}`); // in the plugin log, for users and tests
     return { Mountpoint: path };
   },
   '/VolumeDriver.Unmount': (b) => {
     existing(b);
     mounts.get(String(b.Name))?.delete(String(b.ID ?? ''));
+    console.log(`VolumeDriver.Unmount ${String(b.Name)} ${String(b.ID ?? '')}`);
     return {};
   },
   '/VolumeDriver.Get': (b) => {

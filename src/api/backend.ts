@@ -19,6 +19,21 @@ export interface RunRequest {
   readonly env?: readonly string[];
   readonly cwd?: string;
   readonly readonlyRootfs?: boolean;
+  /** `-v` entries: `NAME:/path[:ro]` (a volume) or `/host/dir:/path[:ro]`, as Docker's `HostConfig.Binds`. */
+  readonly binds?: readonly string[];
+  /** Driver for volumes of `binds` that do not exist yet (`--volume-driver`). */
+  readonly volumeDriver?: string;
+  /** A log-driver plugin (`--log-driver`), `none`, or absent for the daemon default. */
+  readonly logDriver?: string;
+  readonly logOpts?: Readonly<Record<string, string>>;
+  /** Labels, passed to the log driver as `ContainerLabels`. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A line read back from a run's log driver (`berth logs`). */
+export interface LogLine {
+  readonly source: 'stdout' | 'stderr';
+  readonly line: Buffer;
 }
 
 /** A started run: its output streams and its end. */
@@ -64,4 +79,6 @@ export interface Backend {
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** @throws {InvalidParameterError} bad request; {UnavailableError} unusable runtime */
   run(request: RunRequest): Promise<RunHandle>;
+  /** `GET /runs/{id}/logs` through the run's log driver; absent where berthd has no log drivers. */
+  logs?(id: string, o: { follow?: boolean; tail?: number }): Promise<AsyncIterable<LogLine>>;
 }

@@ -1,5 +1,5 @@
 export { type ApiOptions, createApi } from './app.ts';
-export type { Backend, DaemonFacts, RunHandle, RunRequest } from './backend.ts';
+export type { Backend, DaemonFacts, LogLine, RunHandle, RunRequest } from './backend.ts';
 export { type EngineEvent, type EventInput, EventLog, eventMatches, parseEventTime } from './events.ts';
 export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
 export {

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { deliveryOptions } from '../logdriver/index.ts';
 import { insecureRegistryProblems } from '../registry/index.ts';
 import type { RuntimesConfigSource } from '../runtimes/index.ts';
 
@@ -42,6 +43,10 @@ export interface DaemonConfig {
   /** Registries reachable over plain HTTP besides loopback ones (host[:port] or CIDR); re-read on reload. */
   readonly insecureRegistries: readonly string[];
   readonly runtimes: RuntimesConfigSource;
+  /** daemon.json `log-driver`: the log-driver plugin runs use by default (undefined or `none`: none). */
+  readonly logDriver: string | undefined;
+  /** daemon.json `log-opts`, the default `--log-opt`s that go with it. */
+  readonly logOpts: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -67,6 +72,8 @@ const FILE_KEYS = {
   'authorization-plugins': 'authorizationPlugins',
   'insecure-registries': 'insecureRegistries',
   runtimes: undefined,
+  'log-driver': undefined,
+  'log-opts': undefined,
 } as const satisfies Record<string, keyof DaemonFlags | undefined>;
 
 /** Reads and parses the config file. A missing default file is an empty config; an explicit one must exist. */
@@ -148,6 +155,8 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     authorizationPlugins: authorizationPlugins(flags, file, problems),
     insecureRegistries: insecureRegistryList(flags, file, problems),
     runtimes: runtimesSource(flags, file),
+    logDriver: fileString(file, 'log-driver', problems),
+    logOpts: logOpts(file, problems),
   };
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
@@ -195,6 +204,29 @@ export function insecureRegistryList(
   const bad = insecureRegistryProblems(v);
   problems.push(...bad);
   return bad.length ? [] : [...v];
+}
+
+/** daemon.json `log-opts`: string values only (as dockerd), checked like a run's `--log-opt`s. */
+function logOpts(file: Record<string, unknown>, problems: string[]): Record<string, string> {
+  const v = file['log-opts'];
+  if (v === undefined) return {};
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    !Object.values(v).every((x) => typeof x === 'string')
+  ) {
+    problems.push(
+      `log-opts must be an object of string values, like {"mode": "non-blocking"}, got ${JSON.stringify(v)}`,
+    );
+    return {};
+  }
+  try {
+    deliveryOptions(v as Record<string, string>);
+  } catch (err) {
+    problems.push(`log-opts: ${(err as Error).message}`);
+  }
+  return { ...(v as Record<string, string>) };
 }
 
 /** The runtime part of the configuration, re-read on every reload. */

@@ -28,7 +28,7 @@ import {
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
-import { RunService } from './runs.ts';
+import { startRuns } from './start-runs.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
 export const DATA_ROOT_LOCK = 'berthd.pid';
@@ -154,13 +154,11 @@ async function bootServices(
 ): Promise<Daemon> {
   const { config, flags } = o;
   const { runtimes, executor, gid, undo } = b;
-  const runs = new RunService(runtimes, executor, config.execRoot);
   const report = await reconcileRuntimeRoots(config.execRoot, b.set, executor);
   if (Object.keys(report.removed).length)
     log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
   for (const [name, why] of Object.entries(report.failed))
     log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
-  runs.cleanLeftovers();
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -192,6 +190,7 @@ async function bootServices(
     ...restore.broken.map((b) => `plugin ${b.id} is broken and was skipped: ${b.reason}`),
     ...volumeState.warnings,
   ];
+  const { runs, logging } = await startRuns({ config, plugins, volumes, runtimes, executor, log });
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   const reloadRuntimes = async () => {
@@ -229,6 +228,7 @@ async function bootServices(
     warnings: () => stateWarnings,
     reloadRuntimes,
     run: (request) => runs.run(request),
+    logs: (id, o) => logging.read(id, o),
   };
   const app = createApi(backend, { loggerInstance: log });
   undo.push(() => app.close());
@@ -243,7 +243,9 @@ async function bootServices(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await app.close();
+      // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
+      // server's close waits for their streams, which end with them.
+      await Promise.all([app.close(), runs.shutdown()]);
       await plugins.shutdown();
       await executor.killAll();
       for (const lock of locks) releasePidFile(lock);

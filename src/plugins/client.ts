@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Readable } from 'node:stream';
 import { Agent, errors, request } from 'undici';
 import { NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import { type SocketAddress, socketAddress } from '../host/index.ts';
@@ -109,6 +110,42 @@ export class PluginClient {
     if (res.statusCode !== 200) throw new SystemError(`${method}: ${pluginErr ?? text.trim()}`);
     if (pluginErr) throw new SystemError(`${method}: ${pluginErr}`);
     return (parsed ?? {}) as T;
+  }
+
+  /**
+   * Calls a method that answers with a byte stream (`LogDriver.ReadLogs`): the body, once the plugin answered
+   * 200. Connection failures are retried like {@link call}; there is no body timeout (the stream may follow).
+   * @throws as {@link call} for an error answer
+   */
+  async stream(method: string, args: unknown): Promise<Readable> {
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(`http://plugin/${method}`, {
+          method: 'POST',
+          dispatcher: this.#agent,
+          headers: { Accept: PLUGIN_MEDIA_TYPE },
+          body: `${JSON.stringify(args)}\n`,
+          headersTimeout: DEFAULT_CALL_TIMEOUT_MS,
+          bodyTimeout: 0,
+        });
+      } catch (err) {
+        const code = transportCode(err);
+        const delay = Math.min(this.#retryBaseMs * 2 ** attempt, 5_000);
+        if (!code || !NOT_CONNECTED.has(code) || performance.now() - started + delay > this.#retryWindowMs)
+          throw this.#transportError(method, err, DEFAULT_CALL_TIMEOUT_MS);
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      if (res.statusCode === 200) return res.body;
+      const text = await res.body.text().catch(() => '');
+      const parsed = parseJson(text);
+      const msg = typeof parsed?.Err === 'string' && parsed.Err !== '' ? parsed.Err : text.trim();
+      if (res.statusCode === 404)
+        throw new NotFoundError(`${method}: ${msg || 'the plugin has no such method (404)'}`);
+      throw new SystemError(`${method}: ${msg}`);
+    }
   }
 
   #transportError(method: string, err: unknown, timeoutMs: number): SystemError {

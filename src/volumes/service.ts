@@ -6,21 +6,22 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, InvalidParameterError, NotFoundError, UnavailableError } from '../errdefs/index.ts';
-import { errnoOf, errnoText, fromErrno, writeFileAtomicSync } from '../host/index.ts';
+import {
+  BerthError,
+  ConflictError,
+  InvalidParameterError,
+  NotFoundError,
+  SystemError,
+  UnavailableError,
+} from '../errdefs/index.ts';
+import { writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
+import { MountLedger } from './mounts.ts';
 
-/** What berth records per volume. */
-interface VolumeRecord {
-  readonly Name: string;
-  readonly Driver: string;
-  readonly Labels: Record<string, string>;
-  readonly Options: Record<string, string>;
-  readonly CreatedAt: string;
-  readonly Scope: 'local' | 'global';
-}
+import { readVolumeFile, type VolumeRecord } from './volume-file.ts';
 
 /** The Engine API Volume object. */
 export interface Volume {
@@ -43,20 +44,6 @@ export interface CreateVolume {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-const isStringMap = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
-
-function isVolumeRecord(v: unknown): v is VolumeRecord {
-  const r = v as Partial<VolumeRecord> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.Name === 'string' &&
-    typeof r.Driver === 'string' &&
-    isStringMap(r.Labels ?? {}) &&
-    isStringMap(r.Options ?? {})
-  );
-}
 const CAPABILITY = 'volumedriver';
 
 export class VolumeService {
@@ -66,10 +53,13 @@ export class VolumeService {
   #lock: Promise<unknown> = Promise.resolve();
   /** Why the mapping must not be written (its file could not be read nor moved aside). */
   #readOnly: string | undefined;
+  /** Volumes mounted into runs (see mounts.ts). */
+  readonly #mounts: MountLedger;
 
   constructor(plugins: PluginManager, dataRoot: string) {
     this.#plugins = plugins;
     this.#file = join(dataRoot, 'volumes', 'volumes.json');
+    this.#mounts = new MountLedger(join(dataRoot, 'volumes', 'mounts.json'));
   }
 
   /**
@@ -79,8 +69,9 @@ export class VolumeService {
    */
   init(): { missingDrivers: string[]; warnings: string[] } {
     mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-    const { records, problem } = this.#read();
-    const warnings = problem ? [this.#keepAside(problem)] : [];
+    const { records, warning, readOnly } = readVolumeFile(this.#file);
+    this.#readOnly = readOnly;
+    const warnings = warning ? [warning] : [];
     const missing: string[] = [];
     for (const r of records) {
       this.#volumes.set(r.Name, r);
@@ -91,38 +82,6 @@ export class VolumeService {
       }
     }
     return { missingDrivers: [...new Set(missing)], warnings };
-  }
-
-  #read(): { records: VolumeRecord[]; problem?: string } {
-    let text: string;
-    try {
-      text = readFileSync(this.#file, 'utf8');
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return { records: [] };
-      return { records: [], problem: fromErrno(err, `cannot read ${this.#file}`).message };
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      return { records: [], problem: `${this.#file} is not valid JSON: ${(err as Error).message}` };
-    }
-    if (!Array.isArray(parsed)) return { records: [], problem: `${this.#file} is not a list of volumes` };
-    const records = parsed.filter(isVolumeRecord);
-    const bad = parsed.length - records.length;
-    return bad ? { records, problem: `${bad} entries of ${this.#file} are not volumes` } : { records };
-  }
-
-  /** Moves an unreadable mapping out of the way of the next save; says where it is. */
-  #keepAside(problem: string): string {
-    const aside = `${this.#file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    try {
-      renameSync(this.#file, aside);
-      return `${problem}; kept as ${aside} (volumes only listed there are not served: fix it and merge it back while berthd is stopped)`;
-    } catch (err) {
-      this.#readOnly = `${problem}, and it could not be moved aside (${errnoText(err)}): volumes cannot be created or removed until it is fixed or moved away`;
-      return this.#readOnly;
-    }
   }
 
   /** `POST /volumes/create`. Creating an existing name with the same driver returns it (Docker's behaviour). */
@@ -224,6 +183,9 @@ export class VolumeService {
         if (o.force) return;
         throw new NotFoundError(`get ${name}: no such volume`);
       }
+      const users = this.#mounts.users(name);
+      if (users.length && !o.force)
+        throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
       try {
         await this.#plugins.client(record.Driver, CAPABILITY).call('VolumeDriver.Remove', { Name: name });
       } catch (err) {
@@ -239,7 +201,7 @@ export class VolumeService {
     });
   }
 
-  /** `POST /volumes/prune`: removes every volume (berth runs no containers that could use one). */
+  /** `POST /volumes/prune`: removes every volume no run is using. */
   async prune(): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     for (const name of [...this.#volumes.keys()]) {
@@ -249,6 +211,86 @@ export class VolumeService {
       );
     }
     return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
+  /**
+   * Mounts volume `name` for run `run` (`docker run -v NAME:/path`): creates it with `driver` when it does not
+   * exist, records the mount, then calls `VolumeDriver.Mount` with a fresh mount id. The driver plugin is
+   * held (disable needs force) until {@link unmount}. Returns the id and the mountpoint on the host.
+   * @throws the driver's error as `error while mounting volume '<name>': VolumeDriver.Mount: <its message>`
+   */
+  async mount(
+    name: string,
+    o: { run: string; driver?: string },
+  ): Promise<{ ID: string; Mountpoint: string }> {
+    if (!this.#volumes.has(name)) {
+      if (!o.driver)
+        throw new NotFoundError(
+          `no such volume: ${name}; create it (berth volume create -d PLUGIN ${name}) or give --volume-driver PLUGIN`,
+        );
+      await this.create({ Name: name, Driver: o.driver });
+    }
+    return this.#serialised(async () => {
+      const record = this.#volumes.get(name);
+      if (!record) throw new NotFoundError(`get ${name}: no such volume`);
+      if (o.driver && this.#driverName(o.driver) !== record.Driver)
+        throw new ConflictError(`volume ${name} exists with driver ${record.Driver}, not ${o.driver}`);
+      const client = this.#plugins.client(record.Driver, CAPABILITY);
+      const ID = randomBytes(32).toString('hex');
+      this.#mounts.add({ Name: name, Driver: record.Driver, ID, Run: o.run });
+      this.#plugins.acquire(record.Driver);
+      try {
+        const got = await client.call<{ Mountpoint?: string }>('VolumeDriver.Mount', { Name: name, ID });
+        if (!got.Mountpoint) throw new SystemError('VolumeDriver.Mount: the driver returned no Mountpoint');
+        return { ID, Mountpoint: this.#plugins.hostPath(record.Driver, got.Mountpoint) };
+      } catch (err) {
+        this.#mounts.remove(ID);
+        this.#plugins.release(record.Driver);
+        throw rewrap(err, `error while mounting volume '${name}'`);
+      }
+    });
+  }
+
+  /**
+   * `VolumeDriver.Unmount` with the id of the Mount. On success the record and the plugin reference go; on
+   * failure they stay, and the next berthd start tries again.
+   */
+  unmount(name: string, id: string): Promise<void> {
+    return this.#serialised(async () => {
+      const m = this.#mounts.all().find((x) => x.ID === id);
+      if (!m) return;
+      try {
+        await this.#plugins.client(m.Driver, CAPABILITY).call('VolumeDriver.Unmount', { Name: name, ID: id });
+      } catch (err) {
+        // A volume removed with force meanwhile has nothing left to retry: its record goes anyway.
+        if (this.#volumes.has(name)) throw rewrap(err, `error while unmounting volume '${name}'`);
+      }
+      this.#mounts.remove(id);
+      this.#plugins.release(m.Driver);
+    });
+  }
+
+  /**
+   * At start: the mounts a previous berthd recorded and did not undo (it was killed during a run) are
+   * unmounted now; those whose driver cannot be reached stay recorded (and keep their plugin in use).
+   */
+  async reconcileMounts(): Promise<{ unmounted: string[]; failed: string[] }> {
+    const { problems } = this.#mounts.load();
+    const unmounted: string[] = [];
+    const failed = [...problems];
+    for (const m of this.#mounts.all()) {
+      try {
+        this.#plugins.acquire(m.Driver);
+      } catch {
+        failed.push(`${m.Name} (run ${m.Run}): plugin ${m.Driver} is not installed`);
+        continue;
+      }
+      await this.unmount(m.Name, m.ID).then(
+        () => unmounted.push(`${m.Name} (run ${m.Run})`),
+        (err: Error) => failed.push(`${m.Name} (run ${m.Run}): ${err.message}`),
+      );
+    }
+    return { unmounted, failed };
   }
 
   #driverName(driver: string): string {
@@ -294,6 +336,16 @@ export class VolumeService {
     this.#lock = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The same kind of error with `prefix: ` before its message (so its HTTP status stays the driver's). */
+function rewrap(err: unknown, prefix: string): Error {
+  const message = `${prefix}: ${(err as Error).message}`;
+  if (err instanceof BerthError) {
+    const Kind = err.constructor as new (m: string, o?: { cause?: unknown }) => BerthError;
+    return new Kind(message, { cause: err });
+  }
+  return new SystemError(message, { cause: err });
 }
 
 function randomName(): string {

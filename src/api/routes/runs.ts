@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { InvalidParameterError } from '../../errdefs/index.ts';
+import { InvalidParameterError, NotImplementedError } from '../../errdefs/index.ts';
 import type { Backend, RunRequest } from '../backend.ts';
 
 /** Media type of a run's output: one JSON object per line (see {@link RunFrame}). */
@@ -18,6 +18,25 @@ export type RunFrame =
 
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((s) => typeof s === 'string');
+
+/** The fields of volumes, log drivers and labels. @throws {InvalidParameterError} naming the field */
+function checkPluginFields(b: Record<string, unknown>): void {
+  if (b.binds !== undefined && !isStringArray(b.binds))
+    throw new InvalidParameterError(
+      'binds must be an array of "NAME:/path[:ro]" or "/host/dir:/path[:ro]" strings',
+    );
+  for (const key of ['volumeDriver', 'logDriver'])
+    if (b[key] !== undefined && (typeof b[key] !== 'string' || b[key] === ''))
+      throw new InvalidParameterError(`${key} must be a plugin name`);
+  for (const key of ['logOpts', 'labels'])
+    if (b[key] !== undefined && !isStringMap(b[key]))
+      throw new InvalidParameterError(`${key} must be an object of string values, like {"key": "value"}`);
+}
 
 /** Checks a `POST /runs` body field by field. @throws {InvalidParameterError} naming the field */
 export function parseRunRequest(body: unknown): RunRequest {
@@ -27,7 +46,19 @@ export function parseRunRequest(body: unknown): RunRequest {
     );
   }
   const b = body as Record<string, unknown>;
-  const known = ['runtime', 'rootfs', 'args', 'env', 'cwd', 'readonlyRootfs'];
+  const known = [
+    'runtime',
+    'rootfs',
+    'args',
+    'env',
+    'cwd',
+    'readonlyRootfs',
+    'binds',
+    'volumeDriver',
+    'logDriver',
+    'logOpts',
+    'labels',
+  ];
   const unknown = Object.keys(b).filter((k) => !known.includes(k));
   if (unknown.length)
     throw new InvalidParameterError(
@@ -50,6 +81,7 @@ export function parseRunRequest(body: unknown): RunRequest {
   if (b.readonlyRootfs !== undefined && typeof b.readonlyRootfs !== 'boolean') {
     throw new InvalidParameterError('readonlyRootfs must be a boolean');
   }
+  checkPluginFields(b);
   return b as unknown as RunRequest;
 }
 
@@ -75,4 +107,28 @@ export function registerRunRoutes(app: FastifyInstance, backend: Backend): void 
     reply.header('X-Berth-Run-Id', handle.id).header('X-Berth-Runtime', handle.runtime);
     return reply.type(RUN_STREAM_TYPE).send(out);
   });
+
+  /** `GET /runs/{id}/logs[?follow=1&tail=N]`: the run's output read back from its log driver, as run frames. */
+  app.get<{ Params: { id: string }; Querystring: { follow?: string; tail?: string } }>(
+    '/runs/:id/logs',
+    async (req, reply) => {
+      if (!backend.logs) throw new NotImplementedError('this berthd cannot read logs back');
+      const tail = req.query.tail === undefined || req.query.tail === 'all' ? -1 : Number(req.query.tail);
+      if (!Number.isInteger(tail) || tail < -1)
+        throw new InvalidParameterError(`tail must be a number of lines or "all", got ${req.query.tail}`);
+      const follow = req.query.follow === '1' || req.query.follow === 'true';
+      const lines = await backend.logs(req.params.id, { follow, tail });
+      const out = new PassThrough();
+      void (async () => {
+        try {
+          for await (const l of lines)
+            out.write(`${JSON.stringify({ [l.source]: l.line.toString('base64') })}\n`);
+          out.end();
+        } catch (err) {
+          out.end(`${JSON.stringify({ error: (err as Error).message })}\n`);
+        }
+      })();
+      return reply.type(RUN_STREAM_TYPE).send(out);
+    },
+  );
 }
