@@ -20,6 +20,18 @@ describe('decodeRegistryAuth()', () => {
     assert.equal(auth?.password, 'pa:ss');
   });
 
+  it('matches AuthConfig keys in any case, as Go decodes them', () => {
+    const header = Buffer.from(
+      JSON.stringify({ Username: 'u', PASSWORD: 'p', ServerAddress: 'r.example', IdentityToken: 't' }),
+    ).toString('base64url');
+    assert.deepEqual(decodeRegistryAuth(header), {
+      username: 'u',
+      password: 'p',
+      identitytoken: 't',
+      serveraddress: 'r.example',
+    });
+  });
+
   it('ignores what is not base64 JSON, like dockerd (anonymous access)', () => {
     for (const h of [undefined, '', 'not base64!', Buffer.from('[1]').toString('base64url'), 'e30']) {
       assert.equal(decodeRegistryAuth(h), undefined, String(h));
