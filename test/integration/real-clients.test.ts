@@ -203,7 +203,29 @@ describe('real clients and real manifests', { skip }, () => {
     const Docker = (await import('dockerode')).default;
     const client = new Docker({ socketPath: d.socket, version: 'v1.41' });
     assert.equal((await client.version()).MinAPIVersion, '1.12');
-    assert.ok(Array.isArray(await client.listPlugins()));
+    // dockerode's own upload of the lower-case plugin (its default content type), then its Plugin methods.
+    const tar = join(d.dir, 'lower.tar');
+    spawnSync('tar', ['-cf', tar, '-C', ctx, '.']);
+    const { createReadStream } = await import('node:fs');
+    await new Promise<void>((resolve, reject) =>
+      client.modem.dial(
+        {
+          path: '/plugins/create?',
+          method: 'POST',
+          file: createReadStream(tar),
+          options: { name: 'dockerode/lower' },
+          statusCodes: { 204: true, 400: 'bad parameter', 500: 'server error' },
+        },
+        (err: unknown) => (err ? reject(err) : resolve()),
+      ),
+    );
+    const plugin = client.getPlugin('dockerode/lower', '');
+    await plugin.configure({ _body: ['DEBUG=3'] } as never);
+    assert.deepEqual((await plugin.inspect()).Settings.Env, ['DEBUG=3']);
+    await plugin.enable({ timeout: 30 } as never);
+    assert.equal((await plugin.inspect()).Enabled, true);
+    await plugin.disable({});
+    await plugin.remove({});
   });
 
   it('passes the Python SDK plugin flow pinned at 1.45, as the reference dockerd does', () => {
