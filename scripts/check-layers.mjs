@@ -10,12 +10,24 @@ const ALLOWED = {
   registry: ['errdefs'],
   executor: ['errdefs', 'oci', 'host'],
   runtimes: ['errdefs', 'oci', 'host', 'executor'],
+  cluster: ['errdefs', 'host', 'runtimes'],
   plugins: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry'],
   volumes: ['errdefs', 'host', 'plugins'],
-  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
-  daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'api'],
+  api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'cluster'],
+  daemon: [
+    'errdefs',
+    'oci',
+    'host',
+    'executor',
+    'runtimes',
+    'registry',
+    'plugins',
+    'volumes',
+    'api',
+    'cluster',
+  ],
   client: ['errdefs'],
-  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
+  cli: ['.', 'client', 'errdefs', 'oci', 'host', 'registry', 'plugins', 'api', 'volumes', 'cluster'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };
