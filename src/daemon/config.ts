@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { CriSyncOptions } from '../cluster/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { insecureRegistryProblems } from '../registry/index.ts';
 import type { RuntimesConfigSource } from '../runtimes/index.ts';
@@ -24,6 +25,10 @@ export interface DaemonFlags {
   readonly group?: string;
   readonly authorizationPlugins?: readonly string[];
   readonly insecureRegistries?: readonly string[];
+  /** `--sync-cri FILE`, `--sync-cri-format`, `--sync-cri-config MAIN`. */
+  readonly syncCri?: string;
+  readonly syncCriFormat?: string;
+  readonly syncCriConfig?: string;
 }
 
 /** The effective settings. */
@@ -42,6 +47,8 @@ export interface DaemonConfig {
   /** Registries reachable over plain HTTP besides loopback ones (host[:port] or CIDR); re-read on reload. */
   readonly insecureRegistries: readonly string[];
   readonly runtimes: RuntimesConfigSource;
+  /** Keep a CRI drop-in in sync with the runtimes (flags only). */
+  readonly criSync?: CriSyncOptions;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -148,6 +155,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     authorizationPlugins: authorizationPlugins(flags, file, problems),
     insecureRegistries: insecureRegistryList(flags, file, problems),
     runtimes: runtimesSource(flags, file),
+    ...criSyncOf(flags, problems),
   };
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
@@ -204,6 +212,23 @@ export function runtimesSource(flags: DaemonFlags, file: Record<string, unknown>
     defaultRuntime: file['default-runtime'],
     ...(flags.addRuntime ? { addRuntime: flags.addRuntime } : {}),
     ...(flags.defaultRuntime ? { defaultRuntimeFlag: flags.defaultRuntime } : {}),
+  };
+}
+
+function criSyncOf(flags: DaemonFlags, problems: string[]): { criSync?: CriSyncOptions } {
+  const { syncCri, syncCriFormat, syncCriConfig } = flags;
+  if (syncCri === undefined) {
+    if (syncCriFormat !== undefined || syncCriConfig !== undefined)
+      problems.push('--sync-cri-format and --sync-cri-config need --sync-cri FILE');
+    return {};
+  }
+  if (!syncCri.startsWith('/')) problems.push(`--sync-cri must be an absolute path, got ${syncCri}`);
+  return {
+    criSync: {
+      file: syncCri,
+      ...(syncCriFormat ? { format: syncCriFormat } : {}),
+      ...(syncCriConfig ? { containerdConfig: syncCriConfig } : {}),
+    },
   };
 }
 
