@@ -17,9 +17,17 @@ export function fixture(): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'berth-cluster-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  for (const name of ['fake-oci', 'containerd-shim-fake-v2']) {
+  const versions = {
+    'fake-oci': 'fake 1.0',
+    'containerd-shim-fake-v2': 'fake 1.0',
+    'fake-runsc': 'runsc version release-20221219.0',
+  };
+  for (const [name, version] of Object.entries(versions)) {
     const path = join(bin, name);
-    writeFileSync(path, '#!/bin/sh\ncase "$1" in --version) echo "fake 1.0";; features) echo "{}";; esac\n');
+    writeFileSync(
+      path,
+      `#!/bin/sh\ncase "$1" in --version) echo "${version}";; features) echo "{}";; esac\n`,
+    );
     chmodSync(path, 0o755);
   }
   let current: RuntimeManager | undefined;

@@ -178,6 +178,18 @@ describe('exportRuntimes', () => {
     assert.equal(runtimes.fast?.runtime_path, `${fx.bin}/fake-oci`);
   });
 
+  it('leaves gVisor out of containerd exports (runc shim cannot stop its pods), not out of CRI-O', async () => {
+    const gv = await fx.manager().reload({ runtimes: { sandboxed: { path: 'fake-runsc' } } });
+    const containerd = exportRuntimes(gv.set, { format: 'containerd' });
+    assert.deepEqual(
+      containerd.leftOut.map((l) => l.name),
+      ['sandboxed'],
+    );
+    assert.match(containerd.leftOut[0]?.reason ?? '', /containerd-shim-runsc-v1/);
+    assert.ok(exportRuntimes(gv.set, { format: 'crio' }).handlers.some((h) => h.handler === 'sandboxed'));
+    assert.equal(exportRuntimes(gv.set, { format: 'node-labels' }).content.includes('sandboxed=false'), true);
+  });
+
   it('refuses an unknown format naming the valid ones', () => {
     assert.throws(
       () => parseExportFormat('docker'),

@@ -43,7 +43,10 @@ export function parseExportFormat(raw: unknown): ExportFormat {
 
 /** Renders `set` in `format`. Pure. */
 export function exportRuntimes(set: RuntimeSet, request: ExportRequest): ExportResult {
-  const plan = planExport(set, { includeUnavailable: request.includeUnavailable ?? false });
+  const plan = planExport(set, {
+    includeUnavailable: request.includeUnavailable ?? false,
+    cri: request.format === 'crio' ? 'crio' : 'containerd',
+  });
   let content: string;
   let leftOut = plan.leftOut;
   switch (request.format) {

@@ -41,7 +41,13 @@ export {
   renderRuntimeClasses,
   runtimeClass,
 } from './kubernetes.ts';
-export { type ExportPlan, type HandlerRuntime, type LeftOut, planExport } from './model.ts';
+export {
+  type ExportPlan,
+  GVISOR_RUNC_SHIM_PROBLEM,
+  type HandlerRuntime,
+  type LeftOut,
+  planExport,
+} from './model.ts';
 export {
   type CriSyncOptions,
   criSyncPlan,
