@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'smol-toml';
@@ -90,6 +91,46 @@ describe('berth → containerd CRI', { skip }, () => {
     assert.match(r.stdout, /handler: runc-direct/);
     assert.match(r.stderr, /exported: runc, Runc.Direct as runc-direct/);
     assert.match(r.stderr, /left out: broken: unavailable: /);
+  });
+
+  it('serves GET /runtimes/export (400 naming the formats), writes --output files and CRI-O drop-ins', async () => {
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ socketPath: d.socket, path }, (res) => {
+          let body = '';
+          res.on('data', (b: Buffer) => {
+            body += b.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const bad = await get('/v1.41/runtimes/export?format=docker');
+    assert.equal(bad.status, 400);
+    assert.match(
+      JSON.parse(bad.body).message,
+      /invalid export format "docker": use one of containerd, containerd-v3, crio/,
+    );
+    const ok = JSON.parse((await get('/runtimes/export?format=node-labels')).body);
+    assert.equal(
+      ok.Content,
+      'berth.io/runtime.broken=false\nberth.io/runtime.gvisor=false\nberth.io/runtime.runc=true\nberth.io/runtime.runc-direct=true\n',
+    );
+    const out = join(d.dir, 'classes.yaml');
+    assert.equal(
+      (await runBerth(d.host, ['runtime', 'export', '--format', 'containerd-v3', '-o', out])).code,
+      0,
+    );
+    assert.equal(toml(readFileSync(out, 'utf8')).version, 3);
+    const crio = join(d.dir, 'crio.conf.d');
+    const r = await runBerth(d.host, ['runtime', 'configure', '--crio-dropin', crio]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote .*crio.conf.d\/90-berth.conf\nto apply: systemctl restart crio/);
+    // CRI-O runs runsc through conmon: gvisor is exported there.
+    const runtimes = toml(readFileSync(join(crio, '90-berth.conf'), 'utf8')).crio.runtime.runtimes;
+    assert.deepEqual(Object.keys(runtimes).sort(), ['gvisor', 'runc', 'runc-direct']);
+    assert.equal(runtimes.gvisor.runtime_type, 'oci');
   });
 
   it('a reload that changes a runtime rewrites the drop-in and emits cri-sync; an unchanged one does not', async () => {
