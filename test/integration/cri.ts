@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -171,6 +172,7 @@ export function reapUnder(dir: string): void {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {}
+      removeShimSocket(cmdline.split('\0'));
     }
   }
   const mounts = readFileSync('/proc/self/mounts', 'utf8')
@@ -179,6 +181,19 @@ export function reapUnder(dir: string): void {
     .filter((m) => m.startsWith(dir))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
+}
+
+/**
+ * A killed shim leaves its socket in /run/containerd/s (not under the private root): containerd names it
+ * sha256("<containerd address>/<namespace>/<id>") (runtime/v2/shim.SocketAddress).
+ */
+function removeShimSocket(argv: readonly string[]): void {
+  if (!argv[0]?.includes('containerd-shim')) return;
+  const flag = (name: string) => argv[argv.indexOf(name) + 1];
+  const [ns, id, address] = [flag('-namespace'), flag('-id'), flag('-address')];
+  if (!ns || !id || !address) return;
+  const hash = sha256(`${address}/${ns}/${id}`);
+  rmSync(`/run/containerd/s/${hash}`, { force: true });
 }
 
 /** `<time> stdout F <line>` CRI log lines → the text. */
