@@ -1,19 +1,21 @@
 /**
  * deploy/kubernetes/ checked without a cluster: every manifest validates against the JSON schemas
- * kubernetes-models generates from Kubernetes' official OpenAPI spec (types, required fields, enums — the
- * OpenAPI schemas allow unknown keys, so a misspelt optional key is not caught here); the ConfigMap's daemon.json
+ * kubernetes-models generates from Kubernetes' official OpenAPI spec (types, required fields, enums), and, since
+ * those schemas allow unknown keys, also type-checks as an object literal of the TypeScript interfaces generated
+ * from the same spec (excess-property checks catch a misspelt key anywhere); the ConfigMap's daemon.json
  * is a valid berthd configuration; runtimeclasses.yaml is exactly what `berth runtime export --format
  * runtimeclass --include-unavailable` renders from it (UPDATE_GOLDEN=1 rewrites it); the DaemonSet mounts what
  * its flags name.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { RuntimeClass } from 'kubernetes-models/node.k8s.io/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
+import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { exportRuntimes } from '../src/cluster/index.ts';
 import { mergeDaemonConfig } from '../src/daemon/config.ts';
@@ -31,6 +33,44 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'berth-deploy-'));
+const INTERFACES: Record<string, string> = {
+  DaemonSet: 'kubernetes-models/apps/v1/DaemonSet',
+  ConfigMap: 'kubernetes-models/v1/ConfigMap',
+  RuntimeClass: 'kubernetes-models/node.k8s.io/v1/RuntimeClass',
+};
+
+/** TypeScript's diagnostics for `const m: I<Kind> = <manifest>` (one program for all manifests). */
+function typeErrors(manifests: readonly Manifest[]): string[] {
+  // Inside the repository, so that `kubernetes-models` resolves from node_modules.
+  const cache = new URL('../node_modules/.cache/', import.meta.url).pathname;
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'berth-deploy-'));
+  try {
+    const files = manifests.map((m, i) => {
+      const file = join(dir, `m${i}.ts`);
+      const source = `import type { I${m.kind} } from '${INTERFACES[m.kind]}';\nexport const m: I${m.kind} = ${JSON.stringify(m, null, 1)};\n`;
+      writeFileSync(file, source);
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      types: [],
+    });
+    return ts
+      .getPreEmitDiagnostics(program)
+      .map(
+        (d) =>
+          `${d.file ? `${d.file.fileName.slice(dir.length + 1)}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('deploy/kubernetes', () => {
@@ -48,7 +88,21 @@ describe('deploy/kubernetes', () => {
     });
   }
 
-  it('the schema check is real: a broken manifest is refused', () => {
+  it("every manifest type-checks against kubernetes-models' interfaces (no unknown keys)", () => {
+    // One TypeScript program (seconds) for all: the shipped manifests, then one with a misspelt key.
+    const shipped = files.flatMap(docs);
+    const typo = docs('daemonset.yaml')[0] as Manifest;
+    typo.spec.template.spec.containers[0].imagePullPolicee = 'Always';
+    const errors = typeErrors([...shipped, typo]);
+    const last = `m${shipped.length}.ts: `;
+    assert.deepEqual(
+      errors.filter((e) => !e.startsWith(last)),
+      [],
+    );
+    assert.match(errors.join('\n'), /imagePullPolicee.*does not exist in type 'IContainer'/);
+  });
+
+  it('the schema checks are real: a broken manifest is refused', () => {
     const ds = docs('daemonset.yaml')[0] as Manifest;
     ds.spec.template.spec.containers[0].volumeMounts[0].mountPath = 42;
     assert.throws(() => new DaemonSet(ds as never).validate(), /mountPath must be string/);
