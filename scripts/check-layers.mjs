@@ -10,12 +10,14 @@ const ALLOWED = {
   oci: [...BASE],
   host: [...BASE, 'oci'],
   registry: [...BASE],
-  executor: [...BASE, 'oci', 'host'],
+  grpc: [...BASE],
+  executor: [...BASE, 'oci', 'host', 'grpc'],
   runtimes: [...BASE, 'oci', 'host', 'executor'],
+  cluster: [...BASE, 'host', 'runtimes'],
   plugins: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry'],
   volumes: [...BASE, 'host', 'plugins'],
   logdriver: [...BASE, 'host', 'plugins'],
-  api: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
+  api: [...BASE, 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'cluster'],
   daemon: [
     ...BASE,
     'oci',
@@ -27,9 +29,10 @@ const ALLOWED = {
     'volumes',
     'logdriver',
     'api',
+    'cluster',
   ],
   client: [...BASE],
-  cli: ['.', 'client', ...BASE, 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
+  cli: ['.', 'client', ...BASE, 'oci', 'host', 'registry', 'plugins', 'api', 'volumes', 'cluster'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };

@@ -2,7 +2,7 @@
 # Installs what berth needs on a fresh Debian machine and builds it. Idempotent and quick when nothing changed.
 #   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun,
 #   docker-registry + apache2-utils (registry tests), python3-docker + docker.io (client tests, reference dockerd),
-#   systemd (systemd-analyze for the unit file)
+#   systemd (systemd-analyze for the unit file), containerd (CRI export tests)
 #   npm ci when package-lock.json changed, then the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 # Other OCI runtimes the runtime-registry tests drive: gVisor (runsc) and crun (unavailable on hybrid cgroups).
 command -v runsc >/dev/null || missing+=(runsc)
 command -v crun >/dev/null || missing+=(crun)
+# A real containerd 1.6 (containerd, ctr, the runc shim) for the CRI export tests (a private instance per test).
+command -v containerd >/dev/null || missing+=(containerd)
 # A real registry for plugin pull/push tests, and htpasswd for its Basic-auth variant.
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)

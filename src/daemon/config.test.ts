@@ -36,6 +36,19 @@ describe('mergeDaemonConfig()', () => {
     });
   });
 
+  it('carries --sync-cri and its companions, and refuses them half-given or relative', () => {
+    assert.deepEqual(
+      mergeDaemonConfig({ syncCri: '/etc/c/berth.toml', syncCriConfig: '/etc/c/config.toml' }, {}).criSync,
+      { file: '/etc/c/berth.toml', containerdConfig: '/etc/c/config.toml' },
+    );
+    assert.equal(mergeDaemonConfig({}, {}).criSync, undefined);
+    assert.throws(() => mergeDaemonConfig({ syncCriFormat: 'crio' }, {}), /need --sync-cri FILE/);
+    assert.throws(
+      () => mergeDaemonConfig({ syncCri: 'berth.toml' }, {}),
+      /--sync-cri must be an absolute path/,
+    );
+  });
+
   it("refuses unknown directives with dockerd's message", () => {
     assert.throws(
       () => mergeDaemonConfig({}, { 'data-rot': '/x', debug: true }),

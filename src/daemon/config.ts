@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { CriSyncOptions } from '../cluster/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { deliveryOptions } from '../logdriver/index.ts';
 import { insecureRegistryProblems } from '../registry/index.ts';
@@ -25,6 +26,10 @@ export interface DaemonFlags {
   readonly group?: string;
   readonly authorizationPlugins?: readonly string[];
   readonly insecureRegistries?: readonly string[];
+  /** `--sync-cri FILE`, `--sync-cri-format`, `--sync-cri-config MAIN`. */
+  readonly syncCri?: string;
+  readonly syncCriFormat?: string;
+  readonly syncCriConfig?: string;
 }
 
 /** The effective settings. */
@@ -47,6 +52,8 @@ export interface DaemonConfig {
   readonly logDriver: string | undefined;
   /** daemon.json `log-opts`, the default `--log-opt`s that go with it. */
   readonly logOpts: Readonly<Record<string, string>>;
+  /** Keep a CRI drop-in in sync with the runtimes (flags only). */
+  readonly criSync?: CriSyncOptions;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -157,6 +164,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     runtimes: runtimesSource(flags, file),
     logDriver: fileString(file, 'log-driver', problems),
     logOpts: logOpts(file, problems),
+    ...criSyncOf(flags, problems),
   };
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
@@ -236,6 +244,23 @@ export function runtimesSource(flags: DaemonFlags, file: Record<string, unknown>
     defaultRuntime: file['default-runtime'],
     ...(flags.addRuntime ? { addRuntime: flags.addRuntime } : {}),
     ...(flags.defaultRuntime ? { defaultRuntimeFlag: flags.defaultRuntime } : {}),
+  };
+}
+
+function criSyncOf(flags: DaemonFlags, problems: string[]): { criSync?: CriSyncOptions } {
+  const { syncCri, syncCriFormat, syncCriConfig } = flags;
+  if (syncCri === undefined) {
+    if (syncCriFormat !== undefined || syncCriConfig !== undefined)
+      problems.push('--sync-cri-format and --sync-cri-config need --sync-cri FILE');
+    return {};
+  }
+  if (!syncCri.startsWith('/')) problems.push(`--sync-cri must be an absolute path, got ${syncCri}`);
+  return {
+    criSync: {
+      file: syncCri,
+      ...(syncCriFormat ? { format: syncCriFormat } : {}),
+      ...(syncCriConfig ? { containerdConfig: syncCriConfig } : {}),
+    },
   };
 }
 

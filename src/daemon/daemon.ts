@@ -25,6 +25,7 @@ import {
   runtimesSource,
   socketPath,
 } from './config.ts';
+import { type CriSyncer, criSyncer } from './cri-sync.ts';
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
@@ -193,12 +194,14 @@ async function bootServices(
   const { runs, logging } = await startRuns({ config, plugins, volumes, runtimes, executor, log });
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
+  let syncCri: CriSyncer | undefined;
   const reloadRuntimes = async () => {
     const file = readConfigFile(config.configFile);
     const result = await runtimes.reload(runtimesSource(flags, file));
     authz.setNames(authorizationPlugins(flags, file));
     insecure = insecureRegistries(insecureRegistryList(flags, file));
     logDiff(log, result.diff, result.set);
+    syncCri?.(result.set);
     const names = [...result.set.runtimes.values()].map(
       (rt) => `${rt.name}:${rt.kind === 'runc' ? rt.path : rt.runtimeType}`,
     );
@@ -217,6 +220,10 @@ async function bootServices(
     return result;
   };
   const facts = gatherFacts(o.version, config.dataRoot, config.execRoot);
+  if (config.criSync) {
+    syncCri = criSyncer(config.criSync, log, events, facts);
+    syncCri(runtimes.current());
+  }
   const backend: Backend = {
     facts,
     events,

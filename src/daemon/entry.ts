@@ -38,6 +38,12 @@ function program(): Command {
       'registry reachable over plain HTTP, host[:port] or CIDR (repeatable; loopback always is)',
       collect,
     )
+    .option('--sync-cri <file>', 'keep this CRI drop-in equal to the runtimes, rewritten after each reload')
+    .option('--sync-cri-format <format>', 'containerd (1.x, default), containerd-v3 (2.x) or crio')
+    .option(
+      '--sync-cri-config <file>',
+      "containerd's main config: imports the drop-in; a 1.x drop-in carries its CRI section",
+    )
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -60,6 +66,9 @@ function flagsOf(cmd: Command): DaemonFlags {
     group: pick('group'),
     authorizationPlugins: pick('authorizationPlugin'),
     insecureRegistries: pick('insecureRegistry'),
+    syncCri: pick('syncCri'),
+    syncCriFormat: pick('syncCriFormat'),
+    syncCriConfig: pick('syncCriConfig'),
   } as DaemonFlags;
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { InvalidParameterError } from '../errdefs/index.ts';
+import { checkKubernetes, handlerClashes, type KubernetesRuntime } from './kubernetes.ts';
 import {
   isShimRuntimeName,
   isStockRuntime,
@@ -14,10 +15,14 @@ import {
   STOCK_DEFAULT_RUNTIME,
 } from './names.ts';
 
-/** One configured runtime: a runc-compatible binary (`path`, optional `runtimeArgs`) or a containerd shim type. */
-export type RuntimeEntry =
+/**
+ * One configured runtime: a runc-compatible binary (`path`, optional `runtimeArgs`) or a containerd shim type,
+ * plus optionally how it is exported to Kubernetes (`kubernetes`).
+ */
+export type RuntimeEntry = (
   | { readonly path: string; readonly runtimeArgs: readonly string[] }
-  | { readonly runtimeType: string; readonly options: Readonly<Record<string, unknown>> };
+  | { readonly runtimeType: string; readonly options: Readonly<Record<string, unknown>> }
+) & { readonly kubernetes?: KubernetesRuntime };
 
 /** The validated runtime configuration. */
 export interface RuntimesConfig {
@@ -37,7 +42,7 @@ export interface RuntimesConfigSource {
   readonly defaultRuntimeFlag?: string;
 }
 
-const KEYS = ['path', 'runtimeArgs', 'runtimeType', 'options'] as const;
+const KEYS = ['path', 'runtimeArgs', 'runtimeType', 'options', 'kubernetes'] as const;
 /** Spellings users write (seen in bug reports) → the key they meant. */
 const KNOWN_MISTAKES: Record<string, string> = {
   args: 'runtimeArgs',
@@ -51,6 +56,8 @@ const KNOWN_MISTAKES: Record<string, string> = {
   binary: 'path',
   binaryname: 'path',
   opts: 'options',
+  k8s: 'kubernetes',
+  runtimeclass: 'kubernetes',
 };
 
 function suggestKey(key: string): string | undefined {
@@ -76,6 +83,8 @@ function checkEntry(name: string, raw: unknown, problems: string[]): RuntimeEntr
     problems.push(`runtime ${name}: unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
   }
   const { path, runtimeArgs, runtimeType, options } = raw;
+  const kubernetes =
+    raw.kubernetes === undefined ? undefined : checkKubernetes(name, raw.kubernetes, problems);
   if (path !== undefined && (typeof path !== 'string' || path === '')) {
     problems.push(`runtime ${name}: path must be a non-empty string`);
   } else if (typeof path === 'string' && !path.startsWith('/') && path.includes('/')) {
@@ -108,9 +117,14 @@ function checkEntry(name: string, raw: unknown, problems: string[]): RuntimeEntr
     problems.push(`runtime ${name}: args cannot be used with a runtimeType runtime`);
   }
   if (problems.length > before) return undefined;
+  const k8s = kubernetes ? { kubernetes } : {};
   return typeof path === 'string'
-    ? { path, runtimeArgs: [...((runtimeArgs as string[] | undefined) ?? [])] }
-    : { runtimeType: runtimeType as string, options: { ...((options as Record<string, unknown>) ?? {}) } };
+    ? { path, runtimeArgs: [...((runtimeArgs as string[] | undefined) ?? [])], ...k8s }
+    : {
+        runtimeType: runtimeType as string,
+        options: { ...((options as Record<string, unknown>) ?? {}) },
+        ...k8s,
+      };
 }
 
 /** `io.containerd.runc.v2` options the direct runc executor honours, with their JSON types. */
@@ -194,6 +208,7 @@ export function parseRuntimesConfig(source: RuntimesConfigSource): RuntimesConfi
       if (entry) runtimes[name] = entry;
     }
   }
+  problems.push(...handlerClashes(runtimes));
   const fileDefault = source.defaultRuntime;
   if (fileDefault !== undefined && typeof fileDefault !== 'string')
     problems.push('default-runtime must be a string');

@@ -5,6 +5,14 @@ export {
   type RuntimesConfigSource,
 } from './config.ts';
 export {
+  checkKubernetes,
+  handlerNameProblem,
+  type KubernetesRuntime,
+  labelKeyProblem,
+  MAX_HANDLER_LENGTH,
+  suggestHandler,
+} from './kubernetes.ts';
+export {
   diffRuntimeSets,
   type ReloadDiff,
   RuntimeManager,

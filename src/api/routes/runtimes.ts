@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { exportRuntimes, parseExportFormat } from '../../cluster/index.ts';
+import { findExecutable } from '../../host/index.ts';
 import type { Backend } from '../backend.ts';
+import { queryBool } from '../query.ts';
 import { runtimeView } from '../views.ts';
+
+/** Where CRI-O packages install conmon, then PATH. */
+const CONMON_PATH = `/usr/libexec/crio:/usr/local/libexec/crio:${process.env.PATH ?? ''}`;
 
 /**
  * berth's runtime endpoints (no Docker equivalent): list, inspect, re-probe, reload.
@@ -13,6 +19,27 @@ export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): v
   };
 
   app.get('/runtimes', async () => views());
+
+  // The live registry as CRI configuration or Kubernetes objects (berth runtime export / configure).
+  app.get<{ Querystring: { format?: string; includeUnavailable?: string } }>(
+    '/runtimes/export',
+    async (req) => {
+      const format = parseExportFormat(req.query.format);
+      const conmon = format === 'crio' ? findExecutable('conmon', CONMON_PATH) : undefined;
+      const r = exportRuntimes(backend.runtimes.current(), {
+        format,
+        includeUnavailable: queryBool(req.query.includeUnavailable),
+        ...(conmon?.found ? { monitorPath: conmon.path } : {}),
+      });
+      return {
+        Format: r.format,
+        Content: r.content,
+        Handlers: r.handlers.map((h) => ({ Name: h.name, Handler: h.handler })),
+        LeftOut: r.leftOut.map((l) => ({ Name: l.name, Reason: l.reason })),
+        ...(r.defaultHandler ? { DefaultHandler: r.defaultHandler } : {}),
+      };
+    },
+  );
 
   app.get<{ Params: { name: string } }>('/runtimes/:name', async (req) => {
     const set = backend.runtimes.current();

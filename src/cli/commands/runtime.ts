@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RuntimeView } from '../../api/index.ts';
 import { clientFor } from '../host.ts';
 import { formatTable } from '../table.ts';
+import { registerRuntimeExport } from './runtime-export.ts';
 
 interface ReloadAnswer {
   Generation: number;
@@ -97,4 +98,6 @@ export function registerRuntime(program: Command): void {
       const answer = await clientFor(cmd).json<ReloadAnswer>('POST', '/runtimes/reload');
       print(o.format === 'json', answer, () => describeReload(answer));
     });
+
+  registerRuntimeExport(runtime);
 }

@@ -1,0 +1,11 @@
+export {
+  type CallOptions,
+  CONTAINERD_INTROSPECTION_PROTO,
+  CRI_PROTO,
+  loadProtos,
+  type ProtoSource,
+  serviceOf,
+  unary,
+  unixClient,
+  VENDOR_DIR,
+} from './client.ts';
