@@ -15,11 +15,15 @@ const ALLOWED = {
   api: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes'],
   daemon: ['errdefs', 'oci', 'host', 'executor', 'runtimes', 'registry', 'plugins', 'volumes', 'api'],
   client: ['errdefs'],
+  // The plugin SDK (`berth/plugin`) runs inside plugins: nothing of berth, only node:* and SDK_PACKAGES.
+  sdk: [],
   cli: ['.', 'client', 'errdefs', 'oci', 'host', 'registry', 'plugins', 'api', 'volumes'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };
 const PURE = new Set(['errdefs', 'oci']);
+/** npm packages the SDK may import (bundled into every plugin by `berth plugin build`). */
+const SDK_PACKAGES = new Set(['protobufjs']);
 const src = new URL('../src/', import.meta.url).pathname;
 
 const files = readdirSync(src, { recursive: true }).filter(
@@ -33,6 +37,10 @@ for (const file of files) {
   for (const [statement, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
     if (spec.startsWith('node:') && PURE.has(layer))
       problems.push(`${file}: pure layer "${layer}" imports ${spec}`);
+    if (layer === 'sdk' && !spec.startsWith('.') && !spec.startsWith('node:') && !SDK_PACKAGES.has(spec))
+      problems.push(
+        `${file}: the plugin SDK may import only node:* and ${[...SDK_PACKAGES].join(', ')} (${spec})`,
+      );
     if (!spec.startsWith('.')) continue;
     const target = relative(src, join(src, dirname(file), spec));
     if (target.startsWith('..')) continue; // vendor/ data, package.json
