@@ -70,8 +70,8 @@ describe('SDK log driver', () => {
         },
         readLogs: function* (req) {
           readReq = req;
-          yield { source: 'stdout', timeNano: 1, line: 'one\n' };
-          yield { source: 'stdout', timeNano: 2, line: 'two\n' };
+          yield { source: 'stdout', timeNano: 1, line: 'one' };
+          yield { source: 'stdout', timeNano: 2, line: 'two-', partial: true };
         },
       },
     });
@@ -111,7 +111,7 @@ describe('SDK log driver', () => {
     );
   });
 
-  it('streams ReadLogs answers as framed entries, with the read config defaulted', async () => {
+  it('streams ReadLogs answers as framed entries (newline back on complete lines), with the read config defaulted', async () => {
     const a = await post(s.socket, 'LogDriver.ReadLogs', {
       Info: { ContainerID: 'c1' },
       Config: { Tail: 2 },
@@ -119,7 +119,7 @@ describe('SDK log driver', () => {
     assert.equal(a.contentType, 'application/x-json-stream');
     assert.deepEqual(
       (await decodeAll(a.raw)).map((e) => String(e.line)),
-      ['one\n', 'two\n'],
+      ['one\n', 'two-'],
     );
     assert.deepEqual(readReq?.Config, { Since: '', Until: '', Tail: 2, Follow: false });
   });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { open } from 'node:fs/promises';
+import { closeSync, constants, open as fsOpen } from 'node:fs';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,7 +58,11 @@ export interface LogDriver {
    */
   startLogging(req: StartLoggingRequest, entries: AsyncIterable<LogEntry>): Maybe<void>;
   stopLogging?(req: StopLoggingRequest): Maybe<void>;
-  /** `docker logs` for this driver; present means `Capabilities` answers `ReadLogs: true`. */
+  /**
+   * `docker logs` for this driver; present means `Capabilities` answers `ReadLogs: true`. Yield the entries as
+   * received (lines without their newline, as moby sends them): the SDK appends the newline to complete
+   * (non-partial) lines. Note `docker logs` of a stopped container calls StartLogging/StopLogging again first.
+   */
   readLogs?(req: ReadLogsRequest): AsyncIterable<LogEntryInput> | Iterable<LogEntryInput>;
 }
 
@@ -82,10 +86,23 @@ const INFO_DEFAULTS: LogInfo = {
 
 const info = (v: unknown): LogInfo => ({ ...INFO_DEFAULTS, ...(v as Partial<LogInfo>) });
 
-/** Opens a FIFO for reading without holding a libuv thread per read: the fd becomes an event-driven pipe. */
-async function openFifo(file: string): Promise<Readable> {
-  const handle = await open(file, 'r');
-  return new Socket({ fd: handle.fd, readable: true, writable: false });
+/**
+ * Opens a FIFO for reading without holding a libuv thread per read: the fd becomes an event-driven pipe. The open
+ * itself waits (in the thread pool) for the daemon's writing end, which moby opens before StartLogging. A plain
+ * fd, not a FileHandle: a FileHandle closes its fd when collected, under the pipe.
+ */
+function openFifo(file: string): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    fsOpen(file, constants.O_RDONLY, (err, fd) => {
+      if (err) return reject(err);
+      try {
+        resolve(new Socket({ fd, readable: true, writable: false }));
+      } catch (e) {
+        closeSync(fd);
+        reject(e);
+      }
+    });
+  });
 }
 
 /** The log protocol with its table of open FIFOs (one per server). */
@@ -139,6 +156,14 @@ export function logProtocol(): Protocol<LogDriver> & { closeAll(): void } {
   };
 }
 
+/** moby strips each line's newline on the way in and `docker logs` prints what ReadLogs gives: put it back. */
+function withNewline(e: LogEntryInput): LogEntryInput {
+  if (e.partial) return e;
+  const line = typeof e.line === 'string' ? Buffer.from(e.line) : (e.line ?? Buffer.alloc(0));
+  return { ...e, line: Buffer.concat([line, NEWLINE]) };
+}
+const NEWLINE = Buffer.from('\n');
+
 async function* frames(source: AsyncIterable<LogEntryInput> | Iterable<LogEntryInput>) {
-  for await (const e of source) yield encodeLogEntry(e);
+  for await (const e of source) yield encodeLogEntry(withNewline(e));
 }

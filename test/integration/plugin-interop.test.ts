@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { packageNodePlugin } from '../../examples/local-volume/package.ts';
 import { busyboxRootfs, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
 import { skipUnlessRegistry, startRegistry, type TestRegistry } from './registry.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
@@ -78,6 +79,17 @@ function unmountUnder(dir: string): void {
 
 const sh = (host: string, args: readonly string[]) =>
   spawnSync('docker', ['-H', host, ...args], { encoding: 'utf8' });
+
+/** dockerd runs images only: a busybox-static rootfs imported as berth-test/busybox (once per data root). */
+function importBusybox(host: string, dir: string): void {
+  if (sh(host, ['image', 'inspect', 'berth-test/busybox']).status === 0) return;
+  const rootfs = busyboxRootfs(join(dir, 'busybox'));
+  const r = spawnSync('sh', [
+    '-c',
+    `tar -C '${rootfs}' -c . | docker -H ${host} import - berth-test/busybox`,
+  ]);
+  assert.equal(r.status, 0, String(r.stderr));
+}
 
 function install(host: string, alias: string, remote: string): void {
   const r = sh(host, ['plugin', 'install', '--grant-all-permissions', '--alias', alias, remote]);
@@ -149,12 +161,7 @@ describe('examples through a registry into berthd and the reference dockerd', { 
     try {
       install(ref.host, 'vol', vol);
       install(ref.host, 'authz', authz);
-      const rootfs = busyboxRootfs(join(refDir, 'busybox'));
-      const tar = spawnSync('sh', [
-        '-c',
-        `tar -C '${rootfs}' -c . | docker -H ${ref.host} import - berth-test/busybox`,
-      ]);
-      assert.equal(tar.status, 0, String(tar.stderr));
+      importBusybox(ref.host, refDir);
       const create = sh(ref.host, ['volume', 'create', '-d', 'vol', 'v1']);
       assert.equal(create.status, 0, create.stderr);
       const run = sh(ref.host, [
@@ -181,6 +188,45 @@ describe('examples through a registry into berthd and the reference dockerd', { 
       const onHost = join(refDir, 'root/plugins', id, 'propagated-mount/volumes/v1/f');
       assert.equal(readFileSync(onHost, 'utf8'), 'written-by-dockerd\n');
       assert.deepEqual(sh(ref.host, ['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean), ['v1']);
+    } finally {
+      await ref.stop();
+    }
+  });
+
+  it('dockerd: an SDK log driver receives the container output (LogEntry FIFO) and serves docker logs (ReadLogs)', async () => {
+    const ctx = await packageNodePlugin({
+      source: join(ROOT, 'test/fixtures/plugins/sdk-log.ts'),
+      manifest: {
+        Description: 'SDK log driver',
+        Interface: { Types: ['docker.logdriver/1.0'], Socket: 'log.sock' },
+      },
+      outDir: join(d.dir, 'sdk-log'),
+    });
+    const ref = await startDockerd(refDir);
+    try {
+      importBusybox(ref.host, refDir);
+      assert.equal(sh(ref.host, ['plugin', 'create', 'sdklog', ctx]).status, 0);
+      assert.equal(sh(ref.host, ['plugin', 'enable', 'sdklog']).status, 0);
+      const script = 'echo one; echo two >&2; echo three';
+      const run = sh(ref.host, [
+        'run',
+        '--name',
+        'c1',
+        '--network',
+        'none',
+        '--log-driver',
+        'sdklog',
+        'berth-test/busybox',
+        'sh',
+        '-c',
+        script,
+      ]);
+      assert.equal(run.status, 0, run.stderr);
+      const logs = sh(ref.host, ['logs', 'c1']);
+      assert.equal(logs.status, 0, logs.stderr);
+      assert.equal(logs.stdout, 'one\nthree\n');
+      assert.equal(logs.stderr, 'two\n');
+      assert.equal(sh(ref.host, ['rm', 'c1']).status, 0);
     } finally {
       await ref.stop();
     }
