@@ -2,7 +2,8 @@
  * The examples, built with `berth plugin build` and pushed through a real registry, installed from it into berthd
  * and into the reference dockerd (moby 20.10, Debian's docker.io), work in both: the SDK volume driver serves
  * volume create and a dockerd container writing into its volume; the SDK authorization plugin denies
- * `DELETE /volumes/…` in both. Needs dockerd (`../shared/tools/reference-dockerd start` installs docker.io).
+ * `DELETE /volumes/…` in both. SDK log, IPAM and network drivers (test/fixtures/plugins/sdk-*.ts) are checked
+ * against dockerd too: docker logs through the LogEntry FIFO and ReadLogs, docker network create. Needs dockerd (`../shared/tools/reference-dockerd start` installs docker.io).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -227,6 +228,51 @@ describe('examples through a registry into berthd and the reference dockerd', { 
       assert.equal(logs.stdout, 'one\nthree\n');
       assert.equal(logs.stderr, 'two\n');
       assert.equal(sh(ref.host, ['rm', 'c1']).status, 0);
+    } finally {
+      await ref.stop();
+    }
+  });
+
+  it('dockerd: SDK IPAM and network drivers serve docker network create, inspect and rm', async () => {
+    const ctx = await packageNodePlugin({
+      source: join(ROOT, 'test/fixtures/plugins/sdk-net.ts'),
+      manifest: {
+        Description: 'SDK IPAM + network driver',
+        Interface: { Types: ['docker.ipamdriver/1.0', 'docker.networkdriver/1.0'], Socket: 'net.sock' },
+      },
+      outDir: join(d.dir, 'sdk-net'),
+    });
+    const ref = await startDockerd(refDir);
+    try {
+      assert.equal(sh(ref.host, ['plugin', 'create', 'sdknet', ctx]).status, 0);
+      assert.equal(sh(ref.host, ['plugin', 'enable', 'sdknet']).status, 0);
+      // libnetwork resolves managed network/IPAM drivers only by their full name (with the tag).
+      const create = sh(ref.host, [
+        'network',
+        'create',
+        '-d',
+        'sdknet:latest',
+        '--ipam-driver',
+        'sdknet:latest',
+        'n1',
+      ]);
+      assert.equal(create.status, 0, create.stderr);
+      const n = JSON.parse(sh(ref.host, ['network', 'inspect', 'n1']).stdout)[0];
+      assert.equal(n.Driver, 'sdknet:latest');
+      assert.deepEqual(n.IPAM.Config, [{ Subnet: '10.77.0.0/24', Gateway: '10.77.0.1' }]);
+      const v6 = sh(ref.host, [
+        'network',
+        'create',
+        '-d',
+        'sdknet:latest',
+        '--ipam-driver',
+        'sdknet:latest',
+        '--ipv6',
+        'n6',
+      ]);
+      assert.notEqual(v6.status, 0);
+      assert.match(v6.stderr, /this driver has no IPv6 pool/);
+      assert.equal(sh(ref.host, ['network', 'rm', 'n1']).status, 0);
     } finally {
       await ref.stop();
     }
