@@ -46,9 +46,9 @@ export function registerPluginBuild(plugin: Command): void {
     .option('--push', 'create it, then push it to the registry its name names')
     .action(async (dir: string, o: BuildFlags, cmd: Command) => {
       const { buildPlugin, defaultPluginName } = await import('../build/index.ts');
+      if (o.name === '') throw new InvalidParameterError('--name must not be empty');
       const name = o.name ?? defaultPluginName(dir);
       if (o.push) checkPushName(name);
-      if (o.name === '') throw new InvalidParameterError('--name must not be empty');
       const built = await buildPlugin(dir, {
         ...(o.output ? { output: o.output } : {}),
         ...(o.entry ? { entry: o.entry } : {}),
