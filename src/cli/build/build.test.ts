@@ -124,6 +124,7 @@ describe('buildPlugin', () => {
 
   it('fails clearly, leaving the previous output, for a missing program, a bad Entrypoint or a syntax error', async () => {
     const out = join(work, 'out-one');
+    await assert.rejects(buildPlugin(join(work, 'nope'), { output: out }), /nope is not a directory/);
     await assert.rejects(
       buildPlugin(pluginDir('noprog', MINIMAL, ''), { output: out }),
       /has no plugin program: add one of plugin.ts/,

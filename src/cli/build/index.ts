@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { decodeManifest, type PluginConfig, validateManifest } from '../../plugins/index.ts';
@@ -91,6 +91,10 @@ async function fillRootfs(rootfs: string, dir: string, c: PluginConfig, o: Build
 /** Builds the plugin in `dir`. @throws {InvalidParameterError} for a bad config.json, entry or base rootfs */
 export async function buildPlugin(dirArg: string, o: BuildOptions = {}): Promise<BuiltPlugin> {
   const dir = resolve(dirArg);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new InvalidParameterError(
+      `${dirArg} is not a directory: give the directory holding config.json and the program`,
+    );
   const output = resolve(o.output ?? join(dir, 'build'));
   const say = o.progress ?? (() => {});
   const config = readPluginConfig(dir);
