@@ -1,7 +1,7 @@
 /**
  * README's "Write a plugin in 5 minutes", followed word for word: its two files, then its commands against a real
  * berthd and a real registry (docker-registry), with the docker CLI: build --create, enable, volume create and
- * inspect, build --push, install from the registry.
+ * inspect, build --push, install from the registry. A rebuild pushes the same layer digest.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -91,7 +91,11 @@ describe('README: write a plugin in 5 minutes', { skip }, () => {
     const [, , , , push, install] = readmeCommands();
     run(push ?? '');
     const remote = `${reg.domain}/me/my-vol:1.0`;
-    run(`node bin/berth.js plugin rm ${remote}`);
+    // Reproducible all the way to the registry: a rebuild pushed under another tag is the same layer.
+    const again = remote.replace(':1.0', ':1.1');
+    run(`node bin/berth.js plugin build my-vol -o again --name ${again} --push`);
+    assert.equal(await layerOf(reg, 'me/my-vol', '1.1'), await layerOf(reg, 'me/my-vol', '1.0'));
+    for (const name of [remote, again]) run(`node bin/berth.js plugin rm ${name}`);
     run(install ?? '');
     const p = JSON.parse(
       spawnSync('docker', ['-H', d.host, 'plugin', 'inspect', remote], { encoding: 'utf8' }).stdout,
@@ -100,3 +104,11 @@ describe('README: write a plugin in 5 minutes', { skip }, () => {
     assert.equal(p.PluginReference, remote);
   });
 });
+
+async function layerOf(reg: TestRegistry, repo: string, tag: string): Promise<string> {
+  const r = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  const m = (await r.json()) as { layers: { digest: string }[] };
+  return m.layers[0]?.digest ?? '';
+}
