@@ -32,11 +32,15 @@ const ALLOWED = {
     'cluster',
   ],
   client: [...BASE],
+  // The plugin SDK (`berth/plugin`) runs inside plugins: nothing of berth, only node:* and SDK_PACKAGES.
+  sdk: [],
   cli: ['.', 'client', ...BASE, 'oci', 'host', 'registry', 'plugins', 'api', 'volumes', 'cluster'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
 const TYPE_ONLY = { cli: ['api', 'volumes'] };
 const PURE = new Set(['errdefs', 'gojson', 'oci']);
+/** npm packages the SDK may import (bundled into every plugin by `berth plugin build`). */
+const SDK_PACKAGES = new Set(['protobufjs']);
 const src = new URL('../src/', import.meta.url).pathname;
 
 const files = readdirSync(src, { recursive: true }).filter(
@@ -50,6 +54,10 @@ for (const file of files) {
   for (const [statement, spec] of text.matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
     if (spec.startsWith('node:') && PURE.has(layer))
       problems.push(`${file}: pure layer "${layer}" imports ${spec}`);
+    if (layer === 'sdk' && !spec.startsWith('.') && !spec.startsWith('node:') && !SDK_PACKAGES.has(spec))
+      problems.push(
+        `${file}: the plugin SDK may import only node:* and ${[...SDK_PACKAGES].join(', ')} (${spec})`,
+      );
     if (!spec.startsWith('.')) continue;
     const target = relative(src, join(src, dirname(file), spec));
     if (target.startsWith('..')) continue; // vendor/ data, package.json

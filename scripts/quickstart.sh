@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node --import tsx examples/local-volume/package.ts >/dev/null
+node bin/berth.js plugin build examples/local-volume >/dev/null 2>&1
 host="${BERTH_HOST:-unix:///run/berth/berth.sock}"
 node bin/berthd.js -H "$host" "$@" &
 berthd=$!

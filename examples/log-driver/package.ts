@@ -1,5 +1,5 @@
 /**
- * Packages the example log driver (plugin.ts + protobufjs, node in its rootfs) like the volume example:
+ * Packages the example log driver (plugin.ts bundled with protobufjs, node in its rootfs) like the volume example:
  *
  *   node --import tsx examples/log-driver/package.ts [OUT_DIR]     (default examples/log-driver/build)
  *
@@ -11,15 +11,14 @@ import { packageNodePlugin } from '../local-volume/package.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 
-export function packageLogDriver(outDir = join(HERE, 'build')): string {
+export function packageLogDriver(outDir = join(HERE, 'build')): Promise<string> {
   return packageNodePlugin({
     source: join(HERE, 'plugin.ts'),
     manifest: JSON.parse(readFileSync(join(HERE, 'config.json'), 'utf8')),
     outDir,
-    modules: ['protobufjs'],
   });
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(new URL(import.meta.url).pathname)) {
-  console.log(packageLogDriver(process.argv[2]));
+  console.log(await packageLogDriver(process.argv[2]));
 }

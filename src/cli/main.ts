@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errdefs/index.ts';
 import { registerPlugin } from './commands/plugin.ts';
+import { registerPluginBuild } from './commands/plugin-build.ts';
 import { registerPluginRegistry } from './commands/plugin-registry.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
 import { registerRun } from './commands/run.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPlugin(plugin);
   registerPluginRegistry(plugin);
   registerPluginSpec(plugin);
+  registerPluginBuild(plugin);
   registerRuntime(program);
   registerRun(program);
   registerSystem(program);

@@ -6,8 +6,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -41,6 +41,30 @@ function meter(): Transform & { digest(): string; size(): number } {
   return Object.assign(t, { digest: () => `sha256:${hash.digest('hex')}`, size: () => size });
 }
 
+/**
+ * Every path under `rootfs`, sorted (parents first), with its lstat minus atime and ctime: moby's canonical tar
+ * headers zero both, and without them (and in a fixed order) an unchanged rootfs packs to the same layer digest.
+ */
+function canonicalEntries(rootfs: string): { entries: string[]; statCache: Map<string, Stats> } {
+  const entries: string[] = [];
+  const statCache = new Map<string, Stats>();
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      const timeless = Object.assign(Object.create(Object.getPrototypeOf(st)) as Stats, st, {
+        atime: undefined,
+        ctime: undefined,
+      });
+      statCache.set(resolve(path), timeless);
+      entries.push(relative(rootfs, path));
+      if (st.isDirectory()) visit(path);
+    }
+  };
+  visit(rootfs);
+  return { entries, statCache };
+}
+
 /** Writes the layer to `<workDir>/layer.tar.gz` and builds config and manifest. */
 export async function packPlugin(
   rootfs: string,
@@ -50,9 +74,9 @@ export async function packPlugin(
   const file = join(workDir, 'layer.tar.gz');
   const plain = meter();
   const compressed = meter();
-  const entries = readdirSync(rootfs).sort();
+  const { entries, statCache } = canonicalEntries(rootfs);
   await pipeline(
-    tar.c({ cwd: rootfs, portable: false, noDirRecurse: false }, entries),
+    tar.c({ cwd: rootfs, portable: false, noDirRecurse: true, statCache }, entries),
     plain,
     createGzip(),
     compressed,

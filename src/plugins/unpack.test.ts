@@ -125,6 +125,20 @@ describe('unpackTar(): plugin contexts', () => {
     );
   });
 
+  it("keeps the archive's mtimes of directories and symlinks (a re-push of the same plugin is the same layer)", async () => {
+    const { staging } = await unpack([
+      CONFIG,
+      { path: 'rootfs/', type: 'Directory' },
+      ROOTFS_FILE,
+      { path: 'rootfs/d/', type: 'Directory' },
+      { path: 'rootfs/d/e/', type: 'Directory' },
+      { path: 'rootfs/d/e/f', body: 'x' },
+      { path: 'rootfs/d/l', type: 'SymbolicLink', linkpath: '/etc/hostname' },
+    ]);
+    for (const p of ['rootfs', 'rootfs/d', 'rootfs/d/e', 'rootfs/d/e/f', 'rootfs/d/l'])
+      assert.equal(lstatSync(join(staging, p)).mtimeMs, 0, p);
+  });
+
   it('says so for a body that is not a tar at all', async () => {
     await assert.rejects(unpackTar(Readable.from([Buffer.from('hello, not a tar')]), join(fresh(), 's')), {
       name: 'InvalidParameterError',

@@ -10,6 +10,7 @@
 import {
   cpSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -148,6 +149,22 @@ function applyWhiteout(root: string, path: string): void {
 }
 
 /**
+ * Gives directories and symlinks their archive mtimes back, deepest first, as Go's archive.Untar does: node-tar
+ * sets a directory's time before its children land (which bump it) and berth makes the symlinks itself. Without
+ * this, pushing an unchanged plugin would give a new layer digest every time.
+ */
+function restoreTimes(root: string, times: readonly [string, Date][]): void {
+  const realRoot = realpathSync(root);
+  const deepestFirst = [...times].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+  for (const [path, mtime] of deepestFirst) {
+    const at = join(root, path);
+    // Never through a symlinked parent: lutimes follows every component but the last.
+    if (!isInside(realRoot, realpathSync(dirname(at)))) continue;
+    if (lstatSync(at, { throwIfNoEntry: false })) lutimesSync(at, mtime, mtime);
+  }
+}
+
+/**
  * Extracts a tar stream (gzip detected) into `cwd` with berth's safety rules.
  * @throws {InvalidParameterError} listing refused entries, or for a limit exceeded or an unreadable archive
  */
@@ -157,6 +174,7 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
   const refused: string[] = [];
   /** Regular files seen so far: the only valid hard-link targets. */
   const files = new Set<string>();
+  const times: [string, Date][] = [];
   let entries = 0;
   let contentBytes = 0;
   const extract = tar.x({
@@ -167,6 +185,7 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
       if (!o.accept(p)) return false;
       entries++;
       const e = entry as tar.ReadEntry;
+      if ((e.type === 'Directory' || e.type === 'SymbolicLink') && e.mtime) times.push([p, e.mtime]);
       contentBytes += e.size ?? 0;
       if (entries > o.limits.maxEntries) refused.push(`more than ${o.limits.maxEntries} entries`);
       else if (contentBytes > o.limits.maxContentBytes)
@@ -218,6 +237,7 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
     );
   }
   createSymlinks(cwd, symlinks, o.layer);
+  restoreTimes(cwd, times);
 }
 
 /**

@@ -32,7 +32,7 @@ describe('berthd managed plugins', { skip }, () => {
 
   before(async () => {
     d = testDaemon('berth-plg');
-    ctx = packageLocalVolume(join(d.dir, 'ctx'));
+    ctx = await packageLocalVolume(join(d.dir, 'ctx'));
     await d.start(['--no-runtime-smoke-test']);
   });
   after(() => d.cleanup());
@@ -277,8 +277,8 @@ describe('berthd authorization plugins', { skip }, () => {
 
   before(async () => {
     d = testDaemon('berth-authz');
-    authzCtx = packageAuthzDeny(join(d.dir, 'authz ctx'));
-    volCtx = packageLocalVolume(join(d.dir, 'vol ctx'));
+    authzCtx = await packageAuthzDeny(join(d.dir, 'authz ctx'));
+    volCtx = await packageLocalVolume(join(d.dir, 'vol ctx'));
     d.writeConfig({ 'authorization-plugins': ['example/authz', 'example/vol'] });
     await d.start(['--no-runtime-smoke-test']);
   });

@@ -105,12 +105,12 @@ describe('plugin manager with runc', { skip }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-plugins-'));
-    behave = packageNodePlugin({
+    behave = await packageNodePlugin({
       source: FIXTURE,
       manifest: BEHAVE_MANIFEST,
       outDir: join(dir, 'ctx-behave'),
     });
-    example = packageLocalVolume(join(dir, 'ctx-example'));
+    example = await packageLocalVolume(join(dir, 'ctx-example'));
     mkdirSync(join(dir, 'state'));
     runtimes = new RuntimeManager({
       host: {

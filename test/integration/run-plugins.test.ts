@@ -53,8 +53,8 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
   before(async () => {
     d = testDaemon('berth-runplg');
     rootfs = busyboxRootfs(d.dir);
-    const vol = packageLocalVolume(join(d.dir, 'vol'));
-    const logs = packageLogDriver(join(d.dir, 'logs'));
+    const vol = await packageLocalVolume(join(d.dir, 'vol'));
+    const logs = await packageLogDriver(join(d.dir, 'logs'));
     await d.start(['--no-runtime-smoke-test']);
     for (const [name, ctx] of [
       ['example/vol', vol],

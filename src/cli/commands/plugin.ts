@@ -43,7 +43,7 @@ export function pluginTable(list: readonly PluginView[], noTrunc = false): strin
 }
 
 /** Tars a plugin directory for upload after the checks the docker CLI makes, reporting progress on a TTY. */
-function contextStream(dir: string): NodeJS.ReadableStream {
+export function contextStream(dir: string): NodeJS.ReadableStream {
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new InvalidParameterError(`${dir} is not a directory`);
   try {
