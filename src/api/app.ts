@@ -13,6 +13,7 @@ import Fastify, {
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
+import { parseQueryString } from './query.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
@@ -50,6 +51,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
     // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
     rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
+    routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
     // Malformed URLs and the like: Docker's {"message"} shape, not fastify's.
     frameworkErrors: (error, _req, reply) => {
