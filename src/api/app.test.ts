@@ -316,7 +316,7 @@ describe('query helpers', () => {
 
   it('parses query strings as Go does: first value wins, + is a space, percent-decoding', () => {
     assert.deepEqual({ ...parseQueryString('a=1&a=2&b=x+y&c=%2F&d') }, { a: '1', b: 'x y', c: '/', d: '' });
-    assert.equal(parseQueryString('__proto__=1').__proto__, '1');
+    assert.equal(Object.getOwnPropertyDescriptor(parseQueryString('__proto__=1'), '__proto__')?.value, '1');
   });
 
   it('reads both filter encodings', () => {
