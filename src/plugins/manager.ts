@@ -267,8 +267,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Applies `set` items atomically and persists them. @throws {ConflictError} while enabled */
   set(ref: string, items: readonly string[]): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       if (e.state.plugin.Enabled)
         throw new ConflictError('cannot set on an active plugin, disable plugin before setting');
       const Settings = applySettings(e.state.plugin.Config, e.state.plugin.Settings, items);
@@ -287,8 +286,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     source: { fetch: (staging: string) => Promise<UnpackedContext>; reference: string },
     check: (config: PluginConfig) => void = () => {},
   ): Promise<{ kept: string[]; dropped: string[] }> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const old = e.state.plugin;
       if (old.Enabled)
         throw new ConflictError(`plugin must be disabled before upgrading: plugin ${old.Name} is enabled`);
@@ -317,8 +315,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Chooses the runtime a plugin runs with (beyond Docker: dockerd always uses the default). */
   setRuntime(ref: string, runtime: string | undefined): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       if (e.state.plugin.Enabled)
         throw new ConflictError('cannot change the runtime of an active plugin, disable it first');
       if (runtime) this.#o.runtimes.lookup(runtime);
@@ -329,8 +326,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Starts the plugin and waits until its socket answers. @throws {ConflictError} when already enabled */
   enable(ref: string, o: { timeoutMs?: number } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const name = e.state.plugin.Name;
       if (e.state.plugin.Enabled)
         throw new ConflictError(`plugin already enabled: plugin ${name} is enabled`);
@@ -342,8 +338,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Stops the plugin (SIGTERM, grace, SIGKILL). @throws {ConflictError} when disabled, or in use without force */
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const name = e.state.plugin.Name;
       if (!e.state.plugin.Enabled)
         throw new ConflictError(`plugin is already disabled: plugin ${name} found but disabled`);
@@ -356,15 +351,16 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Removes the plugin. @throws {ConflictError} when enabled or in use, without force */
   remove(ref: string, o: { force?: boolean } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const { Name: name, Id: id } = e.state.plugin;
       if (!o.force && e.refs > 0) throw new ConflictError(`plugin ${name} is in use`);
       if (!o.force && e.state.plugin.Enabled) throw new ConflictError(`plugin ${name} is enabled`);
       await this.#stop(e);
       this.store.remove(id);
-      rmSync(this.socketDir(id), { recursive: true, force: true });
       this.#entries.delete(id);
+      // Every directory of the plugin goes: the socket dir, and a bundle a failed start may have left.
+      rmSync(this.socketDir(id), { recursive: true, force: true });
+      rmSync(this.#bundleDir(id), { recursive: true, force: true });
       this.#emit('remove', e.state.plugin, ref);
     });
   }
@@ -441,6 +437,19 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       lock: Promise.resolve(),
       refs: 0,
     };
+  }
+
+  /**
+   * Runs `work` under the plugin's lock. The plugin is resolved again once the lock is ours: an operation queued
+   * behind a remove finds it gone and answers 404 instead of writing into a deleted directory.
+   */
+  #lockedPlugin<T>(ref: string, work: (e: Entry) => Promise<T>): Promise<T> {
+    const e = this.#entry(ref);
+    return this.#locked(e, () => {
+      if (this.#entries.get(e.state.plugin.Id) !== e)
+        return Promise.reject(new NotFoundError(`plugin "${ref}" not found`));
+      return work(e);
+    });
   }
 
   #locked<T>(e: Entry, work: () => Promise<T>): Promise<T> {
@@ -563,7 +572,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     e.restartTimer = setTimeout(() => {
       e.restartTimer = undefined;
       this.#locked(e, async () => {
-        if (!e.state.plugin.Enabled || e.container || e.stopping || this.#closing) return;
+        const gone = this.#entries.get(e.state.plugin.Id) !== e;
+        if (gone || !e.state.plugin.Enabled || e.container || e.stopping || this.#closing) return;
         e.status.restarts++;
         await this.#start(e);
         this.#emit('restart', e.state.plugin);
