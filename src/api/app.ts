@@ -13,6 +13,7 @@ import Fastify, {
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.ts';
 import { parseQueryString } from './query.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
@@ -44,6 +45,8 @@ const NOT_IMPLEMENTED = [
 export interface ApiOptions {
   /** pino logger; none by default (in-process tests). */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** A request body that sends nothing for this long is answered 408 (default 60 s). */
+  readonly bodyIdleTimeoutMs?: number;
 }
 
 export function createApi(backend: Backend, options: ApiOptions = {}): FastifyInstance {
@@ -125,6 +128,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     return reply.code(404).type('application/json').send({ message: 'page not found' });
   });
 
+  registerBodyTimeout(app, options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
   if (backend.authz) registerAuthz(app, backend.authz);
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);

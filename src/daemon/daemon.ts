@@ -29,6 +29,7 @@ import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
 import { RunService } from './runs.ts';
+import { tuningFromEnv } from './tuning.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
 export const DATA_ROOT_LOCK = 'berthd.pid';
@@ -103,6 +104,7 @@ export async function startDaemon(o: StartOptions): Promise<Daemon> {
 async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Promise<Daemon> {
   const { config, flags } = o;
   const gid = socketGroup(config.group); // before any work: a bad group is a configuration error
+  const tuning = tuningFromEnv();
   const wrapperDir = join(config.dataRoot, 'runtimes');
   const runtimes = new RuntimeManager({
     host: {
@@ -142,6 +144,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     runtimes,
     executor,
     preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
+    activateTimeoutMs: tuning.activateTimeoutMs,
     log: (level, msg) => log[level](msg),
   });
   const events = new EventLog();
@@ -153,7 +156,10 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
   const distribution = new PluginDistribution(plugins, { insecure: () => insecure });
-  const volumes = new VolumeService(plugins, config.dataRoot);
+  const volumes = new VolumeService(plugins, config.dataRoot, {
+    listTimeoutMs: tuning.volumeListTimeoutMs,
+    answerTimeoutMs: tuning.volumeAnswerTimeoutMs,
+  });
   const { missingDrivers } = volumes.init();
   for (const driver of missingDrivers) log.warn(`volumes refer to plugin ${driver}, which is not installed`);
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
@@ -193,7 +199,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     reloadRuntimes,
     run: (request) => runs.run(request),
   };
-  const app = createApi(backend, { loggerInstance: log });
+  const app = createApi(backend, { loggerInstance: log, bodyIdleTimeoutMs: tuning.bodyIdleTimeoutMs });
   const socket = socketPath(config.host);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
   rmSync(socket, { force: true }); // a socket file left by a killed daemon

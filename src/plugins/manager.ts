@@ -21,7 +21,7 @@ import { PluginClient } from './client.ts';
 import { decodeManifest, validateManifest } from './manifest.ts';
 import type { Plugin, PluginConfig } from './plugin-schema.ts';
 import { type PreflightFacts, preflightProblems } from './preflight.ts';
-import { activate, implementsMismatch, waitForSocket } from './readiness.ts';
+import { type ActivateAnswer, askActivate, implementsMismatch, waitForSocket } from './readiness.ts';
 import { isIdPrefix, normalizeName } from './reference.ts';
 import { applySettings } from './set.ts';
 import { initialSettings, upgradeSettings } from './settings.ts';
@@ -61,6 +61,8 @@ export interface PluginManagerOptions {
   readonly preflight: PreflightFacts;
   /** How long enable waits for the socket. */
   readonly readyTimeoutMs?: number;
+  /** How long enable waits for `Plugin.Activate` (best effort; no answer is a warning, not an error). */
+  readonly activateTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace at disable. */
   readonly stopGraceMs?: number;
   /** Per-plugin log cap (the file rotates once: at most twice this on disk). */
@@ -114,6 +116,7 @@ export type PluginSource =
 
 const DEFAULTS = {
   readyTimeoutMs: 10_000,
+  activateTimeoutMs: 2_000,
   stopGraceMs: 10_000,
   logMaxBytes: 1 << 20,
   maxFailures: 5,
@@ -509,9 +512,11 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         Object.assign(e.status, { state: 'disabled', pid: 0, lastError: why, lastExitCode: status.code });
         throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
       }
-      const implementsList = await activate(address.path, 2000);
-      const warning =
-        implementsList && implementsMismatch(plugin.Config.Interface.Types ?? [], implementsList);
+      const warning = activateWarning(
+        await askActivate(address.path, this.#o.activateTimeoutMs),
+        plugin.Config.Interface.Types ?? [],
+        this.#o.activateTimeoutMs,
+      );
       Object.assign(e.status, {
         state: 'running',
         pid: container.runtimePid,
@@ -625,6 +630,20 @@ function randomId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join(
     '',
   );
+}
+
+/** A hung plugin accepts connections but never answers: say so, it will hang every call made to it. */
+function activateWarning(
+  answer: ActivateAnswer,
+  types: readonly string[],
+  timeoutMs: number,
+): string | undefined {
+  if (!answer.answered) {
+    return answer.why === 'timeout'
+      ? `Plugin.Activate did not answer within ${timeoutMs} ms: the plugin accepts connections but may be hung, and calls to it may time out`
+      : undefined;
+  }
+  return answer.implements && implementsMismatch(types, answer.implements);
 }
 
 function lastLines(text: string, n: number): string {

@@ -277,8 +277,14 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
     },
   });
   try {
-    // The PassThrough is what a failed pipeline destroys; `input` is only unpiped from it.
-    await pipeline(input.pipe(new PassThrough()), byteCap(o.limits.maxBytes), extract);
+    // The PassThrough is what a failed pipeline destroys; `input` is only unpiped from it (its errors, such as
+    // a request body timing out, still fail the unpack).
+    const source = new PassThrough();
+    const forward = (err: Error) => source.destroy(err);
+    input.on('error', forward);
+    await pipeline(input.pipe(source), byteCap(o.limits.maxBytes), extract).finally(() =>
+      input.off('error', forward),
+    );
   } catch (err) {
     spool.close();
     if (over) throw over;
