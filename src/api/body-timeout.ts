@@ -2,7 +2,9 @@
  * A request body that stops arriving ends the request: every body is read through {@link IdleBody}, which fails
  * with a 408 when no data has come for `idleMs` while its reader was waiting for data. A reader that is itself
  * slow (a disk busy unpacking) does not count as idle, but a reader stuck for that long does: no request waits
- * without bound, whatever stalled it. The connection is closed after the 408, so a dribbling client is dropped.
+ * without bound, whatever stalled it. A body berth buffers (JSON, at most 1 MiB) must also arrive within that
+ * time in total, so a client dribbling a byte every few seconds is cut too; only streamed uploads (plugin
+ * contexts, up to GiBs) may take longer, as long as they keep coming. The connection is closed after the 408.
  *
  * @module
  */
@@ -13,28 +15,41 @@ import { RequestTimeoutError } from '../errdefs/index.ts';
 /** Docker clients give up long before; 60 s of silence in the middle of a body is a dead or hostile client. */
 export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
 
+/** Content types whose body the handler reads as a stream (plugin context uploads): no total deadline. */
+export const STREAMED_BODY_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip'];
+
 export class IdleBody extends Transform {
   readonly #idleMs: number;
   readonly #onTimeout: () => void;
   #timer: NodeJS.Timeout | undefined;
+  readonly #total: NodeJS.Timeout | undefined;
 
-  constructor(idleMs: number, onTimeout: () => void = () => {}) {
+  /** @param totalMs when given, the whole body must have arrived by then */
+  constructor(idleMs: number, onTimeout: () => void = () => {}, totalMs?: number) {
     super();
     this.#idleMs = idleMs;
     this.#onTimeout = onTimeout;
     this.#arm();
+    if (totalMs !== undefined) {
+      this.#total = setTimeout(
+        () => this.#fail(`request timed out: the request body did not arrive within ${totalMs / 1000} s`),
+        totalMs,
+      );
+      this.#total.unref();
+    }
+  }
+
+  #fail(message: string): void {
+    this.#onTimeout();
+    this.destroy(new RequestTimeoutError(message));
   }
 
   #arm(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#onTimeout();
-      this.destroy(
-        new RequestTimeoutError(
-          `request timed out: no data of the request body arrived for ${this.#idleMs / 1000} s`,
-        ),
-      );
-    }, this.#idleMs);
+    this.#timer = setTimeout(
+      () => this.#fail(`request timed out: no data of the request body arrived for ${this.#idleMs / 1000} s`),
+      this.#idleMs,
+    );
     this.#timer.unref();
   }
 
@@ -50,11 +65,13 @@ export class IdleBody extends Transform {
 
   override _flush(done: TransformCallback): void {
     clearTimeout(this.#timer);
+    clearTimeout(this.#total);
     done();
   }
 
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
     clearTimeout(this.#timer);
+    clearTimeout(this.#total);
     done(err);
   }
 }
@@ -68,9 +85,15 @@ function hasBody(req: FastifyRequest): boolean {
 export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
   app.addHook('preParsing', async (req, reply, payload) => {
     if (!hasBody(req)) return payload;
-    const body = new IdleBody(idleMs, () => {
-      if (!reply.sent) reply.header('connection', 'close');
-    });
+    const type = String(req.headers['content-type'] ?? '').toLowerCase();
+    const streamed = STREAMED_BODY_TYPES.some((t) => type.startsWith(t));
+    const body = new IdleBody(
+      idleMs,
+      () => {
+        if (!reply.sent) reply.header('connection', 'close');
+      },
+      streamed ? undefined : idleMs,
+    );
     payload.on('error', (err) => body.destroy(err));
     body.on('error', () => {}); // its reader sees the error; a body nobody reads must not crash berthd
     reply.raw.once('close', () => body.destroy());

@@ -121,7 +121,18 @@ describe('bounded waits: stalled bodies and hung plugins', { skip, timeout: 60_0
     assert.ok(r.ms < 3000, `answered and closed after ${r.ms} ms`);
   });
 
-  it('lets a slow but steady body through: only silence counts', async () => {
+  it('answers 408 to a JSON body dribbled a byte at a time: a buffered body has a total deadline', async () => {
+    const head =
+      'POST /v1.41/volumes/create HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\n' +
+      'Content-Length: 40\r\n\r\n';
+    const bytes = [...Buffer.from('{"Name":"v","Driver":"nope/nope","L":1}')].map((b) => Buffer.from([b]));
+    const r = await rawRequest(d.socket, head, bytes, 100);
+    assert.equal(r.status, 408, r.text);
+    assert.match(r.text, /the request body did not arrive within 0.7 s/);
+    assert.ok(r.ms < 2000, `answered and closed after ${r.ms} ms`);
+  });
+
+  it('lets a slow but steady upload through: only silence counts', async () => {
     const head =
       'POST /v1.41/plugins/create?name=steady HTTP/1.1\r\nHost: berth\r\nContent-Type: application/x-tar\r\n' +
       'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n';

@@ -17,6 +17,7 @@ import {
 } from '../../plugins/index.ts';
 import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
+import { STREAMED_BODY_TYPES } from '../body-timeout.ts';
 import { parseFilters, queryBool } from '../query.ts';
 
 const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
@@ -141,10 +142,7 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
   const plugins = backend.plugins;
 
   // A plugin context upload: the body stays a stream, unpacked (with its own caps) by the manager.
-  app.addContentTypeParser(
-    ['application/x-tar', 'application/gzip', 'application/x-gzip'],
-    (_req, payload, done) => done(null, payload),
-  );
+  app.addContentTypeParser(STREAMED_BODY_TYPES, (_req, payload, done) => done(null, payload));
 
   app.get('/plugins', async (req) => plugins.list(toFilters((req.query as Query).filters)));
 
