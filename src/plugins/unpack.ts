@@ -274,6 +274,12 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
     onwarn: (code, message) => {
       if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ABORT') return;
       refuse(`${message} (${code})`);
+      // A failed write (ENOSPC…) fails the unpack anyway: stop now. Going on, node-tar's sync unpack calls its
+      // error path once per remaining chunk of the entry, its pending count goes negative and it never ends.
+      if (code === 'TAR_ENTRY_ERROR' && !over) {
+        over = new InvalidParameterError(`refusing plugin context: ${[...refused].join('; ')}`);
+        extract.abort(over);
+      }
     },
   });
   try {
