@@ -190,5 +190,10 @@ describe('bounded waits: stalled bodies and hung plugins', { skip, timeout: 60_0
       vc.json().message,
       /^VolumeDriver.Create: plugin test\/hung:latest did not answer within 1.5 s/,
     );
+    // Prune queues its removes at once: one answer timeout in all, not one per volume.
+    const prune = await call('POST', '/volumes/prune');
+    assert.equal(prune.status, 200, prune.text);
+    assert.ok(prune.ms < 2500, `volume prune answered after ${prune.ms} ms`);
+    assert.deepEqual(prune.json().VolumesDeleted, []);
   });
 });
