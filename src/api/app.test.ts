@@ -9,7 +9,7 @@ import { type InProcessApi, inProcessApi } from '../../test/api-backend.ts';
 import { type Entry, tarball } from '../../test/fixtures/tarball.ts';
 import type { PluginManager } from '../plugins/index.ts';
 import { EventLog, eventMatches, parseEventTime } from './events.ts';
-import { parseFilters, queryBool } from './query.ts';
+import { parseFilters, parseQueryString, queryBool } from './query.ts';
 import { API_VERSION } from './versions.ts';
 
 const VALID_MANIFEST = {
@@ -232,6 +232,15 @@ describe('Engine API in process (app.inject)', () => {
     assert.equal((await app.inject({ url: '/plugins' })).json().length, before);
   });
 
+  it("reads a repeated query parameter as Go's url.Values.Get: the first value", async () => {
+    const enable = await app.inject({ method: 'POST', url: '/plugins/nope/enable?timeout=abc&timeout=5' });
+    assert.equal(enable.statusCode, 400);
+    assert.match(enable.json().message, /got "abc"$/);
+    const filters = encodeURIComponent('{"enabled":["true"]}');
+    const list = await app.inject({ url: `/v1.41/plugins?filters=${filters}&filters=x` });
+    assert.equal(list.statusCode, 200, list.body);
+  });
+
   it('replays events since a time, filtered, and ends at until', async () => {
     events.publish(
       { Type: 'plugin', Action: 'create', Actor: { ID: 'a'.repeat(64), Attributes: { name: 'p:latest' } } },
@@ -261,6 +270,11 @@ describe('query helpers', () => {
   it("reads Docker's booleans", () => {
     for (const f of [undefined, '', '0', 'no', 'FALSE', 'none']) assert.equal(queryBool(f), false, String(f));
     for (const t of ['1', 'true', 'yes', 'x']) assert.equal(queryBool(t), true, t);
+  });
+
+  it('parses query strings as Go does: first value wins, + is a space, percent-decoding', () => {
+    assert.deepEqual({ ...parseQueryString('a=1&a=2&b=x+y&c=%2F&d') }, { a: '1', b: 'x y', c: '/', d: '' });
+    assert.equal(Object.getOwnPropertyDescriptor(parseQueryString('__proto__=1'), '__proto__')?.value, '1');
   });
 
   it('reads both filter encodings', () => {

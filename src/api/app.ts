@@ -15,6 +15,8 @@ import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
 import { registerBodyParsing } from './body.ts';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.ts';
+import { parseQueryString } from './query.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
@@ -45,6 +47,8 @@ const NOT_IMPLEMENTED = [
 export interface ApiOptions {
   /** pino logger; none by default (in-process tests). */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** A request body that sends nothing for this long is answered 408 (default 60 s). */
+  readonly bodyIdleTimeoutMs?: number;
 }
 
 export function createApi(backend: Backend, options: ApiOptions = {}): FastifyInstance {
@@ -52,6 +56,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
     // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
     rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
+    routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
     // Malformed URLs and the like: Docker's {"message"} shape, not fastify's.
     frameworkErrors: (error, _req, reply) => {
@@ -115,6 +120,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     return reply.code(404).type('application/json').send({ message: 'page not found' });
   });
 
+  registerBodyTimeout(app, options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
   if (backend.authz) registerAuthz(app, backend.authz);
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);

@@ -7,11 +7,16 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import { errorCodes, type FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../errdefs/index.ts';
 
 /** Route config of the routes that read the body themselves as a stream. */
 export const RAW_BODY = { rawBody: true } as const;
+
+/** Whether the request's route reads its body as a stream. */
+export function isRawBodyRoute(req: FastifyRequest): boolean {
+  return Boolean((req.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody);
+}
 
 /** A media type as RFC 9110 writes it (`type/subtype`, parameters after `;`). */
 const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;.*)?$/;
@@ -47,7 +52,7 @@ export function registerBodyParsing(app: FastifyInstance, limit = 1 << 20): void
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (req, payload, done) => {
-    if ((req.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody) {
+    if (isRawBodyRoute(req)) {
       done(null, payload);
       return;
     }

@@ -30,3 +30,13 @@ export function parseFilters(raw: unknown): Map<string, string[]> {
   }
   return out;
 }
+
+/**
+ * Parses a query string as Go's `url.Values.Get` reads it (what dockerd's handlers use): a repeated parameter
+ * keeps its first value, so `timeout=abc&timeout=5` is `abc`, never the `abc,5` an array would print as.
+ */
+export function parseQueryString(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) if (!(key in out)) out[key] = value;
+  return out;
+}

@@ -30,6 +30,7 @@ import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { reconcileRuntimeRoots } from './reconcile.ts';
 import { startRuns } from './start-runs.ts';
+import { type Tuning, tuningFromEnv } from './tuning.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
 export const DATA_ROOT_LOCK = 'berthd.pid';
@@ -104,6 +105,7 @@ export async function startDaemon(o: StartOptions): Promise<Daemon> {
 async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Promise<Daemon> {
   const { config } = o;
   const gid = socketGroup(config.group); // before any work: a bad group is a configuration error
+  const tuning = tuningFromEnv();
   const wrapperDir = join(config.dataRoot, 'runtimes');
   const runtimes = new RuntimeManager({
     host: {
@@ -132,7 +134,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   // What boot has started, undone in reverse order if a later step fails: nothing may be left running.
   const undo: (() => Promise<void>)[] = [() => executor.killAll()];
   try {
-    return await bootServices(o, log, locks, { runtimes, set: first.set, executor, gid, undo });
+    return await bootServices(o, log, locks, { runtimes, set: first.set, executor, gid, tuning, undo });
   } catch (err) {
     for (const step of undo.reverse()) await step().catch((e: Error) => log.error(`teardown: ${e.message}`));
     throw err;
@@ -144,6 +146,7 @@ interface BootState {
   readonly set: RuntimeSet;
   readonly executor: RuncExecutor;
   readonly gid: number | undefined;
+  readonly tuning: Tuning;
   readonly undo: (() => Promise<void>)[];
 }
 
@@ -154,7 +157,7 @@ async function bootServices(
   b: BootState,
 ): Promise<Daemon> {
   const { config, flags } = o;
-  const { runtimes, executor, gid, undo } = b;
+  const { runtimes, executor, gid, tuning, undo } = b;
   const report = await reconcileRuntimeRoots(config.execRoot, b.set, executor);
   if (Object.keys(report.removed).length)
     log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
@@ -167,6 +170,7 @@ async function bootServices(
     runtimes,
     executor,
     preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
+    activateTimeoutMs: tuning.activateTimeoutMs,
     log: (level, msg) => log[level](msg),
   });
   const events = new EventLog();
@@ -182,7 +186,10 @@ async function bootServices(
     insecure: () => insecure,
     onPlainHttp: (message) => log.warn(message),
   });
-  const volumes = new VolumeService(plugins, config.dataRoot);
+  const volumes = new VolumeService(plugins, config.dataRoot, {
+    listTimeoutMs: tuning.volumeListTimeoutMs,
+    answerTimeoutMs: tuning.volumeAnswerTimeoutMs,
+  });
   const volumeState = volumes.init();
   for (const driver of volumeState.missingDrivers)
     log.warn(`volumes refer to plugin ${driver}, which is not installed`);
@@ -237,7 +244,7 @@ async function bootServices(
     run: (request) => runs.run(request),
     logs: (id, o) => logging.read(id, o),
   };
-  const app = createApi(backend, { loggerInstance: log });
+  const app = createApi(backend, { loggerInstance: log, bodyIdleTimeoutMs: tuning.bodyIdleTimeoutMs });
   undo.push(() => app.close());
   const socket = socketPath(config.host);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ConflictError,
+  DeadlineError,
   ForbiddenError,
   HTTP_STATUS,
   httpStatusOf,
@@ -10,6 +11,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  RequestTimeoutError,
   SystemError,
   UnauthorizedError,
   UnavailableError,
@@ -25,6 +27,8 @@ describe('errdefs', () => {
     [new UnavailableError('x'), 'Unavailable', 503],
     [new NotImplementedError('x'), 'NotImplemented', 501],
     [new NotModifiedError('x'), 'NotModified', 304],
+    [new DeadlineError('x'), 'Deadline', 504],
+    [new RequestTimeoutError('x'), 'RequestTimeout', 408],
     [new SystemError('x'), 'System', 500],
   ] as const;
 

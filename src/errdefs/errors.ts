@@ -15,6 +15,8 @@ export type ErrorKind =
   | 'Unavailable'
   | 'NotImplemented'
   | 'NotModified'
+  | 'Deadline'
+  | 'RequestTimeout'
   | 'System';
 
 /** Base class of every error berth raises on purpose. `cause` keeps the underlying error. */
@@ -65,6 +67,16 @@ export class NotImplementedError extends BerthError {
 /** Nothing to do: the object is already in the requested state (304). */
 export class NotModifiedError extends BerthError {
   override readonly kind = 'NotModified';
+}
+
+/** Something berth waited on (a plugin) did not answer in time (504); the message names it and the call. */
+export class DeadlineError extends BerthError {
+  override readonly kind = 'Deadline';
+}
+
+/** The client stopped sending its request (body) for too long (408). */
+export class RequestTimeoutError extends BerthError {
+  override readonly kind = 'RequestTimeout';
 }
 
 /** berth or the host failed; not the caller's fault (500). */

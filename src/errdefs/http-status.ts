@@ -1,6 +1,7 @@
 import {
   type BerthError,
   ConflictError,
+  DeadlineError,
   type ErrorKind,
   ForbiddenError,
   InvalidParameterError,
@@ -8,6 +9,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  RequestTimeoutError,
   SystemError,
   UnauthorizedError,
   UnavailableError,
@@ -23,6 +25,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   Unavailable: 503,
   NotImplemented: 501,
   NotModified: 304,
+  Deadline: 504,
+  RequestTimeout: 408,
   System: 500,
 };
 
@@ -37,9 +41,11 @@ const BY_STATUS: Record<number, new (message: string) => BerthError> = {
   401: UnauthorizedError,
   403: ForbiddenError,
   404: NotFoundError,
+  408: RequestTimeoutError,
   409: ConflictError,
   501: NotImplementedError,
   503: UnavailableError,
+  504: DeadlineError,
 };
 
 /** The error a client raises for an HTTP error status: the inverse of {@link HTTP_STATUS}. */

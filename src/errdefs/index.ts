@@ -1,6 +1,7 @@
 export {
   BerthError,
   ConflictError,
+  DeadlineError,
   type ErrorKind,
   ForbiddenError,
   InvalidParameterError,
@@ -8,6 +9,7 @@ export {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  RequestTimeoutError,
   SystemError,
   UnauthorizedError,
   UnavailableError,

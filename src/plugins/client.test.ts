@@ -4,7 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
+import {
+  DeadlineError,
+  httpStatusOf,
+  NotFoundError,
+  SystemError,
+  UnavailableError,
+} from '../errdefs/index.ts';
 import { socketAddress } from '../host/index.ts';
 import { PluginClient } from './client.ts';
 
@@ -106,8 +112,20 @@ describe('PluginClient', () => {
     const started = performance.now();
     await assert.rejects(
       client('mute.sock').call('VolumeDriver.List', {}, { timeoutMs: 300 }),
-      /VolumeDriver.List: plugin test\/plugin did not answer within 300 ms/,
+      (e: unknown) =>
+        e instanceof DeadlineError &&
+        httpStatusOf(e) === 504 &&
+        /^VolumeDriver.List: plugin test\/plugin did not answer within 300 ms$/.test(e.message),
     );
     assert.ok(performance.now() - started < 2000);
+  });
+
+  it('bounds the whole call, retries included, by its timeout', async () => {
+    const started = performance.now();
+    await assert.rejects(
+      client('absent.sock').call('VolumeDriver.List', {}, { timeoutMs: 200 }),
+      (e: unknown) => e instanceof UnavailableError && /not reachable \(ENOENT\)/.test(e.message),
+    );
+    assert.ok(performance.now() - started < 400, `took ${performance.now() - started} ms`);
   });
 });

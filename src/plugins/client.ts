@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, errors, request } from 'undici';
-import { NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
+import { DeadlineError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import { type SocketAddress, socketAddress } from '../host/index.ts';
 
 /** Docker's per-call timeouts: volume Create and Mount get 2 minutes, everything else 1 minute. */
@@ -50,8 +50,10 @@ export class PluginClient {
   }
 
   /**
-   * Calls `method` (e.g. `VolumeDriver.Create`) with `args` and returns the decoded answer.
-   * @throws {SystemError} `<method>: <plugin's Err>` for an error answer, or a transport/timeout error
+   * Calls `method` (e.g. `VolumeDriver.Create`) with `args` and returns the decoded answer. `timeoutMs` bounds
+   * the whole call, retries included.
+   * @throws {SystemError} `<method>: <plugin's Err>` for an error answer, or a transport error
+   * @throws {DeadlineError} when the plugin does not answer within the timeout (504, naming plugin and call)
    * @throws {NotFoundError} when the plugin answers 404 (it does not implement the method)
    * @throws {UnavailableError} when the plugin cannot be reached within the retry window
    */
@@ -63,14 +65,16 @@ export class PluginClient {
     const timeoutMs =
       o.timeoutMs ?? (LONG_CALLS.has(method) ? LONG_CALL_TIMEOUT_MS : DEFAULT_CALL_TIMEOUT_MS);
     const started = performance.now();
+    const window = Math.min(this.#retryWindowMs, timeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#once<T>(method, args, timeoutMs);
+        const remainingMs = Math.max(1, timeoutMs - (performance.now() - started));
+        return await this.#once<T>(method, args, remainingMs, timeoutMs);
       } catch (err) {
         const code = transportCode(err);
         if (!code || !NOT_CONNECTED.has(code)) throw err;
         const delay = Math.min(this.#retryBaseMs * 2 ** attempt, 5_000);
-        if (performance.now() - started + delay > this.#retryWindowMs) {
+        if (performance.now() - started + delay > window) {
           throw new UnavailableError(
             `${method}: plugin ${this.name} is not reachable (${code}) after ${Math.round(performance.now() - started)} ms of retries`,
           );
@@ -80,7 +84,7 @@ export class PluginClient {
     }
   }
 
-  async #once<T>(method: string, args: unknown, timeoutMs: number): Promise<T> {
+  async #once<T>(method: string, args: unknown, remainingMs: number, timeoutMs: number): Promise<T> {
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(`http://plugin/${method}`, {
@@ -88,8 +92,8 @@ export class PluginClient {
         dispatcher: this.#agent,
         headers: { Accept: PLUGIN_MEDIA_TYPE },
         body: args === undefined ? '' : `${JSON.stringify(args)}\n`,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: remainingMs,
+        bodyTimeout: remainingMs,
       });
     } catch (err) {
       if (NOT_CONNECTED.has(transportCode(err) ?? '')) throw err;
@@ -148,9 +152,11 @@ export class PluginClient {
     }
   }
 
-  #transportError(method: string, err: unknown, timeoutMs: number): SystemError {
+  #transportError(method: string, err: unknown, timeoutMs: number): SystemError | DeadlineError {
     if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) {
-      return new SystemError(`${method}: plugin ${this.name} did not answer within ${timeoutMs} ms`);
+      return new DeadlineError(
+        `${method}: plugin ${this.name} did not answer within ${Math.round(timeoutMs)} ms`,
+      );
     }
     if (
       err instanceof errors.SocketError ||

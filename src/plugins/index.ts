@@ -43,7 +43,14 @@ export type {
 export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
 export { type PreflightFacts, preflightProblems } from './preflight.ts';
 export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
-export { activate, canConnect, implementsMismatch, waitForSocket } from './readiness.ts';
+export {
+  type ActivateAnswer,
+  activate,
+  askActivate,
+  canConnect,
+  implementsMismatch,
+  waitForSocket,
+} from './readiness.ts';
 export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './reference.ts';
 export { applySettings } from './set.ts';
 export { initialSettings } from './settings.ts';

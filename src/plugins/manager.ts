@@ -21,7 +21,7 @@ import { PluginClient } from './client.ts';
 import { decodeManifestWithWarnings, validateManifest } from './manifest.ts';
 import type { Plugin, PluginConfig } from './plugin-schema.ts';
 import { type PreflightFacts, preflightProblems } from './preflight.ts';
-import { activate, implementsMismatch, waitForSocket } from './readiness.ts';
+import { type ActivateAnswer, askActivate, implementsMismatch, waitForSocket } from './readiness.ts';
 import { isIdPrefix, normalizeName } from './reference.ts';
 import { applySettings } from './set.ts';
 import { initialSettings, upgradeSettings } from './settings.ts';
@@ -61,6 +61,8 @@ export interface PluginManagerOptions {
   readonly preflight: PreflightFacts;
   /** How long enable waits for the socket. */
   readonly readyTimeoutMs?: number;
+  /** How long enable waits for `Plugin.Activate` (best effort; no answer is a warning, not an error). */
+  readonly activateTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace at disable. */
   readonly stopGraceMs?: number;
   /** Per-plugin log cap (the file rotates once: at most twice this on disk). */
@@ -114,6 +116,7 @@ export type PluginSource =
 
 const DEFAULTS = {
   readyTimeoutMs: 10_000,
+  activateTimeoutMs: 2_000,
   stopGraceMs: 10_000,
   logMaxBytes: 1 << 20,
   maxFailures: 5,
@@ -275,8 +278,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Applies `set` items atomically and persists them. @throws {ConflictError} while enabled */
   set(ref: string, items: readonly string[]): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       if (e.state.plugin.Enabled)
         throw new ConflictError('cannot set on an active plugin, disable plugin before setting');
       const Settings = applySettings(e.state.plugin.Config, e.state.plugin.Settings, items);
@@ -295,8 +297,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     source: { fetch: (staging: string) => Promise<UnpackedContext>; reference: string },
     check: (config: PluginConfig) => void = () => {},
   ): Promise<{ kept: string[]; dropped: string[] }> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const old = e.state.plugin;
       if (old.Enabled)
         throw new ConflictError(`plugin must be disabled before upgrading: plugin ${old.Name} is enabled`);
@@ -327,8 +328,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Chooses the runtime a plugin runs with (beyond Docker: dockerd always uses the default). */
   setRuntime(ref: string, runtime: string | undefined): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       if (e.state.plugin.Enabled)
         throw new ConflictError('cannot change the runtime of an active plugin, disable it first');
       if (runtime) this.#o.runtimes.lookup(runtime);
@@ -339,8 +339,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Starts the plugin and waits until its socket answers. @throws {ConflictError} when already enabled */
   enable(ref: string, o: { timeoutMs?: number } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const name = e.state.plugin.Name;
       if (e.state.plugin.Enabled)
         throw new ConflictError(`plugin already enabled: plugin ${name} is enabled`);
@@ -352,8 +351,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Stops the plugin (SIGTERM, grace, SIGKILL). @throws {ConflictError} when disabled, or in use without force */
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const name = e.state.plugin.Name;
       if (!e.state.plugin.Enabled)
         throw new ConflictError(`plugin is already disabled: plugin ${name} found but disabled`);
@@ -366,15 +364,16 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** Removes the plugin. @throws {ConflictError} when enabled or in use, without force */
   remove(ref: string, o: { force?: boolean } = {}): Promise<void> {
-    const e = this.#entry(ref);
-    return this.#locked(e, async () => {
+    return this.#lockedPlugin(ref, async (e) => {
       const { Name: name, Id: id } = e.state.plugin;
       if (!o.force && e.refs > 0) throw new ConflictError(`plugin ${name} is in use`);
       if (!o.force && e.state.plugin.Enabled) throw new ConflictError(`plugin ${name} is enabled`);
       await this.#stop(e);
       this.store.remove(id);
-      rmSync(this.socketDir(id), { recursive: true, force: true });
       this.#entries.delete(id);
+      // Every directory of the plugin goes: the socket dir, and a bundle a failed start may have left.
+      rmSync(this.socketDir(id), { recursive: true, force: true });
+      rmSync(this.#bundleDir(id), { recursive: true, force: true });
       this.#emit('remove', e.state.plugin, ref);
     });
   }
@@ -451,6 +450,19 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       lock: Promise.resolve(),
       refs: 0,
     };
+  }
+
+  /**
+   * Runs `work` under the plugin's lock. The plugin is resolved again once the lock is ours: an operation queued
+   * behind a remove finds it gone and answers 404 instead of writing into a deleted directory.
+   */
+  #lockedPlugin<T>(ref: string, work: (e: Entry) => Promise<T>): Promise<T> {
+    const e = this.#entry(ref);
+    return this.#locked(e, () => {
+      if (this.#entries.get(e.state.plugin.Id) !== e)
+        return Promise.reject(new NotFoundError(`plugin "${ref}" not found`));
+      return work(e);
+    });
   }
 
   #locked<T>(e: Entry, work: () => Promise<T>): Promise<T> {
@@ -530,9 +542,11 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         const tail = lastLines(Buffer.concat(stderrTail).toString('utf8'), 5);
         throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
       }
-      const implementsList = await activate(address.path, 2000);
-      const warning =
-        implementsList && implementsMismatch(plugin.Config.Interface.Types ?? [], implementsList);
+      const warning = activateWarning(
+        await askActivate(address.path, this.#o.activateTimeoutMs),
+        plugin.Config.Interface.Types ?? [],
+        this.#o.activateTimeoutMs,
+      );
       Object.assign(e.status, {
         state: 'running',
         pid: container.runtimePid,
@@ -601,7 +615,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     e.restartTimer = setTimeout(() => {
       e.restartTimer = undefined;
       this.#locked(e, async () => {
-        if (!e.state.plugin.Enabled || e.container || e.stopping || this.#closing) return;
+        const gone = this.#entries.get(e.state.plugin.Id) !== e;
+        if (gone || !e.state.plugin.Enabled || e.container || e.stopping || this.#closing) return;
         e.status.restarts++;
         await this.#start(e);
         this.#emit('restart', e.state.plugin);
@@ -653,6 +668,20 @@ function randomId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join(
     '',
   );
+}
+
+/** A hung plugin accepts connections but never answers: say so, it will hang every call made to it. */
+function activateWarning(
+  answer: ActivateAnswer,
+  types: readonly string[],
+  timeoutMs: number,
+): string | undefined {
+  if (!answer.answered) {
+    return answer.why === 'timeout'
+      ? `Plugin.Activate did not answer within ${timeoutMs} ms: the plugin accepts connections but may be hung, and calls to it may time out`
+      : undefined;
+  }
+  return answer.implements && implementsMismatch(types, answer.implements);
 }
 
 function lastLines(text: string, n: number): string {

@@ -42,11 +42,16 @@ export async function waitForSocket(
   }
 }
 
+/** What `Plugin.Activate` got: an answer (with the interfaces it lists, if any), or none within the timeout. */
+export type ActivateAnswer =
+  | { readonly answered: true; readonly implements: string[] | undefined }
+  | { readonly answered: false; readonly why: 'timeout' | 'error' };
+
 /**
- * `POST /Plugin.Activate` (best effort: managed plugins need not answer it). Returns the interfaces the plugin
- * says it implements, or undefined when it does not answer with them.
+ * `POST /Plugin.Activate` (best effort: managed plugins need not answer it). Says whether the plugin answered
+ * within `timeoutMs` and with which interfaces: a plugin that accepts connections but never answers is hung.
  */
-export function activate(path: string, timeoutMs: number): Promise<string[] | undefined> {
+export function askActivate(path: string, timeoutMs: number): Promise<ActivateAnswer> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -63,19 +68,30 @@ export function activate(path: string, timeoutMs: number): Promise<string[] | un
           body += c;
         });
         res.on('end', () => {
+          let list: unknown;
           try {
-            const implementsList = (JSON.parse(body) as { Implements?: unknown }).Implements;
-            resolve(Array.isArray(implementsList) ? implementsList.map(String) : undefined);
+            list = (JSON.parse(body) as { Implements?: unknown }).Implements;
           } catch {
-            resolve(undefined);
+            list = undefined;
           }
+          resolve({ answered: true, implements: Array.isArray(list) ? list.map(String) : undefined });
         });
       },
     );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    let timedOut = false;
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    req.on('error', () => resolve({ answered: false, why: timedOut ? 'timeout' : 'error' }));
     req.end();
   });
+}
+
+/** The interfaces `Plugin.Activate` lists, or undefined when it does not answer with them. */
+export async function activate(path: string, timeoutMs: number): Promise<string[] | undefined> {
+  const answer = await askActivate(path, timeoutMs);
+  return answer.answered ? answer.implements : undefined;
 }
 
 /** `docker.volumedriver/1.0` → `VolumeDriver`, as plugins name themselves in `Implements`. */

@@ -10,11 +10,12 @@ import {
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { manyEntriesTar } from '../../bench/fixtures/many-entries.ts';
 import { type Entry, tarball } from '../../test/fixtures/tarball.ts';
 import { extractLayer, unpackTar } from './unpack.ts';
 
@@ -137,6 +138,34 @@ describe('unpackTar(): plugin contexts', () => {
     ]);
     for (const p of ['rootfs', 'rootfs/d', 'rootfs/d/e', 'rootfs/d/e/f', 'rootfs/d/l'])
       assert.equal(lstatSync(join(staging, p)).mtimeMs, 0, p);
+  });
+
+  it('stops at the first entry over a limit: the rest of the archive is not read, nothing stays in memory', async () => {
+    const { stream, pulled } = manyEntriesTar(50_000); // ~51 MB if read to the end
+    const limits = { maxBytes: 1 << 30, maxContentBytes: 1 << 30, maxEntries: 1_000 };
+    const staging = join(fresh(), 's');
+    await assert.rejects(unpackTar(stream, staging, limits), /more than 1000 entries/);
+    assert.ok(pulled() < 4 << 20, `read ${pulled()} bytes of the archive after the limit was hit`);
+    assert.deepEqual(readdirSync(dirname(staging)), ['s']); // no link spool left beside it
+    const overSize = manyEntriesTar(50_000);
+    await assert.rejects(
+      unpackTar(overSize.stream, join(fresh(), 's'), { ...limits, maxEntries: 1e6, maxContentBytes: 500 }),
+      /more than 500 bytes of content/,
+    );
+    assert.ok(overSize.pulled() < 4 << 20);
+  });
+
+  it('creates symlinks after the files, from a spool on disk, wherever they come in the archive', async () => {
+    const staging = join(fresh(), 's');
+    const links = Array.from({ length: 3000 }, (_, i) => ({
+      path: `rootfs/l${i}`,
+      type: 'SymbolicLink' as const,
+      linkpath: `/target/${'x'.repeat(i % 90)}${i}`,
+    }));
+    await unpackTar(Readable.from([tarball([CONFIG, ...links, ROOTFS_FILE])]), staging);
+    for (const i of [0, 1, 89, 90, 2999])
+      assert.equal(readlinkSync(join(staging, `rootfs/l${i}`)), `/target/${'x'.repeat(i % 90)}${i}`);
+    assert.deepEqual(readdirSync(dirname(staging)), ['s']);
   });
 
   it('says so for a body that is not a tar at all', async () => {

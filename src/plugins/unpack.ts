@@ -2,28 +2,32 @@
  * Plugin contexts (`config.json` + `rootfs/`) from a directory or a tar stream (plain or gzip), unpacked into a
  * staging directory. Safety (dependencies.md §3.5): node-tar's defaults refuse `..`, absolute paths and writing
  * through symlinks; device, FIFO and other special entries are refused; symlinks are created afterwards with their
- * verbatim targets (absolute links are normal in a rootfs and must not be rewritten); sizes and entry counts are
- * capped. Anything refused fails the whole unpack with a 400 naming the entries.
+ * verbatim targets (absolute links are normal in a rootfs and must not be rewritten); hard links only to regular
+ * files earlier in the archive; sizes and entry counts are capped while streaming, in constant memory. Anything refused fails the whole unpack with a 400 naming the entries.
  *
  * @module
  */
 import {
+  closeSync,
   cpSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   realpathSync,
   rmSync,
   statSync,
   symlinkSync,
+  writeSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { InvalidParameterError } from '../errdefs/index.ts';
+import { BerthError, InvalidParameterError } from '../errdefs/index.ts';
 import { errnoOf, fromErrno } from '../host/index.ts';
 
 /** Limits of one unpack. */
@@ -87,28 +91,111 @@ function isInside(root: string, path: string): boolean {
 }
 
 /**
- * Creates the deferred symlinks with their targets unchanged, refusing any whose location escapes `root`.
- * `replace`: a layer may replace what a lower layer put at the same path; in one archive that is refused.
+ * Symlinks are created after the archive is extracted, with their targets unchanged, so nothing can be written
+ * through them. They wait in a spool file beside the extraction, not in memory: an archive of a million links
+ * costs disk, not RSS.
  */
-function createSymlinks(root: string, links: readonly [string, string][], replace: boolean): void {
-  const realRoot = realpathSync(root);
-  for (const [path, target] of links) {
-    if (path.split('/').includes('..'))
-      throw new InvalidParameterError(`refusing symlink ${path}: its path contains ".."`);
-    const at = join(root, path);
-    mkdirSync(dirname(at), { recursive: true });
-    if (!isInside(realRoot, realpathSync(dirname(at)))) {
-      throw new InvalidParameterError(`refusing symlink ${path}: its directory resolves outside the rootfs`);
-    }
-    if (lstatSync(at, { throwIfNoEntry: false })) {
-      if (!replace) {
-        throw new InvalidParameterError(
-          `refusing symlink ${path}: another entry of the archive has the same path`,
-        );
+class LinkSpool {
+  readonly #path: string;
+  readonly #fd: number;
+
+  constructor(cwd: string, kind = 'links') {
+    this.#path = `${cwd}.${kind}-${process.pid}-${Date.now()}`;
+    this.#fd = openSync(this.#path, 'wx+', 0o600);
+  }
+
+  /** Tar paths cannot contain NUL, so NUL separates the fields. */
+  add(path: string, target: string): void {
+    writeSync(this.#fd, `${path}\0${target}\0`);
+  }
+
+  /** The recorded links, in archive order, read back in 64 KiB pieces. */
+  *entries(): Generator<{ path: string; target: string }> {
+    const buf = Buffer.alloc(1 << 16);
+    let fields: string[] = [];
+    let rest = Buffer.alloc(0);
+    for (let pos = 0; ; ) {
+      const n = readSync(this.#fd, buf, 0, buf.length, pos);
+      if (n === 0) return;
+      pos += n;
+      let data = Buffer.concat([rest, buf.subarray(0, n)]);
+      for (let nul = data.indexOf(0); nul >= 0; nul = data.indexOf(0)) {
+        fields.push(data.subarray(0, nul).toString('utf8'));
+        data = data.subarray(nul + 1);
+        if (fields.length === 2) {
+          yield { path: fields[0] as string, target: fields[1] as string };
+          fields = [];
+        }
       }
-      rmSync(at, { recursive: true, force: true });
+      rest = Buffer.from(data);
     }
-    symlinkSync(target, at);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+    rmSync(this.#path, { force: true });
+  }
+}
+
+/** Where a link at archive path `path` goes, refusing a location outside `root` or taken (unless `replace`). */
+function linkLocation(root: string, realRoot: string, path: string, replace: boolean, what: string): string {
+  if (path.split('/').includes('..'))
+    throw new InvalidParameterError(`refusing ${what} ${path}: its path contains ".."`);
+  const at = join(root, path);
+  mkdirSync(dirname(at), { recursive: true });
+  if (!isInside(realRoot, realpathSync(dirname(at)))) {
+    throw new InvalidParameterError(`refusing ${what} ${path}: its directory resolves outside the rootfs`);
+  }
+  if (lstatSync(at, { throwIfNoEntry: false })) {
+    if (!replace) {
+      throw new InvalidParameterError(
+        `refusing ${what} ${path}: another entry of the archive has the same path`,
+      );
+    }
+    rmSync(at, { recursive: true, force: true });
+  }
+  return at;
+}
+
+/**
+ * Whether a hard link to `target` names a regular file already inside the root: one earlier in this archive
+ * (entries are written synchronously, so it is on disk by now) or, for a layer, one a lower layer left. Anything
+ * else (a directory, a symlink, itself, a later entry, a path outside) is refused; node-tar hangs on some of them.
+ */
+function isHardLinkTarget(root: string, realRoot: string, target: string): boolean {
+  const rel = target.replace(/^\/+/, '');
+  if (rel === '' || rel.split('/').includes('..')) return false;
+  const at = join(root, rel);
+  try {
+    if (!isInside(realRoot, realpathSync(dirname(at)))) return false;
+  } catch {
+    return false;
+  }
+  return lstatSync(at, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** Creates the spooled symlinks. `replace`: a layer may replace what a lower layer put at the same path. */
+function createSymlinks(root: string, spool: LinkSpool, replace: boolean): void {
+  const realRoot = realpathSync(root);
+  for (const link of spool.entries())
+    symlinkSync(link.target, linkLocation(root, realRoot, link.path, replace, 'symlink'));
+}
+
+/**
+ * Gives directories and symlinks their archive mtimes back, as Go's archive.Untar does: node-tar sets a
+ * directory's time before its children land (which bump it) and berth makes the symlinks itself. Without this,
+ * pushing an unchanged plugin would give a new layer digest every time. Runs after every entry and link exists;
+ * setting a child's time does not touch its parent's, so the order does not matter. The times wait in a spool
+ * file like the links (an archive may hold as many directories as entries).
+ */
+function restoreTimes(root: string, times: LinkSpool): void {
+  const realRoot = realpathSync(root);
+  for (const { path, target: ms } of times.entries()) {
+    const at = join(root, path);
+    // Never through a symlinked parent: lutimes follows every component but the last.
+    if (!isInside(realRoot, realpathSync(dirname(at)))) continue;
+    const mtime = new Date(Number(ms));
+    if (lstatSync(at, { throwIfNoEntry: false })) lutimesSync(at, mtime, mtime);
   }
 }
 
@@ -148,96 +235,105 @@ function applyWhiteout(root: string, path: string): void {
   }
 }
 
-/**
- * Gives directories and symlinks their archive mtimes back, deepest first, as Go's archive.Untar does: node-tar
- * sets a directory's time before its children land (which bump it) and berth makes the symlinks itself. Without
- * this, pushing an unchanged plugin would give a new layer digest every time.
- */
-function restoreTimes(root: string, times: readonly [string, Date][]): void {
-  const realRoot = realpathSync(root);
-  const deepestFirst = [...times].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
-  for (const [path, mtime] of deepestFirst) {
-    const at = join(root, path);
-    // Never through a symlinked parent: lutimes follows every component but the last.
-    if (!isInside(realRoot, realpathSync(dirname(at)))) continue;
-    if (lstatSync(at, { throwIfNoEntry: false })) lutimesSync(at, mtime, mtime);
-  }
-}
+/** At most this many refused entries are named (and kept). */
+const MAX_REFUSED = 10;
 
 /**
- * Extracts a tar stream (gzip detected) into `cwd` with berth's safety rules.
+ * Extracts a tar stream (gzip detected) into `cwd` with berth's safety rules. Memory stays constant whatever the
+ * archive holds: entries are written synchronously as they are parsed (node-tar's async unpack queues every small
+ * file it has not written yet, ~4 KB each), links wait in a spool file, and the first entry past a limit stops
+ * the extraction. The input itself is not destroyed, so the caller can still drain it and answer.
  * @throws {InvalidParameterError} listing refused entries, or for a limit exceeded or an unreadable archive
  */
 async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Promise<void> {
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
-  const symlinks: [string, string][] = [];
-  const refused: string[] = [];
-  /** Regular files seen so far: the only valid hard-link targets. */
-  const files = new Set<string>();
-  const times: [string, Date][] = [];
+  const realCwd = realpathSync(cwd);
+  const spool = new LinkSpool(cwd);
+  const times = new LinkSpool(cwd, 'times');
+  const refused = new Set<string>();
+  const refuse = (why: string) => {
+    if (refused.size < MAX_REFUSED) refused.add(why);
+  };
+  let over: InvalidParameterError | undefined;
   let entries = 0;
   let contentBytes = 0;
-  const extract = tar.x({
+  const extract = new tar.UnpackSync({
     cwd,
     preserveOwner: true,
     filter: (path, entry) => {
       const p = clean(path);
-      if (!o.accept(p)) return false;
-      entries++;
+      if (over || !o.accept(p)) return false;
       const e = entry as tar.ReadEntry;
-      if ((e.type === 'Directory' || e.type === 'SymbolicLink') && e.mtime) times.push([p, e.mtime]);
+      entries++;
       contentBytes += e.size ?? 0;
-      if (entries > o.limits.maxEntries) refused.push(`more than ${o.limits.maxEntries} entries`);
+      if (entries > o.limits.maxEntries)
+        over = new InvalidParameterError(`refusing plugin context: more than ${o.limits.maxEntries} entries`);
       else if (contentBytes > o.limits.maxContentBytes)
-        refused.push(`more than ${o.limits.maxContentBytes} bytes of content`);
+        over = new InvalidParameterError(
+          `refusing plugin context: more than ${o.limits.maxContentBytes} bytes of content`,
+        );
+      if (over) {
+        extract.abort(over);
+        return false;
+      }
       if (o.layer && p.split('/').at(-1)?.startsWith('.wh.')) {
         applyWhiteout(cwd, p);
         return false;
       }
+      if ((e.type === 'Directory' || e.type === 'SymbolicLink') && e.mtime)
+        times.add(p, String(e.mtime.getTime()));
       if (e.type === 'SymbolicLink') {
-        symlinks.push([p, e.linkpath ?? '']);
+        spool.add(p, e.linkpath ?? '');
         return false;
       }
-      if (e.type === 'Link') {
-        // A hard link must name a regular file: one earlier in this archive, or (for a layer) one a lower layer
-        // left. Anything else (a directory, itself, a path outside) is refused; node-tar hangs on some of them.
-        const target = clean(e.linkpath ?? '');
-        const lower =
-          o.layer && !target.split('/').includes('..')
-            ? lstatSync(join(cwd, target), { throwIfNoEntry: false })
-            : undefined;
-        if (!files.has(target) && !lower?.isFile()) {
-          refused.push(
-            `${p} (hard link to ${JSON.stringify(e.linkpath)}, which is not a regular file earlier in the archive)`,
-          );
-          return false;
-        }
+      if (e.type === 'Link' && !isHardLinkTarget(cwd, realCwd, e.linkpath ?? '')) {
+        refuse(
+          `${p} (hard link to ${JSON.stringify(e.linkpath)}, which is not a regular file earlier in the archive)`,
+        );
+        return false;
       }
-      if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile') files.add(p);
       if (!ALLOWED_TYPES.has(e.type)) {
-        refused.push(`${p} (${e.type}: device, FIFO and special entries are not allowed)`);
+        refuse(`${p} (${e.type}: device, FIFO and special entries are not allowed)`);
         return false;
       }
-      return refused.length === 0;
+      return refused.size === 0;
     },
     onwarn: (code, message) => {
-      if (code === 'TAR_ENTRY_INFO') return;
-      refused.push(`${message} (${code})`);
+      if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ABORT') return;
+      refuse(`${message} (${code})`);
+      // A failed write (ENOSPC…) fails the unpack anyway: stop now. Going on, node-tar's sync unpack calls its
+      // error path once per remaining chunk of the entry, its pending count goes negative and it never ends.
+      if (code === 'TAR_ENTRY_ERROR' && !over) {
+        over = new InvalidParameterError(`refusing plugin context: ${[...refused].join('; ')}`);
+        extract.abort(over);
+      }
     },
   });
   try {
-    await pipeline(input, byteCap(o.limits.maxBytes), extract);
+    // The PassThrough is what a failed pipeline destroys; `input` is only unpiped from it (its errors, such as
+    // a request body timing out, still fail the unpack).
+    const source = new PassThrough();
+    const forward = (err: Error) => source.destroy(err);
+    input.on('error', forward);
+    await pipeline(input.pipe(source), byteCap(o.limits.maxBytes), extract).finally(() =>
+      input.off('error', forward),
+    );
   } catch (err) {
-    if (err instanceof InvalidParameterError) throw err;
+    spool.close();
+    times.close();
+    if (over) throw over;
+    if (err instanceof BerthError) throw err;
     throw new InvalidParameterError(`failed to read the plugin context as tar: ${(err as Error).message}`);
   }
-  if (refused.length) {
-    throw new InvalidParameterError(
-      `refusing plugin context: ${[...new Set(refused)].slice(0, 10).join('; ')}`,
-    );
+  try {
+    if (over) throw over;
+    if (refused.size) throw new InvalidParameterError(`refusing plugin context: ${[...refused].join('; ')}`);
+    createSymlinks(cwd, spool, o.layer);
+    restoreTimes(cwd, times);
+  } finally {
+    spool.close();
+    times.close();
   }
-  createSymlinks(cwd, symlinks, o.layer);
-  restoreTimes(cwd, times);
 }
 
 /**

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   BerthError,
   ConflictError,
+  DeadlineError,
   InvalidParameterError,
   NotFoundError,
   SystemError,
@@ -46,20 +47,37 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 const CAPABILITY = 'volumedriver';
 
+export interface VolumeServiceOptions {
+  /** Each driver's share of `GET /volumes` (drivers are asked in parallel) and of `GET /volumes/NAME`. */
+  readonly listTimeoutMs?: number;
+  /**
+   * Create and remove answer by then, before the docker CLI gives up (30 s): 504 naming the plugin and the call
+   * it has not answered. The call itself keeps its own timeout, and its outcome is recorded when it comes.
+   */
+  readonly answerTimeoutMs?: number;
+}
+
+const DEFAULT_LIST_TIMEOUT_MS = 5_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 25_000;
+
 export class VolumeService {
   readonly #plugins: PluginManager;
   readonly #file: string;
   readonly #volumes = new Map<string, VolumeRecord>();
+  readonly #listTimeoutMs: number;
+  readonly #answerTimeoutMs: number;
   #lock: Promise<unknown> = Promise.resolve();
   /** Why the mapping must not be written (its file could not be read nor moved aside). */
   #readOnly: string | undefined;
   /** Volumes mounted into runs (see mounts.ts). */
   readonly #mounts: MountLedger;
 
-  constructor(plugins: PluginManager, dataRoot: string) {
+  constructor(plugins: PluginManager, dataRoot: string, o: VolumeServiceOptions = {}) {
     this.#plugins = plugins;
     this.#file = join(dataRoot, 'volumes', 'volumes.json');
     this.#mounts = new MountLedger(join(dataRoot, 'volumes', 'mounts.json'));
+    this.#listTimeoutMs = o.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
+    this.#answerTimeoutMs = o.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
   }
 
   /**
@@ -86,7 +104,8 @@ export class VolumeService {
 
   /** `POST /volumes/create`. Creating an existing name with the same driver returns it (Docker's behaviour). */
   create(req: CreateVolume): Promise<Volume> {
-    return this.#serialised(async () => {
+    const pending = { call: '', driver: '' };
+    const work = this.#serialised(async () => {
       const name = req.Name || randomName();
       if (!NAME.test(name)) {
         throw new InvalidParameterError(
@@ -106,12 +125,20 @@ export class VolumeService {
             `volume ${name} already exists with driver ${existing.Driver}, not ${driver}`,
           );
         }
-        return this.#inspect(existing);
+        return this.#inspect(existing, this.#listTimeoutMs);
       }
       const client = this.#plugins.client(driver, CAPABILITY);
+      pending.driver = driver;
+      pending.call = 'VolumeDriver.Capabilities';
+      // Optional, so bounded like a listing: a driver that does not answer it is asked to create anyway.
       const caps = await client
-        .call<{ Capabilities?: { Scope?: string } }>('VolumeDriver.Capabilities', {})
+        .call<{ Capabilities?: { Scope?: string } }>(
+          'VolumeDriver.Capabilities',
+          {},
+          { timeoutMs: this.#listTimeoutMs },
+        )
         .catch(() => ({}));
+      pending.call = 'VolumeDriver.Create';
       await client.call('VolumeDriver.Create', { Name: name, Opts: req.DriverOpts ?? {} });
       const record: VolumeRecord = {
         Name: name,
@@ -132,52 +159,81 @@ export class VolumeService {
         throw err;
       }
       this.#plugins.acquire(driver);
-      return this.#inspect(record);
+      return this.#inspect(record, this.#listTimeoutMs);
     });
+    return this.#answerWithin(work, () =>
+      pending.call
+        ? `${pending.call}: plugin ${pending.driver} did not answer within ${this.#answerTimeoutMs / 1000} s; berth keeps waiting for it and records the volume if the plugin creates it`
+        : `volume create is queued behind other volume operations for more than ${this.#answerTimeoutMs / 1000} s`,
+    );
   }
 
-  /** `GET /volumes/{name}`. */
+  /** `GET /volumes/{name}`: a driver that does not answer in time shows the error in `Status`. */
   async inspect(name: string): Promise<Volume> {
     const record = this.#volumes.get(name);
     if (!record) throw new NotFoundError(`get ${name}: no such volume`);
-    return this.#inspect(record);
+    return this.#inspect(record, this.#listTimeoutMs);
   }
 
-  /** `GET /volumes`: recorded volumes merged with what each enabled driver lists. */
+  /**
+   * `GET /volumes`: recorded volumes merged with what each enabled driver lists. Drivers are asked in parallel,
+   * each within the list timeout: a silent driver costs that long once, its known volumes are listed with the
+   * error in their `Status`, and the warning names it.
+   */
   async list(
     filters: ReadonlyMap<string, readonly string[]> = new Map(),
   ): Promise<{ Volumes: Volume[]; Warnings: string[] | null }> {
-    const warnings: string[] = [];
+    const drivers = new Set([
+      ...[...this.#volumes.values()].map((r) => r.Driver),
+      ...this.#plugins.list({ enabled: true, capability: [CAPABILITY] }).map((p) => p.Name),
+    ]);
+    const answers = await Promise.all([...drivers].map((d) => this.#listDriver(d)));
     const out = new Map<string, Volume>();
-    for (const r of this.#volumes.values()) out.set(r.Name, await this.#inspect(r));
-    for (const p of this.#plugins.list({ enabled: true, capability: [CAPABILITY] })) {
-      try {
-        const listed = await this.#plugins
-          .client(p.Name, CAPABILITY)
-          .call<{ Volumes?: { Name: string; Mountpoint?: string }[] }>('VolumeDriver.List', {});
-        for (const v of listed.Volumes ?? []) {
-          if (out.has(v.Name)) continue;
-          out.set(v.Name, {
-            CreatedAt: '',
-            Driver: p.Name,
-            Labels: {},
-            Mountpoint: v.Mountpoint ? this.#plugins.hostPath(p.Name, v.Mountpoint) : '',
-            Name: v.Name,
-            Options: {},
-            Scope: 'local',
-          });
-        }
-      } catch (err) {
-        warnings.push(`${p.Name}: ${(err as Error).message}`);
-      }
-    }
+    for (const a of answers) for (const v of a.recorded) out.set(v.Name, v);
+    for (const a of answers) for (const v of a.listed) if (!out.has(v.Name)) out.set(v.Name, v);
+    const warnings = answers.flatMap((a) => (a.warning ? [a.warning] : []));
     const volumes = [...out.values()].filter((v) => matches(v, filters));
     return { Volumes: volumes, Warnings: warnings.length ? warnings : null };
   }
 
+  /** One driver's part of a listing: its recorded volumes (Get) and what it lists (List), within the timeout. */
+  async #listDriver(driver: string): Promise<{ recorded: Volume[]; listed: Volume[]; warning?: string }> {
+    const timeoutMs = this.#listTimeoutMs;
+    const records = [...this.#volumes.values()].filter((r) => r.Driver === driver);
+    const enabled = this.#plugins
+      .list({ enabled: true, capability: [CAPABILITY] })
+      .some((p) => p.Name === driver);
+    if (!enabled)
+      return { recorded: await Promise.all(records.map((r) => this.#inspect(r, timeoutMs))), listed: [] };
+    const listing = this.#plugins
+      .client(driver, CAPABILITY)
+      .call<{ Volumes?: { Name: string; Mountpoint?: string }[] }>('VolumeDriver.List', {}, { timeoutMs });
+    const [listed, recorded] = await Promise.all([
+      listing.then(
+        (l) => ({ volumes: l.Volumes ?? [] }),
+        (err: Error) => ({ volumes: [], error: err.message }),
+      ),
+      Promise.all(records.map((r) => this.#inspect(r, timeoutMs))),
+    ]);
+    return {
+      recorded,
+      listed: listed.volumes.map((v) => ({
+        CreatedAt: '',
+        Driver: driver,
+        Labels: {},
+        Mountpoint: v.Mountpoint ? this.#plugins.hostPath(driver, v.Mountpoint) : '',
+        Name: v.Name,
+        Options: {},
+        Scope: 'local',
+      })),
+      ...('error' in listed ? { warning: `${driver}: ${listed.error}` } : {}),
+    };
+  }
+
   /** `DELETE /volumes/{name}`; with force the record goes even if the driver fails. */
   remove(name: string, o: { force?: boolean } = {}): Promise<void> {
-    return this.#serialised(async () => {
+    let driver = '';
+    const work = this.#serialised(async () => {
       const record = this.#volumes.get(name);
       if (!record) {
         if (o.force) return;
@@ -186,6 +242,7 @@ export class VolumeService {
       const users = this.#mounts.users(name);
       if (users.length && !o.force)
         throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+      driver = record.Driver;
       try {
         await this.#plugins.client(record.Driver, CAPABILITY).call('VolumeDriver.Remove', { Name: name });
       } catch (err) {
@@ -199,18 +256,36 @@ export class VolumeService {
         // the plugin is gone already
       }
     });
+    return this.#answerWithin(work, () =>
+      driver
+        ? `VolumeDriver.Remove: plugin ${driver} did not answer within ${this.#answerTimeoutMs / 1000} s; berth keeps waiting for it and forgets volume ${name} if the plugin removes it`
+        : `volume remove is queued behind other volume operations for more than ${this.#answerTimeoutMs / 1000} s`,
+    );
+  }
+
+  /** `work`'s outcome, or a 504 once the answer timeout passes (`work` goes on; its outcome is kept). */
+  #answerWithin<T>(work: Promise<T>, why: () => string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeadlineError(why())), this.#answerTimeoutMs);
+    });
+    work.catch(() => undefined); // after a 504 the client has gone: a late failure has no one to go to
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   /** `POST /volumes/prune`: removes every volume no run is using. */
   async prune(): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
-    const deleted: string[] = [];
-    for (const name of [...this.#volumes.keys()]) {
-      await this.remove(name).then(
-        () => deleted.push(name),
-        () => undefined,
-      );
-    }
-    return { VolumesDeleted: deleted, SpaceReclaimed: 0 };
+    // All queued at once (they still run one at a time), so a hung driver costs one answer timeout, not one each.
+    const names = [...this.#volumes.keys()];
+    const removed = await Promise.all(
+      names.map((name) =>
+        this.remove(name).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return { VolumesDeleted: names.filter((_, i) => removed[i]), SpaceReclaimed: 0 };
   }
 
   /**
@@ -297,7 +372,7 @@ export class VolumeService {
     return this.#plugins.inspect(driver).Name;
   }
 
-  async #inspect(r: VolumeRecord): Promise<Volume> {
+  async #inspect(r: VolumeRecord, timeoutMs?: number): Promise<Volume> {
     const base = {
       CreatedAt: r.CreatedAt,
       Driver: r.Driver,
@@ -309,9 +384,11 @@ export class VolumeService {
     try {
       const got = await this.#plugins
         .client(r.Driver, CAPABILITY)
-        .call<{ Volume?: { Mountpoint?: string; Status?: Record<string, unknown> } }>('VolumeDriver.Get', {
-          Name: r.Name,
-        });
+        .call<{ Volume?: { Mountpoint?: string; Status?: Record<string, unknown> } }>(
+          'VolumeDriver.Get',
+          { Name: r.Name },
+          timeoutMs === undefined ? {} : { timeoutMs },
+        );
       const mountpoint = got.Volume?.Mountpoint
         ? this.#plugins.hostPath(r.Driver, got.Volume.Mountpoint)
         : '';

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
+import { packageAuthzDeny } from '../../examples/local-volume/package.ts';
 import { busyboxRootfs, runBerth, type TestDaemon, testDaemon } from './berthd.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -103,5 +105,72 @@ describe('berthd security', { skip }, () => {
     const argv = readFileSync(argvFile, 'utf8').split('\0').slice(0, -1);
     assert.deepEqual(argv.slice(0, EVIL_ARGS.length), EVIL_ARGS);
     for (const n of [1, 2, 3]) assert.equal(existsSync(`/tmp/berth-pwned-${n}`), false);
+  });
+});
+
+/**
+ * The socket grants root (POST /runs runs any command as root; a settable mount can be set to /), so the
+ * authorization chain is the way to restrict it: with a deny-all plugin, nothing gets through, the most powerful
+ * endpoints included, and nothing they would have done happens.
+ */
+describe('a deny-all authorization plugin restricts every endpoint', { skip }, () => {
+  let d: TestDaemon;
+  let rootfs: string;
+  let agent: Agent;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await request(`http://berth${path}`, {
+      method: method as 'GET',
+      dispatcher: agent,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    return { status: res.statusCode, text: await res.body.text() };
+  };
+
+  before(async () => {
+    d = testDaemon('berth-deny-all');
+    rootfs = busyboxRootfs(d.dir);
+    d.writeConfig({ 'authorization-plugins': ['deny/all'] });
+    await d.start(['--no-runtime-smoke-test']);
+    agent = new Agent({ connect: { socketPath: d.socket } });
+    const ctx = await packageAuthzDeny(join(d.dir, 'authz ctx'));
+    for (const args of [
+      ['plugin', 'create', 'deny/all', ctx],
+      ['plugin', 'set', 'deny/all', 'DENY_PATTERN=.'],
+      ['plugin', 'enable', 'deny/all'],
+    ]) {
+      const r = await runBerth(d.host, args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(async () => {
+    await agent?.close();
+    await d?.cleanup();
+  });
+
+  it('denies /runs, /plugins/*/set, /runtimes/reload and the rest with 403, and none of them acts', async () => {
+    const marker = join(d.dir, 'ran');
+    const denied = [
+      await call('POST', '/v1.41/runs', { rootfs, args: ['/bin/sh', '-c', `echo > '${marker}'`] }),
+      await call('POST', '/runs', { rootfs, args: ['true'] }),
+      await call('POST', '/v1.41/plugins/deny/all:latest/set', ['DENY_PATTERN=^$']),
+      await call('POST', '/runtimes/reload'),
+      await call('POST', '/v1.41/plugins/deny/all/disable'),
+      await call('DELETE', '/v1.41/plugins/deny/all?force=1'),
+      await call('GET', '/v1.41/plugins'),
+      await call('GET', '/_ping'),
+      await call('POST', '/volumes/create', { Name: 'v', Driver: 'deny/all' }),
+    ];
+    for (const r of denied) {
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.text, /authorization denied by plugin deny\/all: .* is denied by policy \./);
+    }
+    assert.equal(existsSync(marker), false);
+    const [id] = readdirSync(join(d.dataRoot, 'plugins')).filter((e) => /^[0-9a-f]{64}$/.test(e));
+    const state = JSON.parse(readFileSync(join(d.dataRoot, 'plugins', String(id), 'state.json'), 'utf8'));
+    assert.deepEqual(state.plugin.Settings.Env, ['DENY_PATTERN=.']);
+    assert.equal(state.plugin.Enabled, true);
+    assert.equal(d.log().split('runtimes loaded').length - 1, 1); // only the start's load: no reload ran
   });
 });

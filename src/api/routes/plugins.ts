@@ -6,7 +6,7 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
+import { InvalidParameterError, NotFoundError, RequestTimeoutError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
 import {
   followCappedLog,
@@ -181,7 +181,9 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
     try {
       await plugins.create(q.name, { tar: body }, q.runtime ? { runtime: q.runtime } : {});
     } catch (err) {
-      await drain(body); // let the client finish its upload, so it reads our answer instead of a broken pipe
+      // Let the client finish its upload, so it reads our answer instead of a broken pipe (a client that
+      // stopped sending gets its 408 at once).
+      if (!(err instanceof RequestTimeoutError)) await drain(body);
       throw err;
     }
     return reply.code(204).send();
