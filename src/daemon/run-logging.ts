@@ -141,13 +141,9 @@ export class RunLogging {
 async function* decodeLines(body: Readable): AsyncIterable<LogLine> {
   const decoder = new FrameDecoder();
   for await (const chunk of body) {
-    for (const e of decoder.push(chunk as Buffer)) {
-      // Pieces of a long line are joined back, as `docker logs` shows them.
-      const end = !e.partialMetadata || e.partialMetadata.last;
-      yield {
-        source: e.source === 'stderr' ? 'stderr' : 'stdout',
-        line: end ? Buffer.concat([e.line, Buffer.from('\n')]) : e.line,
-      };
-    }
+    // As `docker logs`: what ReadLogs answers is printed as it is (a driver written for dockerd ends its lines
+    // with the newline the daemon stripped on the way in), and pieces of a long line are simply concatenated.
+    for (const e of decoder.push(chunk as Buffer))
+      yield { source: e.source === 'stderr' ? 'stderr' : 'stdout', line: e.line };
   }
 }

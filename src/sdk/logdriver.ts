@@ -156,9 +156,12 @@ export function logProtocol(): Protocol<LogDriver> & { closeAll(): void } {
   };
 }
 
-/** moby strips each line's newline on the way in and `docker logs` prints what ReadLogs gives: put it back. */
+/**
+ * moby strips each line's newline on the way in and `docker logs` prints what ReadLogs gives: put it back at the
+ * end of every line, that is after a whole entry or the last piece of a split one.
+ */
 function withNewline(e: LogEntryInput): LogEntryInput {
-  if (e.partial) return e;
+  if (e.partial && !e.partialLogMetadata?.last) return e;
   const line = typeof e.line === 'string' ? Buffer.from(e.line) : (e.line ?? Buffer.alloc(0));
   return { ...e, line: Buffer.concat([line, NEWLINE]) };
 }
