@@ -14,17 +14,39 @@ import { constants as os } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { AnyValue, ContainerdClient } from '../containerd/index.ts';
+import {
+  type AnyValue,
+  type ContainerdClient,
+  packAny,
+  runcOptionsType,
+  runtimeOptionsType,
+} from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import type { ContainerOutput, ContainerState, ExitStatus } from './runc-executor.ts';
 
-/** A containerd runtime: the shim's name (`io.containerd.runc.v2`) and its options, as the registry resolved them. */
+/**
+ * A containerd runtime: the shim's name (`io.containerd.runc.v2`) and its options message's fields, as the runtime
+ * registry maps them (runtimes/containerd-runtime.ts; the same shape, declared here because executor/ is below).
+ */
 export interface ShimRuntime {
   /** The shim binary (`containerd-shim-runc-v2`), for views and error messages. */
   readonly binary: string;
   /** containerd's runtime name, passed verbatim. */
   readonly name: string;
-  readonly options?: AnyValue | undefined;
+  readonly options?: {
+    readonly type: 'runc' | 'runtimeoptions';
+    /** Keyed by the proto's field names (`binary_name`). */
+    readonly fields: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** The options as the `Any` containerd takes. */
+function optionsAny(runtime: ShimRuntime): AnyValue | undefined {
+  const o = runtime.options;
+  if (!o) return undefined;
+  return o.type === 'runc'
+    ? packAny(runcOptionsType(), 'containerd.runc.v1.Options', o.fields)
+    : packAny(runtimeOptionsType(), 'runtimeoptions.v1.Options', o.fields);
 }
 
 /** A container this executor runs (the shape of the executor seam's running container). */
@@ -142,7 +164,12 @@ export class ContainerdExecutor {
     const dir = join(this.#o.fifoDir, id);
     let created = false;
     try {
-      await this.#client.createContainer({ id, labels, runtime, spec: specOf(bundle) });
+      await this.#client.createContainer({
+        id,
+        labels,
+        runtime: { name: runtime.name, options: optionsAny(runtime) },
+        spec: specOf(bundle),
+      });
       created = true;
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -292,7 +319,7 @@ export class ContainerdExecutor {
    */
   async adopt(runtime: ShimRuntime, id: string): Promise<ShimContainer | undefined> {
     const task = await this.#client.getTask(id);
-    if (!task || task.status !== 'RUNNING') return undefined;
+    if (task?.status !== 'RUNNING') return undefined;
     const dir = join(this.#o.fifoDir, id);
     const stdout = new PassThrough();
     const stderr = new PassThrough();

@@ -4,6 +4,7 @@ export {
   type RuntimesConfig,
   type RuntimesConfigSource,
 } from './config.ts';
+export { type ContainerdRuntime, containerdRuntimeOf } from './containerd-runtime.ts';
 export {
   checkKubernetes,
   handlerNameProblem,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ContainerdClient, packAny, runcOptionsType } from '../../src/containerd/index.ts';
+import { ContainerdClient } from '../../src/containerd/index.ts';
 import { ContainerdExecutor, type ShimRuntime } from '../../src/executor/containerd-executor.ts';
 import { containerSpec } from '../../src/oci/index.ts';
 import { busyboxRootfs } from './berthd.ts';
@@ -48,7 +48,7 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
   const runtime = (): ShimRuntime => ({
     binary: 'containerd-shim-runc-v2',
     name: 'io.containerd.runc.v2',
-    options: packAny(runcOptionsType(), 'containerd.runc.v1.Options', { root: join(dir, 'runc-root') }),
+    options: { type: 'runc', fields: { root: join(dir, 'runc-root') } },
   });
   /** A bundle whose root is relative, as runc bundles are. */
   const bundle = (id: string, args: string[]) => {
