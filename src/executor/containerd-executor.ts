@@ -325,20 +325,21 @@ export class ContainerdExecutor {
     const stderr = new PassThrough();
     reopenFifo(join(dir, 'stdout'))?.pipe(stdout, { end: false });
     reopenFifo(join(dir, 'stderr'))?.pipe(stderr, { end: false });
-    const exited = this.#client
-      .waitTask(id)
-      .then(
-        (s): ExitStatus => ({ code: s.exitStatus, signal: null, at: s.exitedAt }),
-        (err: Error): ExitStatus => ({ code: 127, signal: null, at: new Date(), error: err.message }),
-      )
-      .finally(async () => {
+    const exited = (async (): Promise<ExitStatus> => {
+      try {
+        const s = await this.#client.waitTask(id);
+        return { code: s.exitStatus, signal: null, at: s.exitedAt };
+      } catch (err) {
+        return { code: 127, signal: null, at: new Date(), error: (err as Error).message };
+      } finally {
         this.#running.delete(id);
         await this.#client.deleteTask(id).catch(() => undefined);
         await this.#client.deleteContainer(id).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
         stdout.end();
         stderr.end();
-      });
+      }
+    })();
     const container = { id, runtime, runtimePid: task.pid, exited, stdout, stderr };
     this.#running.set(id, container);
     return container;
