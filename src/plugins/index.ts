@@ -77,7 +77,9 @@ export {
   type ActivateAnswer,
   activate,
   askActivate,
+  type Clock,
   canConnect,
+  FakeClock,
   implementsMismatch,
   type PluginEvent,
   type PluginFilters,
@@ -86,5 +88,6 @@ export {
   type PluginRunState,
   type PluginSource,
   type PluginStatus,
+  systemClock,
   waitForSocket,
 } from './supervision/index.ts';
