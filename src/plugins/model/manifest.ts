@@ -72,12 +72,13 @@ const isAbsolute = (p: string) => p.startsWith('/');
 const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 const hasDotDot = (p: string) => p.split('/').includes('..');
 
-/** Every problem of a decoded manifest, one sentence each; empty when it is valid. */
-export function manifestProblems(c: PluginConfig): string[] {
-  const out: string[] = [];
+/** One rule of the manifest: the sentence for each way `c` breaks it. */
+type ManifestCheck = (c: PluginConfig) => string[];
+
+function typeProblems(c: PluginConfig): string[] {
   const types = c.Interface.Types ?? [];
-  if (types.length === 0)
-    out.push('Interface.Types must list at least one type, e.g. "docker.volumedriver/1.0"');
+  const out =
+    types.length === 0 ? ['Interface.Types must list at least one type, e.g. "docker.volumedriver/1.0"'] : [];
   types.forEach((t, i) => {
     const m = INTERFACE_TYPE.exec(t);
     if (!m) out.push(`Interface.Types[${i}] "${t}" must look like "docker.volumedriver/1.0" (lower case)`);
@@ -87,35 +88,64 @@ export function manifestProblems(c: PluginConfig): string[] {
       );
     }
   });
+  return out;
+}
+
+function socketProblems(c: PluginConfig): string[] {
   const socket = c.Interface.Socket;
   if (socket === '')
-    out.push('Interface.Socket must name the socket file the plugin listens on, e.g. "plugin.sock"');
-  else if (isAbsolute(socket) || hasDotDot(socket))
-    out.push(`Interface.Socket "${socket}" must be relative to /run/docker/plugins, without ".."`);
-  else if (utf8Length(socket) > MAX_SOCKET_NAME)
-    out.push(
+    return ['Interface.Socket must name the socket file the plugin listens on, e.g. "plugin.sock"'];
+  if (isAbsolute(socket) || hasDotDot(socket))
+    return [`Interface.Socket "${socket}" must be relative to /run/docker/plugins, without ".."`];
+  if (utf8Length(socket) > MAX_SOCKET_NAME)
+    return [
       `Interface.Socket "${socket}" is ${utf8Length(socket)} bytes: at most ${MAX_SOCKET_NAME} bytes fit in a unix socket path after /run/docker/plugins/`,
-    );
-  if (!PROTOCOL_SCHEMES.includes(c.Interface.ProtocolScheme ?? '')) {
-    out.push(
-      `Interface.ProtocolScheme "${c.Interface.ProtocolScheme}" is not supported (use "moby.plugins.http/v1" or leave it out)`,
-    );
-  }
-  if (!c.Entrypoint?.length || c.Entrypoint[0] === '')
-    out.push('Entrypoint must name the program to run, e.g. ["/bin/my-plugin"]');
+    ];
+  return [];
+}
+
+function protocolSchemeProblems(c: PluginConfig): string[] {
+  if (PROTOCOL_SCHEMES.includes(c.Interface.ProtocolScheme ?? '')) return [];
+  return [
+    `Interface.ProtocolScheme "${c.Interface.ProtocolScheme}" is not supported (use "moby.plugins.http/v1" or leave it out)`,
+  ];
+}
+
+function entrypointProblems(c: PluginConfig): string[] {
+  return !c.Entrypoint?.length || c.Entrypoint[0] === ''
+    ? ['Entrypoint must name the program to run, e.g. ["/bin/my-plugin"]']
+    : [];
+}
+
+function pathProblems(c: PluginConfig): string[] {
+  const out: string[] = [];
   if (c.WorkDir !== '' && !isAbsolute(c.WorkDir)) out.push(`WorkDir "${c.WorkDir}" must be an absolute path`);
   if (c.PropagatedMount !== '' && !isAbsolute(c.PropagatedMount))
     out.push(`PropagatedMount "${c.PropagatedMount}" must be an absolute path`);
-  if (!NETWORK_TYPES.includes(c.Network.Type)) {
-    out.push(`Network.Type "${c.Network.Type}" is not supported (use "", "host", "none" or "bridge")`);
-  }
+  return out;
+}
+
+function networkProblems(c: PluginConfig): string[] {
+  return NETWORK_TYPES.includes(c.Network.Type)
+    ? []
+    : [`Network.Type "${c.Network.Type}" is not supported (use "", "host", "none" or "bridge")`];
+}
+
+/** Records item names in manifest order: `set` addresses items by name, so they must be unique. */
+function nameClaims(out: string[]): (name: string, where: string) => void {
   const names = new Map<string, string>();
-  const claim = (name: string, where: string) => {
+  return (name, where) => {
     if (name === '') return;
     const other = names.get(name);
     if (other) out.push(`${where}: name "${name}" is already used by ${other}; set needs unique names`);
     else names.set(name, where);
   };
+}
+
+/** The settable items (Env, Mounts, Linux.Devices, Args): their own rules, unique names, settable fields. */
+function settableItemProblems(c: PluginConfig): string[] {
+  const out: string[] = [];
+  const claim = nameClaims(out);
   (c.Env ?? []).forEach((e, i) => {
     const where = `Env[${i}]`;
     if (e.Name === '' || e.Name.includes('=')) out.push(`${where}: Name must be non-empty and without "="`);
@@ -140,11 +170,30 @@ export function manifestProblems(c: PluginConfig): string[] {
   });
   claim(c.Args.Name, 'Args');
   checkSettable('Args', 'args', c.Args.Settable, out);
-  for (const cap of c.Linux.Capabilities ?? []) {
-    if (!(LINUX_CAPABILITIES as readonly string[]).includes(cap))
-      out.push(`Linux.Capabilities: "${cap}" is not a Linux capability name such as "CAP_SYS_ADMIN"`);
-  }
   return out;
+}
+
+function capabilityProblems(c: PluginConfig): string[] {
+  return (c.Linux.Capabilities ?? [])
+    .filter((cap) => !(LINUX_CAPABILITIES as readonly string[]).includes(cap))
+    .map((cap) => `Linux.Capabilities: "${cap}" is not a Linux capability name such as "CAP_SYS_ADMIN"`);
+}
+
+/** The manifest's rules, in the order their problems are listed. */
+const MANIFEST_CHECKS: readonly ManifestCheck[] = [
+  typeProblems,
+  socketProblems,
+  protocolSchemeProblems,
+  entrypointProblems,
+  pathProblems,
+  networkProblems,
+  settableItemProblems,
+  capabilityProblems,
+];
+
+/** Every problem of a decoded manifest, one sentence each; empty when it is valid. */
+export function manifestProblems(c: PluginConfig): string[] {
+  return MANIFEST_CHECKS.flatMap((check) => check(c));
 }
 
 /** @throws {InvalidParameterError} listing every problem of the manifest */
