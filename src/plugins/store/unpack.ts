@@ -7,28 +7,14 @@
  *
  * @module
  */
-import {
-  closeSync,
-  cpSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { BerthError, InvalidParameterError } from '../../errdefs/index.ts';
 import { errnoOf, fromErrno } from '../../host/index.ts';
+import { applyWhiteout, createSymlinks, isHardLinkTarget, LinkSpool, restoreTimes } from './links.ts';
 
 /** Limits of one unpack. */
 export interface UnpackLimits {
@@ -85,120 +71,6 @@ function requireRootfs(rootfs: string): void {
   }
 }
 
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
-}
-
-/**
- * Symlinks are created after the archive is extracted, with their targets unchanged, so nothing can be written
- * through them. They wait in a spool file beside the extraction, not in memory: an archive of a million links
- * costs disk, not RSS.
- */
-class LinkSpool {
-  readonly #path: string;
-  readonly #fd: number;
-
-  constructor(cwd: string, kind = 'links') {
-    this.#path = `${cwd}.${kind}-${process.pid}-${Date.now()}`;
-    this.#fd = openSync(this.#path, 'wx+', 0o600);
-  }
-
-  /** Tar paths cannot contain NUL, so NUL separates the fields. */
-  add(path: string, target: string): void {
-    writeSync(this.#fd, `${path}\0${target}\0`);
-  }
-
-  /** The recorded links, in archive order, read back in 64 KiB pieces. */
-  *entries(): Generator<{ path: string; target: string }> {
-    const buf = Buffer.alloc(1 << 16);
-    let fields: string[] = [];
-    let rest = Buffer.alloc(0);
-    for (let pos = 0; ; ) {
-      const n = readSync(this.#fd, buf, 0, buf.length, pos);
-      if (n === 0) return;
-      pos += n;
-      let data = Buffer.concat([rest, buf.subarray(0, n)]);
-      for (let nul = data.indexOf(0); nul >= 0; nul = data.indexOf(0)) {
-        fields.push(data.subarray(0, nul).toString('utf8'));
-        data = data.subarray(nul + 1);
-        if (fields.length === 2) {
-          yield { path: fields[0] as string, target: fields[1] as string };
-          fields = [];
-        }
-      }
-      rest = Buffer.from(data);
-    }
-  }
-
-  close(): void {
-    closeSync(this.#fd);
-    rmSync(this.#path, { force: true });
-  }
-}
-
-/** Where a link at archive path `path` goes, refusing a location outside `root` or taken (unless `replace`). */
-function linkLocation(root: string, realRoot: string, path: string, replace: boolean, what: string): string {
-  if (path.split('/').includes('..'))
-    throw new InvalidParameterError(`refusing ${what} ${path}: its path contains ".."`);
-  const at = join(root, path);
-  mkdirSync(dirname(at), { recursive: true });
-  if (!isInside(realRoot, realpathSync(dirname(at)))) {
-    throw new InvalidParameterError(`refusing ${what} ${path}: its directory resolves outside the rootfs`);
-  }
-  if (lstatSync(at, { throwIfNoEntry: false })) {
-    if (!replace) {
-      throw new InvalidParameterError(
-        `refusing ${what} ${path}: another entry of the archive has the same path`,
-      );
-    }
-    rmSync(at, { recursive: true, force: true });
-  }
-  return at;
-}
-
-/**
- * Whether a hard link to `target` names a regular file already inside the root: one earlier in this archive
- * (entries are written synchronously, so it is on disk by now) or, for a layer, one a lower layer left. Anything
- * else (a directory, a symlink, itself, a later entry, a path outside) is refused; node-tar hangs on some of them.
- */
-function isHardLinkTarget(root: string, realRoot: string, target: string): boolean {
-  const rel = target.replace(/^\/+/, '');
-  if (rel === '' || rel.split('/').includes('..')) return false;
-  const at = join(root, rel);
-  try {
-    if (!isInside(realRoot, realpathSync(dirname(at)))) return false;
-  } catch {
-    return false;
-  }
-  return lstatSync(at, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
-/** Creates the spooled symlinks. `replace`: a layer may replace what a lower layer put at the same path. */
-function createSymlinks(root: string, spool: LinkSpool, replace: boolean): void {
-  const realRoot = realpathSync(root);
-  for (const link of spool.entries())
-    symlinkSync(link.target, linkLocation(root, realRoot, link.path, replace, 'symlink'));
-}
-
-/**
- * Gives directories and symlinks their archive mtimes back, as Go's archive.Untar does: node-tar sets a
- * directory's time before its children land (which bump it) and berth makes the symlinks itself. Without this,
- * pushing an unchanged plugin would give a new layer digest every time. Runs after every entry and link exists;
- * setting a child's time does not touch its parent's, so the order does not matter. The times wait in a spool
- * file like the links (an archive may hold as many directories as entries).
- */
-function restoreTimes(root: string, times: LinkSpool): void {
-  const realRoot = realpathSync(root);
-  for (const { path, target: ms } of times.entries()) {
-    const at = join(root, path);
-    // Never through a symlinked parent: lutimes follows every component but the last.
-    if (!isInside(realRoot, realpathSync(dirname(at)))) continue;
-    const mtime = new Date(Number(ms));
-    if (lstatSync(at, { throwIfNoEntry: false })) lutimesSync(at, mtime, mtime);
-  }
-}
-
 /** Counts stream bytes and fails past `max`. */
 function byteCap(max: number): Transform {
   let seen = 0;
@@ -221,20 +93,6 @@ interface ExtractOptions {
   readonly limits: UnpackLimits;
 }
 
-/** Applies a layer whiteout (`.wh.name` deletes name, `.wh..wh..opq` empties the directory) under `root`. */
-function applyWhiteout(root: string, path: string): void {
-  const dir = dirname(path);
-  const name = path.slice(dir === '.' ? 0 : dir.length + 1);
-  const target = join(root, dir);
-  if (!isInside(root, target) || path.split('/').includes('..')) return;
-  if (name === '.wh..wh..opq') {
-    for (const child of readdirSync(target, { withFileTypes: true }))
-      rmSync(join(target, child.name), { recursive: true, force: true });
-  } else {
-    rmSync(join(target, name.slice(4)), { recursive: true, force: true });
-  }
-}
-
 /** At most this many refused entries are named (and kept). */
 const MAX_REFUSED = 10;
 
@@ -247,92 +105,134 @@ const MAX_REFUSED = 10;
  */
 async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Promise<void> {
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
-  const realCwd = realpathSync(cwd);
-  const spool = new LinkSpool(cwd);
-  const times = new LinkSpool(cwd, 'times');
-  const refused = new Set<string>();
-  const refuse = (why: string) => {
-    if (refused.size < MAX_REFUSED) refused.add(why);
+  const run: ExtractRun = {
+    cwd,
+    realCwd: realpathSync(cwd),
+    o,
+    spool: new LinkSpool(cwd),
+    times: new LinkSpool(cwd, 'times'),
+    refused: new Set<string>(),
+    over: undefined,
+    entries: 0,
+    contentBytes: 0,
+    abort: () => undefined,
   };
-  let over: InvalidParameterError | undefined;
-  let entries = 0;
-  let contentBytes = 0;
   const extract = new tar.UnpackSync({
     cwd,
     preserveOwner: true,
-    filter: (path, entry) => {
-      const p = clean(path);
-      if (over || !o.accept(p)) return false;
-      const e = entry as tar.ReadEntry;
-      entries++;
-      contentBytes += e.size ?? 0;
-      if (entries > o.limits.maxEntries)
-        over = new InvalidParameterError(`refusing plugin context: more than ${o.limits.maxEntries} entries`);
-      else if (contentBytes > o.limits.maxContentBytes)
-        over = new InvalidParameterError(
-          `refusing plugin context: more than ${o.limits.maxContentBytes} bytes of content`,
-        );
-      if (over) {
-        extract.abort(over);
-        return false;
-      }
-      if (o.layer && p.split('/').at(-1)?.startsWith('.wh.')) {
-        applyWhiteout(cwd, p);
-        return false;
-      }
-      if ((e.type === 'Directory' || e.type === 'SymbolicLink') && e.mtime)
-        times.add(p, String(e.mtime.getTime()));
-      if (e.type === 'SymbolicLink') {
-        spool.add(p, e.linkpath ?? '');
-        return false;
-      }
-      if (e.type === 'Link' && !isHardLinkTarget(cwd, realCwd, e.linkpath ?? '')) {
-        refuse(
-          `${p} (hard link to ${JSON.stringify(e.linkpath)}, which is not a regular file earlier in the archive)`,
-        );
-        return false;
-      }
-      if (!ALLOWED_TYPES.has(e.type)) {
-        refuse(`${p} (${e.type}: device, FIFO and special entries are not allowed)`);
-        return false;
-      }
-      return refused.size === 0;
-    },
-    onwarn: (code, message) => {
-      if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ABORT') return;
-      refuse(`${message} (${code})`);
-      // A failed write (ENOSPC…) fails the unpack anyway: stop now. Going on, node-tar's sync unpack calls its
-      // error path once per remaining chunk of the entry, its pending count goes negative and it never ends.
-      if (code === 'TAR_ENTRY_ERROR' && !over) {
-        over = new InvalidParameterError(`refusing plugin context: ${[...refused].join('; ')}`);
-        extract.abort(over);
-      }
-    },
+    filter: (path, entry) => filterEntry(run, path, entry as tar.ReadEntry),
+    onwarn: (code, message) => onWarning(run, code, message),
   });
+  run.abort = (err) => extract.abort(err);
+  await pump(input, run, extract);
+  try {
+    if (run.over) throw run.over;
+    if (run.refused.size) throw refusedError(run);
+    createSymlinks(cwd, run.spool, o.layer);
+    restoreTimes(cwd, run.times);
+  } finally {
+    run.spool.close();
+    run.times.close();
+  }
+}
+
+/** What one extraction has seen so far. */
+interface ExtractRun {
+  readonly cwd: string;
+  readonly realCwd: string;
+  readonly o: ExtractOptions;
+  /** Symlinks, created after extraction. */
+  readonly spool: LinkSpool;
+  /** Directory and symlink times, restored after extraction. */
+  readonly times: LinkSpool;
+  readonly refused: Set<string>;
+  /** The limit exceeded (or write failed), which stopped the extraction. */
+  over: InvalidParameterError | undefined;
+  entries: number;
+  contentBytes: number;
+  abort: (err: Error) => void;
+}
+
+function refuse(run: ExtractRun, why: string): void {
+  if (run.refused.size < MAX_REFUSED) run.refused.add(why);
+}
+
+function refusedError(run: ExtractRun): InvalidParameterError {
+  return new InvalidParameterError(`refusing plugin context: ${[...run.refused].join('; ')}`);
+}
+
+/** Counts an entry against the limits; the first one past them stops the extraction. */
+function overLimits(run: ExtractRun, e: tar.ReadEntry): boolean {
+  const { maxEntries, maxContentBytes } = run.o.limits;
+  run.entries++;
+  run.contentBytes += e.size ?? 0;
+  if (run.entries > maxEntries)
+    run.over = new InvalidParameterError(`refusing plugin context: more than ${maxEntries} entries`);
+  else if (run.contentBytes > maxContentBytes)
+    run.over = new InvalidParameterError(
+      `refusing plugin context: more than ${maxContentBytes} bytes of content`,
+    );
+  if (run.over) run.abort(run.over);
+  return run.over !== undefined;
+}
+
+/** node-tar's filter: whether to write the entry now. Whiteouts and links are dealt with here, not written. */
+function filterEntry(run: ExtractRun, path: string, e: tar.ReadEntry): boolean {
+  const p = clean(path);
+  if (run.over || !run.o.accept(p)) return false;
+  if (overLimits(run, e)) return false;
+  if (run.o.layer && p.split('/').at(-1)?.startsWith('.wh.')) {
+    applyWhiteout(run.cwd, p);
+    return false;
+  }
+  if ((e.type === 'Directory' || e.type === 'SymbolicLink') && e.mtime)
+    run.times.add(p, String(e.mtime.getTime()));
+  if (e.type === 'SymbolicLink') {
+    run.spool.add(p, e.linkpath ?? '');
+    return false;
+  }
+  if (e.type === 'Link' && !isHardLinkTarget(run.cwd, run.realCwd, e.linkpath ?? '')) {
+    refuse(
+      run,
+      `${p} (hard link to ${JSON.stringify(e.linkpath)}, which is not a regular file earlier in the archive)`,
+    );
+    return false;
+  }
+  if (!ALLOWED_TYPES.has(e.type)) {
+    refuse(run, `${p} (${e.type}: device, FIFO and special entries are not allowed)`);
+    return false;
+  }
+  return run.refused.size === 0;
+}
+
+function onWarning(run: ExtractRun, code: string, message: string): void {
+  if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ABORT') return;
+  refuse(run, `${message} (${code})`);
+  // A failed write (ENOSPC…) fails the unpack anyway: stop now. Going on, node-tar's sync unpack calls its
+  // error path once per remaining chunk of the entry, its pending count goes negative and it never ends.
+  if (code === 'TAR_ENTRY_ERROR' && !run.over) {
+    run.over = refusedError(run);
+    run.abort(run.over);
+  }
+}
+
+/** Streams `input` through the byte cap into the extraction. @throws {InvalidParameterError} what stopped it */
+async function pump(input: Readable, run: ExtractRun, extract: tar.UnpackSync): Promise<void> {
   try {
     // The PassThrough is what a failed pipeline destroys; `input` is only unpiped from it (its errors, such as
     // a request body timing out, still fail the unpack).
     const source = new PassThrough();
     const forward = (err: Error) => source.destroy(err);
     input.on('error', forward);
-    await pipeline(input.pipe(source), byteCap(o.limits.maxBytes), extract).finally(() =>
+    await pipeline(input.pipe(source), byteCap(run.o.limits.maxBytes), extract).finally(() =>
       input.off('error', forward),
     );
   } catch (err) {
-    spool.close();
-    times.close();
-    if (over) throw over;
+    run.spool.close();
+    run.times.close();
+    if (run.over) throw run.over;
     if (err instanceof BerthError) throw err;
     throw new InvalidParameterError(`failed to read the plugin context as tar: ${(err as Error).message}`);
-  }
-  try {
-    if (over) throw over;
-    if (refused.size) throw new InvalidParameterError(`refusing plugin context: ${[...refused].join('; ')}`);
-    createSymlinks(cwd, spool, o.layer);
-    restoreTimes(cwd, times);
-  } finally {
-    spool.close();
-    times.close();
   }
 }
 
