@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type Backend, createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
-import { RuncExecutor } from '../executor/index.ts';
+import { type Executor, RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
 import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { insecureRegistries } from '../registry/index.ts';
@@ -144,7 +144,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
 interface BootState {
   readonly runtimes: RuntimeManager;
   readonly set: RuntimeSet;
-  readonly executor: RuncExecutor;
+  readonly executor: Executor;
   readonly gid: number | undefined;
   readonly tuning: Tuning;
   readonly undo: (() => Promise<void>)[];

@@ -1,14 +1,14 @@
 /**
  * After a restart, nothing berth started before may keep running unsupervised: every container found under a
  * `runtime-*` state root of the exec root is killed and deleted, with the runtime that owns the root (or
- * runc, for a root whose runtime is no longer configured).
+ * the default invocation for a root whose runtime is no longer configured: runtimes/leftovers.ts).
  *
  * @module
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { globalArgs, type RuncCli, type RuncExecutor } from '../executor/index.ts';
-import type { RuntimeSet } from '../runtimes/index.ts';
+import type { Executor } from '../executor/index.ts';
+import { leftoverHandle, type RuntimeSet } from '../runtimes/index.ts';
 
 export interface ReconcileReport {
   /** Container ids removed, per runtime root. */
@@ -20,7 +20,7 @@ export interface ReconcileReport {
 export async function reconcileRuntimeRoots(
   execRoot: string,
   set: RuntimeSet,
-  executor: RuncExecutor,
+  executor: Executor,
 ): Promise<ReconcileReport> {
   let entries: string[];
   try {
@@ -33,13 +33,8 @@ export async function reconcileRuntimeRoots(
     entries.map(async (entry) => {
       const name = entry.slice('runtime-'.length);
       const root = join(execRoot, entry);
-      const rt = set.runtimes.get(name);
-      const cli: RuncCli =
-        rt?.kind === 'runc' && rt.probe.health !== 'unavailable'
-          ? rt.cli
-          : { binary: 'runc', globalArgs: globalArgs({ root }), noPivot: false };
       try {
-        const ids = await executor.reconcile(cli);
+        const ids = await executor.reconcile(leftoverHandle(set, name, root));
         if (ids.length) report.removed[name] = ids;
       } catch (err) {
         report.failed[name] = (err as Error).message;

@@ -7,11 +7,17 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunHandle, RunRequest } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
-import type { ExitStatus, RuncExecutor } from '../executor/index.ts';
+import {
+  type Executor,
+  type ExitStatus,
+  type RunningContainer,
+  removeBundle,
+  writeBundle,
+} from '../executor/index.ts';
 import type { LogSession } from '../logdriver/index.ts';
 import { containerSpec, type Mount } from '../oci/index.ts';
 import type { RuntimeManager } from '../runtimes/index.ts';
@@ -31,7 +37,7 @@ interface Attached {
 
 export interface RunServiceOptions {
   readonly runtimes: RuntimeManager;
-  readonly executor: RuncExecutor;
+  readonly executor: Executor;
   readonly execRoot: string;
   readonly volumes?: VolumeService;
   readonly logging?: RunLogging;
@@ -66,10 +72,9 @@ export class RunService {
     const attached = await this.#attachVolumes(id, binds, request.volumeDriver);
     let session: LogSession | undefined;
     const bundle = join(this.#dir, id);
-    let container: ReturnType<RuncExecutor['start']>;
+    let container: RunningContainer;
     try {
       session = await this.#o.logging?.open(id, request);
-      mkdirSync(bundle, { recursive: true, mode: 0o700 });
       const spec = containerSpec({
         rootfs: request.rootfs,
         args: request.args,
@@ -79,12 +84,12 @@ export class RunService {
         ...(request.readonlyRootfs ? { readonlyRootfs: true } : {}),
         mounts: attached.mounts,
       });
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      writeBundle(bundle, spec);
       container = this.#o.executor.start(rt.cli, id, bundle, 'pipe');
     } catch (err) {
       await session?.close();
       await attached.detach();
-      rmSync(bundle, { recursive: true, force: true });
+      removeBundle(bundle);
       throw err;
     }
     const { stdout, stderr } = container;
@@ -98,7 +103,7 @@ export class RunService {
         return status;
       })
       .finally(() => {
-        rmSync(bundle, { recursive: true, force: true });
+        removeBundle(bundle);
         this.#active.delete(id);
       });
     const kill = () => {
@@ -155,6 +160,6 @@ export class RunService {
 
   /** Removes bundles of runs a previous berthd left (their containers are reconciled separately). */
   cleanLeftovers(): void {
-    rmSync(this.#dir, { recursive: true, force: true });
+    removeBundle(this.#dir);
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { RuncExecutor } from '../executor/index.ts';
+import type { Executor } from '../executor/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
 import type { RuntimeManager } from '../runtimes/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
@@ -18,7 +18,7 @@ export async function startRuns(o: {
   plugins: PluginManager;
   volumes: VolumeService;
   runtimes: RuntimeManager;
-  executor: RuncExecutor;
+  executor: Executor;
   log: Logger;
 }): Promise<{ runs: RunService; logging: RunLogging }> {
   const { config, log } = o;

@@ -1,4 +1,13 @@
+export { removeBundle, writeBundle } from './bundle.ts';
 export { type CommandOptions, type CommandResult, runCommand } from './command.ts';
+export type {
+  ContainerOutput,
+  ContainerState,
+  Executor,
+  ExitStatus,
+  RunningContainer,
+  RuntimeHandle,
+} from './executor.ts';
 export {
   checkContainerId,
   deleteArgs,
@@ -12,10 +21,4 @@ export {
   stateArgs,
   withGlobals,
 } from './runc-args.ts';
-export {
-  type ContainerOutput,
-  type ContainerState,
-  type ExitStatus,
-  RuncExecutor,
-  type RunningContainer,
-} from './runc-executor.ts';
+export { type RuncContainer, RuncExecutor } from './runc-executor.ts';

@@ -9,9 +9,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { runCommand } from './command.ts';
+import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
 import {
   deleteArgs,
@@ -23,15 +23,6 @@ import {
   withGlobals,
 } from './runc-args.ts';
 
-/** How a container ended. `code` follows the shell convention: 128 + n when killed by signal n. */
-export interface ExitStatus {
-  readonly code: number;
-  readonly signal: NodeJS.Signals | null;
-  readonly at: Date;
-  /** Set when the runtime could not even be started (e.g. its binary is gone). */
-  readonly error?: string;
-}
-
 /** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
 function killGroup(pid: number): void {
   try {
@@ -41,42 +32,19 @@ function killGroup(pid: number): void {
   }
 }
 
-/** A container started by this executor. */
-export interface RunningContainer {
-  readonly id: string;
-  /** The runtime invocation it was started with: later kill/delete use the same one, whatever reloads happen. */
-  readonly cli: RuncCli;
-  /** pid of the runtime process (`runc run`), not of the container init. */
-  readonly runtimePid: number;
-  /** Resolves when the container has exited and the runtime has cleaned it up. */
-  readonly exited: Promise<ExitStatus>;
-  /** The container's output, when started with `output: 'pipe'`. */
-  readonly stdout?: Readable;
-  readonly stderr?: Readable;
-}
-
-/** Where a container's stdout and stderr go: appended to a log file, or pipes the caller reads. */
-export type ContainerOutput = { readonly logPath: string } | 'pipe';
-
-/** `runc state` output. */
-export interface ContainerState {
-  readonly id: string;
-  readonly pid: number;
-  readonly status: string;
-  readonly bundle: string;
-  readonly created?: string;
-}
+/** A container RuncExecutor started: the runtime handle is a runc-compatible CLI invocation. */
+export type RuncContainer = RunningContainer<RuncCli>;
 
 const COMMAND_TIMEOUT_MS = 10_000;
 
-export class RuncExecutor {
-  readonly #running = new Map<string, RunningContainer>();
+export class RuncExecutor implements Executor<RuncCli> {
+  readonly #running = new Map<string, RuncContainer>();
 
   /**
    * Starts `bundle` as container `id`, its stdout and stderr appended to a log file or piped.
    * @throws {ConflictError} when this executor already runs a container with that id
    */
-  start(cli: RuncCli, id: string, bundle: string, output: ContainerOutput): RunningContainer {
+  start(cli: RuncCli, id: string, bundle: string, output: ContainerOutput): RuncContainer {
     if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
     const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
     let logFd: number | undefined;
@@ -99,9 +67,9 @@ export class RuncExecutor {
         resolve({ code: shellExitCode(code, signal), signal, at: new Date() });
       });
     }).finally(() => this.#running.delete(id));
-    const container: RunningContainer = {
+    const container: RuncContainer = {
       id,
-      cli,
+      runtime: cli,
       runtimePid: child.pid ?? -1,
       exited,
       ...(child.stdout && child.stderr ? { stdout: child.stdout, stderr: child.stderr } : {}),
@@ -111,7 +79,7 @@ export class RuncExecutor {
   }
 
   /** Containers this executor started that are still running. */
-  running(): ReadonlyMap<string, RunningContainer> {
+  running(): ReadonlyMap<string, RuncContainer> {
     return this.#running;
   }
 
@@ -125,7 +93,7 @@ export class RuncExecutor {
    * Right after `start` the runtime may not have created it yet, and `kill` then fails: it is retried until it
    * works or the runtime exits; after `giveUpMs` the runtime's own process group is killed.
    */
-  async destroy(c: RunningContainer, giveUpMs = 5000): Promise<ExitStatus> {
+  async destroy(c: RuncContainer, giveUpMs = 5000): Promise<ExitStatus> {
     let gone = false;
     void c.exited.then(() => {
       gone = true;
@@ -133,7 +101,7 @@ export class RuncExecutor {
     const deadline = Date.now() + giveUpMs;
     while (!gone) {
       if (
-        await this.kill(c.cli, c.id, 'SIGKILL').then(
+        await this.kill(c.runtime, c.id, 'SIGKILL').then(
           () => true,
           () => false,
         )
@@ -146,7 +114,7 @@ export class RuncExecutor {
       await new Promise((r) => setTimeout(r, 10));
     }
     const status = await c.exited;
-    await this.delete(c.cli, c.id, { force: true }).catch(() => undefined);
+    await this.delete(c.runtime, c.id, { force: true }).catch(() => undefined);
     return status;
   }
 

@@ -8,4 +8,4 @@ export {
   unary,
   unixClient,
   VENDOR_DIR,
-} from './client.ts';
+} from './grpc-client.ts';

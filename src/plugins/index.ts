@@ -1,36 +1,13 @@
-export { AuthzChain, type AuthzRequest, type AuthzResponse } from './authz.ts';
-export { CappedLog, followCappedLog, readCappedLog } from './capped-log.ts';
-export {
-  DEFAULT_CALL_TIMEOUT_MS,
-  LONG_CALL_TIMEOUT_MS,
-  PLUGIN_MEDIA_TYPE,
-  PluginClient,
-  type PluginClientOptions,
-} from './client.ts';
-export { decodePlugin } from './decode.ts';
+// plugins/ by concept: model (the Plugin object), spec (its OCI spec), store (on disk), supervision (running
+// it), rpc (calling it) and distribution (registries). The layer's public names, re-exported.
+
+export type { Progress, ProgressMessage } from './distribution/index.ts';
 export {
   type DistributionOptions,
   PluginDistribution,
   type PushResult,
   type TransferOptions,
-} from './distribution.ts';
-export type { Progress, ProgressMessage } from './fetch.ts';
-export {
-  type PluginEvent,
-  type PluginFilters,
-  PluginManager,
-  type PluginManagerOptions,
-  type PluginRunState,
-  type PluginSource,
-  type PluginStatus,
-} from './manager.ts';
-export {
-  decodeManifest,
-  KNOWN_INTERFACES,
-  manifestProblems,
-  SETTABLE_FIELDS,
-  validateManifest,
-} from './manifest.ts';
+} from './distribution/index.ts';
 export type {
   Plugin,
   PluginArgs,
@@ -39,35 +16,78 @@ export type {
   PluginEnv,
   PluginMount,
   PluginSettings,
-} from './plugin-schema.ts';
-export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
-export { type PreflightFacts, preflightProblems } from './preflight.ts';
-export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
+} from './model/index.ts';
 export {
-  type ActivateAnswer,
-  activate,
-  askActivate,
-  canConnect,
-  implementsMismatch,
-  waitForSocket,
-} from './readiness.ts';
-export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './reference.ts';
-export { applySettings } from './set.ts';
-export { initialSettings } from './settings.ts';
+  applySettings,
+  computePrivileges,
+  decodeManifest,
+  decodePlugin,
+  initialSettings,
+  isIdPrefix,
+  KNOWN_INTERFACES,
+  manifestProblems,
+  normalizeName,
+  PluginConfigSchema,
+  type PluginPrivilege,
+  type PluginReference,
+  PluginSchema,
+  PluginSettingsSchema,
+  parseReference,
+  privilegesMatch,
+  SETTABLE_FIELDS,
+  validateManifest,
+} from './model/index.ts';
 export {
+  AuthzChain,
+  type AuthzRequest,
+  type AuthzResponse,
+  DEFAULT_CALL_TIMEOUT_MS,
+  LONG_CALL_TIMEOUT_MS,
+  PLUGIN_MEDIA_TYPE,
+  PluginClient,
+  type PluginClientOptions,
+} from './rpc/index.ts';
+export {
+  buildPluginSpec,
   METRICS_COLLECTOR_TYPE,
   METRICS_SOCKET_IN_CONTAINER,
   mergeMounts,
   PLUGIN_SOCKET_DIR_IN_CONTAINER,
+  type PluginPaths,
   type PluginSpecInput,
+  type PreflightFacts,
   pluginSpec,
-} from './spec.ts';
-export { buildPluginSpec, type PluginPaths, resolvePluginSpecInput } from './spec-input.ts';
-export { type LoadReport, type PluginState, PluginStore } from './store.ts';
+  preflightProblems,
+  resolvePluginSpecInput,
+} from './spec/index.ts';
 export {
+  CappedLog,
   DEFAULT_UNPACK_LIMITS,
   extractLayer,
+  followCappedLog,
+  type LoadReport,
+  type PluginState,
+  PluginStore,
+  readCappedLog,
   type UnpackLimits,
   unpackDirectory,
   unpackTar,
-} from './unpack.ts';
+} from './store/index.ts';
+export {
+  type ActivateAnswer,
+  activate,
+  askActivate,
+  type Clock,
+  canConnect,
+  FakeClock,
+  implementsMismatch,
+  type PluginEvent,
+  type PluginFilters,
+  PluginManager,
+  type PluginManagerOptions,
+  type PluginRunState,
+  type PluginSource,
+  type PluginStatus,
+  systemClock,
+  waitForSocket,
+} from './supervision/index.ts';

@@ -7,14 +7,6 @@ export {
   type RegistryAuth,
   registryAuthFrom,
 } from './auth.ts';
-export {
-  MEDIA_TYPES,
-  RegistryClient,
-  type RegistryClientOptions,
-  sha256,
-  type UploadBody,
-  verifyDigest,
-} from './client.ts';
 export { insecureRegistries, insecureRegistryProblems } from './insecure.ts';
 export {
   apiHost,
@@ -26,3 +18,11 @@ export {
   type RemoteReference,
   withDefaultTag,
 } from './reference.ts';
+export {
+  MEDIA_TYPES,
+  RegistryClient,
+  type RegistryClientOptions,
+  sha256,
+  type UploadBody,
+  verifyDigest,
+} from './registry-client.ts';

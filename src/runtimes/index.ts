@@ -13,6 +13,7 @@ export {
   MAX_HANDLER_LENGTH,
   suggestHandler,
 } from './kubernetes.ts';
+export { leftoverHandle } from './leftovers.ts';
 export {
   diffRuntimeSets,
   type ReloadDiff,

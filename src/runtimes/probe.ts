@@ -7,25 +7,18 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   type CommandResult,
   deleteArgs,
   globalArgs,
+  removeBundle,
   runArgs,
   runCommand,
   withGlobals,
+  writeBundle,
 } from '../executor/index.ts';
 import { findExecutable } from '../host/index.ts';
 import { containerSpec, type Mount } from '../oci/index.ts';
@@ -101,7 +94,6 @@ async function smokeTest(rt: RuncRuntime, dir: string, timeoutMs: number): Promi
   const id = `berth-probe-${randomBytes(6).toString('hex')}`;
   const bundle = join(dir, id);
   const root = join(bundle, 'state');
-  mkdirSync(root, { recursive: true });
   const spec = containerSpec({
     rootfs,
     args: ['/bin/true'],
@@ -109,14 +101,15 @@ async function smokeTest(rt: RuncRuntime, dir: string, timeoutMs: number): Promi
     mounts,
     hostname: 'probe',
   });
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  writeBundle(bundle, spec);
+  mkdirSync(root, { recursive: true });
   // A private --root: a probe never shows up in (or collides with) the runtime's real state.
   const cli = { ...rt.cli, globalArgs: globalArgs({ root, systemdCgroup: rt.shimOptions.SystemdCgroup }) };
   const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
   const r = await runCommand(cli.binary, argv, { timeoutMs, cwd: bundle, maxOutput: 64 * 1024 });
   if (r.code !== 0)
     await runCommand(cli.binary, withGlobals(cli, deleteArgs(id, { force: true })), { timeoutMs });
-  rmSync(bundle, { recursive: true, force: true });
+  removeBundle(bundle);
   const ms = Math.round(r.durationMs);
   return r.code === 0 ? { ok: true, ms } : { ok: false, ms, error: failureText(r, timeoutMs) };
 }

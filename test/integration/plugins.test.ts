@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { packageLocalVolume, packageNodePlugin } from '../../examples/local-volume/package.ts';
 import { RuncExecutor } from '../../src/executor/index.ts';
 import { boundingCapabilities, socketAddress } from '../../src/host/index.ts';
-import { type PluginEvent, PluginManager, type PluginManagerOptions } from '../../src/plugins/manager.ts';
+import { type PluginEvent, PluginManager, type PluginManagerOptions } from '../../src/plugins/index.ts';
 import { RuntimeManager } from '../../src/runtimes/index.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 

@@ -1,0 +1,24 @@
+/** The Plugin object and its manifest: schema, decoding, validation, names, settings and privileges. */
+export { decodePlugin } from './decode.ts';
+export {
+  decodeManifest,
+  decodeManifestWithWarnings,
+  KNOWN_INTERFACES,
+  manifestProblems,
+  SETTABLE_FIELDS,
+  validateManifest,
+} from './manifest.ts';
+export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './plugin-name.ts';
+export type {
+  Plugin,
+  PluginArgs,
+  PluginConfig,
+  PluginDevice,
+  PluginEnv,
+  PluginMount,
+  PluginSettings,
+} from './plugin-schema.ts';
+export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
+export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
+export { applySettings } from './set.ts';
+export { initialSettings, upgradeSettings } from './settings.ts';

@@ -1,0 +1,125 @@
+/**
+ * One plugin as the manager holds it: its persisted state, the supervisor's run record, and what consumers
+ * hold on it (client, references, the lock every operation on it takes). Also the views of it the API shows.
+ *
+ * @module
+ */
+import type { RunningContainer } from '../../executor/index.ts';
+import type { Plugin } from '../model/index.ts';
+import type { PluginClient } from '../rpc/index.ts';
+import type { CappedLog, PluginState } from '../store/index.ts';
+import type { Cancel } from './clock.ts';
+import type { PluginRunState } from './transitions.ts';
+
+/** berth's live view of a plugin, shown beside Docker's Plugin object. */
+export interface PluginStatus {
+  readonly State: PluginRunState;
+  readonly Pid: number;
+  readonly Runtime: string;
+  readonly Restarts: number;
+  readonly StartedAt: string;
+  readonly LastError: string;
+  readonly LastExitCode: number | null;
+  readonly Warnings: string[];
+  readonly RefCount: number;
+}
+
+/** What the supervisor knows about a plugin's process (in memory only). */
+export interface RunRecord {
+  status: {
+    state: PluginRunState;
+    pid: number;
+    runtime: string;
+    restarts: number;
+    startedAt: string;
+    lastError: string;
+    lastExitCode: number | null;
+    warnings: string[];
+  };
+  container: RunningContainer | undefined;
+  logFile: CappedLog | undefined;
+  /** When it failed within the current window (clock milliseconds). */
+  failures: number[];
+  cancelRestart: Cancel | undefined;
+  /** Set while disable/remove stops it: an exit then is expected. */
+  stopping: boolean;
+}
+
+export interface Entry {
+  state: PluginState;
+  readonly run: RunRecord;
+  client: PluginClient | undefined;
+  lock: Promise<unknown>;
+  refs: number;
+}
+
+export function newEntry(state: PluginState): Entry {
+  return {
+    state,
+    run: {
+      status: {
+        state: 'disabled',
+        pid: 0,
+        runtime: '',
+        restarts: 0,
+        startedAt: '',
+        lastError: '',
+        lastExitCode: null,
+        warnings: [],
+      },
+      container: undefined,
+      logFile: undefined,
+      failures: [],
+      cancelRestart: undefined,
+      stopping: false,
+    },
+    client: undefined,
+    lock: Promise.resolve(),
+    refs: 0,
+  };
+}
+
+/** The Engine API Plugin object plus berth's status block. */
+export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
+  const s = e.run.status;
+  return {
+    ...e.state.plugin,
+    Status: {
+      State: s.state,
+      Pid: s.pid,
+      Runtime: s.runtime || e.state.runtime || '',
+      Restarts: s.restarts,
+      StartedAt: s.startedAt,
+      LastError: s.lastError,
+      LastExitCode: s.lastExitCode,
+      Warnings: [...(e.state.warnings ?? []), ...s.warnings],
+      RefCount: e.refs,
+    },
+  };
+}
+
+/** Filters of `GET /plugins`. */
+export interface PluginFilters {
+  readonly enabled?: boolean;
+  readonly capability?: readonly string[];
+}
+
+export function matchesFilters(e: Entry, filters: PluginFilters): boolean {
+  if (filters.enabled !== undefined && e.state.plugin.Enabled !== filters.enabled) return false;
+  return !filters.capability?.length || matchesCapability(e.state.plugin, filters.capability);
+}
+
+/** A plugin matches if any of its types' capability equals a requested one (or matches it as a regex, as Docker). */
+export function matchesCapability(plugin: Plugin, wanted: readonly string[]): boolean {
+  const caps = (plugin.Config.Interface.Types ?? []).map((t) => /\.([^./]+)\//.exec(t)?.[1] ?? '');
+  return wanted.some((w) => {
+    const want = w.toLowerCase();
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(want);
+    } catch {
+      re = undefined;
+    }
+    return caps.some((c) => c === want || (re?.test(c) ?? false));
+  });
+}

@@ -1,0 +1,275 @@
+/**
+ * The plugin supervisor: starts a plugin's container through the injected {@link Executor} and waits until it
+ * listens, stops it (TERM → grace → KILL), and when it exits on its own restarts it as the restart policy says,
+ * on the injected {@link Clock}. Run states change only as the transition table allows.
+ *
+ * @module
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidParameterError, SystemError } from '../../errdefs/index.ts';
+import {
+  type Executor,
+  type ExitStatus,
+  type RunningContainer,
+  type RuntimeHandle,
+  removeBundle,
+  writeBundle,
+} from '../../executor/index.ts';
+import { socketAddress } from '../../host/index.ts';
+import type { Plugin } from '../model/index.ts';
+import { buildPluginSpec, type PreflightFacts, preflightProblems } from '../spec/index.ts';
+import { CappedLog } from '../store/index.ts';
+import type { Clock } from './clock.ts';
+import type { Entry } from './entry.ts';
+import type { PluginEvent } from './events.ts';
+import { type ActivateAnswer, askActivate, implementsMismatch, waitForSocket } from './readiness.ts';
+import { decideRestart, gaveUpMessage, type RestartPolicy } from './restart-policy.ts';
+import { nextRunState, type RunEvent } from './transitions.ts';
+
+/** The runtimes a plugin can run with: what the runtime registry offers the supervisor. */
+export interface PluginRuntimes {
+  /** @throws {NotFoundError} for an unknown runtime */
+  lookup(name: string): unknown;
+  /** A runtime that can run now, with the handle its executor takes. @throws when it cannot */
+  runnable(name: string | undefined): { readonly name: string; readonly cli: RuntimeHandle };
+}
+
+/** Where a plugin's files are on the host. */
+export interface PluginHostPaths {
+  /** Bound at /run/docker/plugins in every plugin; holds one directory per plugin. */
+  readonly socketRoot: string;
+  socketDir(id: string): string;
+  bundleDir(id: string): string;
+  logPath(id: string): string;
+  rootfs(id: string): string;
+  propagatedMount(id: string): string;
+}
+
+export interface SupervisorOptions {
+  readonly executor: Executor;
+  readonly clock: Clock;
+  readonly runtimes: PluginRuntimes;
+  readonly preflight: PreflightFacts;
+  readonly paths: PluginHostPaths;
+  readonly policy: RestartPolicy;
+  readonly readyTimeoutMs: number;
+  readonly activateTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly logMaxBytes: number;
+  /** Runs `work` under the plugin's lock (restarts queue behind commands). */
+  readonly locked: <T>(e: Entry, work: () => Promise<T>) => Promise<T>;
+  /** Whether the plugin is still installed (a restart due after a remove does nothing). */
+  readonly isCurrent: (e: Entry) => boolean;
+  readonly emit: (action: PluginEvent['Action'], plugin: Plugin, extra?: Record<string, string>) => void;
+  readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+const STDERR_TAIL_CHUNKS = 20;
+
+export class Supervisor {
+  readonly #o: SupervisorOptions;
+  #closing = false;
+
+  constructor(o: SupervisorOptions) {
+    this.#o = o;
+  }
+
+  /** Daemon shutdown: exits from now on are expected, nothing is restarted. */
+  close(): void {
+    this.#closing = true;
+  }
+
+  /** Builds the spec, runs the container, waits for the socket. On failure nothing is left running. */
+  async start(e: Entry, timeoutMs = this.#o.readyTimeoutMs): Promise<void> {
+    const { runtime, bundle } = this.#prepare(e);
+    const { container, stderrTail } = this.#launch(e, runtime, bundle);
+    try {
+      await this.#awaitReady(e, container, timeoutMs, stderrTail);
+    } catch (err) {
+      // Whatever failed after the runtime started, the container must not outlive it unsupervised.
+      if (!e.run.status.lastError) e.run.status.lastError = (err as Error).message;
+      await this.#discard(e, container);
+      throw err;
+    }
+    void container.exited.then((status) => this.#onExit(e, container, status));
+  }
+
+  /** Stops the container if there is one and cancels a pending restart; the plugin ends disabled. */
+  async stop(e: Entry): Promise<void> {
+    const run = e.run;
+    run.cancelRestart?.();
+    run.cancelRestart = undefined;
+    run.stopping = true;
+    const c = run.container;
+    if (c) {
+      this.#to(e, 'stop');
+      const status = await this.#o.executor.stop(c.runtime, c.id, this.#o.stopGraceMs);
+      if (status) run.status.lastExitCode = status.code;
+    }
+    run.container = undefined;
+    this.#to(e, 'stopped');
+    run.status.pid = 0;
+    run.logFile?.close();
+    run.logFile = undefined;
+    removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
+  }
+
+  /** The runtime to use and a bundle with the plugin's spec, once the spec passes the host's preflight. */
+  #prepare(e: Entry): { runtime: { name: string; cli: RuntimeHandle }; bundle: string } {
+    const { plugin } = e.state;
+    const paths = this.#o.paths;
+    const runtime = this.#o.runtimes.runnable(e.state.runtime);
+    const spec = buildPluginSpec(plugin, { rootfs: paths.rootfs(plugin.Id), execRoot: paths.socketRoot });
+    const problems = preflightProblems(spec, this.#o.preflight, plugin.Name);
+    if (problems.length)
+      throw new InvalidParameterError(`cannot enable plugin ${plugin.Name}: ${problems.join('; ')}`);
+    rmSync(join(paths.socketDir(plugin.Id), plugin.Config.Interface.Socket), { force: true });
+    const bundle = writeBundle(paths.bundleDir(plugin.Id), spec);
+    if (plugin.Config.PropagatedMount)
+      mkdirSync(paths.propagatedMount(plugin.Id), { recursive: true, mode: 0o755 });
+    return { runtime, bundle };
+  }
+
+  /** Starts the container with its output going to the plugin's log (and the last stderr kept for errors). */
+  #launch(
+    e: Entry,
+    runtime: { name: string; cli: RuntimeHandle },
+    bundle: string,
+  ): { container: RunningContainer; stderrTail: Buffer[] } {
+    const { plugin } = e.state;
+    const run = e.run;
+    run.logFile ??= new CappedLog(this.#o.paths.logPath(plugin.Id), this.#o.logMaxBytes);
+    const stderrTail: Buffer[] = [];
+    const container = this.#o.executor.start(runtime.cli, plugin.Id, bundle, 'pipe');
+    run.container = container;
+    run.stopping = false;
+    this.#to(e, 'start');
+    Object.assign(run.status, { runtime: runtime.name, lastError: '', warnings: [] });
+    container.stdout?.on('data', (b: Buffer) => run.logFile?.write(b));
+    container.stderr?.on('data', (b: Buffer) => {
+      run.logFile?.write(b);
+      stderrTail.push(b);
+      if (stderrTail.length > STDERR_TAIL_CHUNKS) stderrTail.shift();
+    });
+    return { container, stderrTail };
+  }
+
+  /** Waits until the plugin listens and answers Activate (best effort). @throws {SystemError} with the reason */
+  async #awaitReady(
+    e: Entry,
+    container: RunningContainer,
+    timeoutMs: number,
+    stderrTail: Buffer[],
+  ): Promise<void> {
+    const { plugin } = e.state;
+    const socket = plugin.Config.Interface.Socket;
+    const address = socketAddress(this.#o.paths.socketDir(plugin.Id), socket);
+    try {
+      const ready = await waitForSocket(address.path, container.exited, timeoutMs);
+      if (!ready.ready) {
+        const exited = ready.why === 'timeout' ? undefined : await container.exited;
+        const why = exited
+          ? `plugin ${plugin.Name} exited with code ${exited.code} before listening on ${socket}`
+          : `plugin ${plugin.Name} did not listen on ${socket} within ${timeoutMs} ms; its container was removed`;
+        this.#to(e, 'start-failed');
+        Object.assign(e.run.status, { pid: 0, lastError: why, lastExitCode: exited?.code ?? null });
+        const tail = lastLines(Buffer.concat(stderrTail).toString('utf8'), 5);
+        throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
+      }
+      const timeout = this.#o.activateTimeoutMs;
+      const answer = await askActivate(address.path, timeout);
+      const warning = activateWarning(answer, plugin.Config.Interface.Types ?? [], timeout);
+      this.#to(e, 'ready');
+      Object.assign(e.run.status, {
+        pid: container.runtimePid,
+        startedAt: new Date(this.#o.clock.now()).toISOString(),
+        warnings: warning ? [warning] : [],
+      });
+    } finally {
+      address.close();
+    }
+  }
+
+  /** Kills and deletes a container whose start failed, and forgets it. */
+  async #discard(e: Entry, container: RunningContainer): Promise<void> {
+    const status = await this.#o.executor.destroy(container);
+    if (e.run.container === container) e.run.container = undefined;
+    if (e.run.status.state !== 'disabled') {
+      this.#to(e, 'start-failed');
+      Object.assign(e.run.status, { pid: 0, lastExitCode: status.code });
+    }
+    removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
+  }
+
+  /** An exit nobody asked for: counts as a failure unless the plugin is being stopped. */
+  #onExit(e: Entry, container: RunningContainer, status: ExitStatus): void {
+    const run = e.run;
+    if (run.container !== container) return; // replaced or stopped meanwhile
+    run.container = undefined;
+    removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
+    if (run.stopping || this.#closing) return;
+    Object.assign(run.status, { pid: 0, lastExitCode: status.code });
+    this.#o.emit('crash', e.state.plugin, { exitCode: String(status.code) });
+    this.#failed(e, `exited unexpectedly with code ${status.code}`);
+  }
+
+  /** Restarts after the policy's backoff, or marks the plugin failed after too many failures in the window. */
+  #failed(e: Entry, why: string): void {
+    const { policy, clock } = this.#o;
+    const run = e.run;
+    const decision = decideRestart(policy, run.failures, clock.now());
+    run.failures = [...decision.failures];
+    run.status.lastError = why;
+    const name = e.state.plugin.Name;
+    if (decision.kind === 'give-up') {
+      const msg = gaveUpMessage(policy, why, decision.failures.length);
+      this.#to(e, 'give-up');
+      run.status.lastError = msg;
+      this.#o.log('error', `plugin ${name} ${msg}`);
+      this.#o.emit('failed', e.state.plugin);
+      return;
+    }
+    this.#to(e, 'backoff');
+    this.#o.log('warn', `plugin ${name} ${why}; restarting in ${decision.delayMs} ms`);
+    run.cancelRestart = clock.schedule(decision.delayMs, () => {
+      run.cancelRestart = undefined;
+      void this.#restart(e);
+    });
+  }
+
+  #restart(e: Entry): Promise<void> {
+    return this.#o
+      .locked(e, async () => {
+        const run = e.run;
+        const wanted = this.#o.isCurrent(e) && e.state.plugin.Enabled;
+        if (!wanted || run.container || run.stopping || this.#closing) return;
+        run.status.restarts++;
+        await this.start(e);
+        this.#o.emit('restart', e.state.plugin);
+      })
+      .catch((err: Error) => this.#failed(e, `restart failed: ${err.message}`));
+  }
+
+  #to(e: Entry, event: RunEvent): void {
+    e.run.status.state = nextRunState(e.run.status.state, event);
+  }
+}
+
+/** A hung plugin accepts connections but never answers: say so, it will hang every call made to it. */
+function activateWarning(
+  answer: ActivateAnswer,
+  types: readonly string[],
+  timeoutMs: number,
+): string | undefined {
+  if (!answer.answered) {
+    return answer.why === 'timeout'
+      ? `Plugin.Activate did not answer within ${timeoutMs} ms: the plugin accepts connections but may be hung, and calls to it may time out`
+      : undefined;
+  }
+  return answer.implements && implementsMismatch(types, answer.implements);
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
