@@ -22,13 +22,20 @@ import {
   runtimeOptionsType,
 } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
-import type { ContainerOutput, ContainerState, ExitStatus } from './runc-executor.ts';
+import type {
+  ContainerOutput,
+  ContainerState,
+  Executor,
+  ExitStatus,
+  RunningContainer,
+  RuntimeHandle,
+} from './executor.ts';
 
 /**
  * A containerd runtime: the shim's name (`io.containerd.runc.v2`) and its options message's fields, as the runtime
  * registry maps them (runtimes/containerd-runtime.ts; the same shape, declared here because executor/ is below).
  */
-export interface ShimRuntime {
+export interface ContainerdHandle extends RuntimeHandle {
   /** The shim binary (`containerd-shim-runc-v2`), for views and error messages. */
   readonly binary: string;
   /** containerd's runtime name, passed verbatim. */
@@ -41,7 +48,7 @@ export interface ShimRuntime {
 }
 
 /** The options as the `Any` containerd takes. */
-function optionsAny(runtime: ShimRuntime): AnyValue | undefined {
+function optionsAny(runtime: ContainerdHandle): AnyValue | undefined {
   const o = runtime.options;
   if (!o) return undefined;
   return o.type === 'runc'
@@ -49,16 +56,8 @@ function optionsAny(runtime: ShimRuntime): AnyValue | undefined {
     : packAny(runtimeOptionsType(), 'runtimeoptions.v1.Options', o.fields);
 }
 
-/** A container this executor runs (the shape of the executor seam's running container). */
-export interface ShimContainer {
-  readonly id: string;
-  readonly runtime: ShimRuntime;
-  /** The task's init pid (known once the task started; -1 before). */
-  readonly runtimePid: number;
-  readonly exited: Promise<ExitStatus>;
-  readonly stdout?: Readable;
-  readonly stderr?: Readable;
-}
+/** A container this executor runs. */
+export type ContainerdContainer = RunningContainer<ContainerdHandle>;
 
 /** The labels every container berth makes carries; `berth.kind` says what for (plugin, run, probe). */
 export const OWNER_LABEL = 'berth.owner';
@@ -104,10 +103,10 @@ function specOf(bundle: string): unknown {
   return spec;
 }
 
-export class ContainerdExecutor {
+export class ContainerdExecutor implements Executor<ContainerdHandle> {
   readonly #client: ContainerdClient;
   readonly #o: ContainerdExecutorOptions;
-  readonly #running = new Map<string, ShimContainer>();
+  readonly #running = new Map<string, ContainerdContainer>();
 
   constructor(client: ContainerdClient, o: ContainerdExecutorOptions) {
     this.#client = client;
@@ -116,12 +115,12 @@ export class ContainerdExecutor {
 
   /** Starts `bundle` as container `id` with `labels` (plus the owner's); the exit is `exited`. */
   start(
-    runtime: ShimRuntime,
+    runtime: ContainerdHandle,
     id: string,
     bundle: string,
     output: ContainerOutput,
     labels: Readonly<Record<string, string>> = {},
-  ): ShimContainer {
+  ): ContainerdContainer {
     if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -154,7 +153,7 @@ export class ContainerdExecutor {
   }
 
   async #run(
-    runtime: ShimRuntime,
+    runtime: ContainerdHandle,
     id: string,
     bundle: string,
     output: ContainerOutput,
@@ -223,17 +222,17 @@ export class ContainerdExecutor {
   }
 
   /** Containers this executor started (or adopted) that are still running. */
-  running(): ReadonlyMap<string, ShimContainer> {
+  running(): ReadonlyMap<string, ContainerdContainer> {
     return this.#running;
   }
 
   /** Sends a signal to the task's init. @throws {NotFoundError} when there is no such task */
-  async kill(_runtime: ShimRuntime, id: string, signal: NodeJS.Signals): Promise<void> {
+  async kill(_runtime: ContainerdHandle, id: string, signal: NodeJS.Signals): Promise<void> {
     await this.#client.killTask(id, signalNumber(signal));
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; the exit status when this executor runs it, else undefined. */
-  async stop(runtime: ShimRuntime, id: string, graceMs: number): Promise<ExitStatus | undefined> {
+  async stop(runtime: ContainerdHandle, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
     await this.kill(runtime, id, 'SIGTERM').catch(ignoreGone);
     if (!mine) {
@@ -250,7 +249,7 @@ export class ContainerdExecutor {
    * Kills a container this executor runs, whatever stage it is in, and waits until it is gone: before its task
    * exists the kill fails, and is retried until it works or the start gives up on its own.
    */
-  async destroy(c: ShimContainer, giveUpMs = 5000): Promise<ExitStatus> {
+  async destroy(c: ContainerdContainer, giveUpMs = 5000): Promise<ExitStatus> {
     let gone = false;
     void c.exited.then(() => {
       gone = true;
@@ -270,7 +269,7 @@ export class ContainerdExecutor {
   }
 
   /** Deletes a container's task and record (`force` kills a running task first); absent ones are fine. */
-  async delete(_runtime: ShimRuntime, id: string, o: { force?: boolean } = {}): Promise<void> {
+  async delete(_runtime: ContainerdHandle, id: string, o: { force?: boolean } = {}): Promise<void> {
     const task = await this.#client.getTask(id);
     if (task && task.status !== 'STOPPED' && task.status !== 'CREATED') {
       if (!o.force) throw new ConflictError(`container ${id} is running: stop it first`);
@@ -286,14 +285,14 @@ export class ContainerdExecutor {
   }
 
   /** @throws {NotFoundError} when berth's namespace has no such task */
-  async state(_runtime: ShimRuntime, id: string): Promise<ContainerState> {
+  async state(_runtime: ContainerdHandle, id: string): Promise<ContainerState> {
     const task = await this.#client.getTask(id);
     if (!task) throw new NotFoundError(`No such container: ${id}`);
     return { id, pid: task.pid, status: task.status.toLowerCase(), bundle: '' };
   }
 
   /** Every container of this berthd (by its owner label) with its task's state. */
-  async list(_runtime?: ShimRuntime): Promise<ContainerState[]> {
+  async list(_runtime?: ContainerdHandle): Promise<ContainerState[]> {
     const [containers, tasks] = await Promise.all([
       this.#client.listContainers([`labels."${OWNER_LABEL}"==${this.#o.owner}`]),
       this.#client.listTasks(),
@@ -306,7 +305,7 @@ export class ContainerdExecutor {
   }
 
   /** Removes this berthd's containers that it neither started nor adopted (what a dead berthd left); their ids. */
-  async reconcile(runtime?: ShimRuntime): Promise<string[]> {
+  async reconcile(runtime?: ContainerdHandle): Promise<string[]> {
     const leftovers = (await this.list(runtime)).filter((c) => !this.#running.has(c.id));
     const handle = runtime ?? { binary: '', name: '' };
     await Promise.all(leftovers.map((c) => this.delete(handle, c.id, { force: true })));
@@ -317,7 +316,7 @@ export class ContainerdExecutor {
    * Live restore: a task of this berthd that still runs is supervised again instead of restarted — same pid, its
    * output read again from the FIFOs the shim still writes to. Undefined when `id` has no running task.
    */
-  async adopt(runtime: ShimRuntime, id: string): Promise<ShimContainer | undefined> {
+  async adopt(runtime: ContainerdHandle, id: string): Promise<ContainerdContainer | undefined> {
     const task = await this.#client.getTask(id);
     if (task?.status !== 'RUNNING') return undefined;
     const dir = join(this.#o.fifoDir, id);

@@ -1,5 +1,12 @@
 export { removeBundle, writeBundle } from './bundle.ts';
 export { type CommandOptions, type CommandResult, runCommand } from './command.ts';
+export {
+  type ContainerdContainer,
+  ContainerdExecutor,
+  type ContainerdExecutorOptions,
+  type ContainerdHandle,
+  OWNER_LABEL,
+} from './containerd-executor.ts';
 export type {
   ContainerOutput,
   ContainerState,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ContainerdClient } from '../../src/containerd/index.ts';
-import { ContainerdExecutor, type ShimRuntime } from '../../src/executor/containerd-executor.ts';
+import { ContainerdExecutor, type ContainerdHandle } from '../../src/executor/index.ts';
 import { containerSpec } from '../../src/oci/index.ts';
 import { busyboxRootfs } from './berthd.ts';
 import { type PrivateContainerd, startContainerd } from './cri.ts';
@@ -45,7 +45,7 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
   let client: ContainerdClient;
   let executor: ContainerdExecutor;
   let rootfs: string;
-  const runtime = (): ShimRuntime => ({
+  const runtime = (): ContainerdHandle => ({
     binary: 'containerd-shim-runc-v2',
     name: 'io.containerd.runc.v2',
     options: { type: 'runc', fields: { root: join(dir, 'runc-root') } },
@@ -93,7 +93,7 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
   });
 
   it('reports a missing shim as the exit of a start that failed, and leaves no record', async () => {
-    const nope: ShimRuntime = { binary: 'containerd-shim-nope-v1', name: 'io.containerd.nope.v1' };
+    const nope: ContainerdHandle = { binary: 'containerd-shim-nope-v1', name: 'io.containerd.nope.v1' };
     const c = executor.start(nope, 'e2', bundle('e2', ['true']), 'pipe');
     const [err, exit] = await Promise.all([text(c.stderr), c.exited]);
     assert.equal(exit.code, 127);

@@ -225,7 +225,8 @@ describe('berth run with volume and log-driver plugins', { skip }, () => {
       '-c',
       'i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); sleep 0.05; done',
     ]);
-    await waitFor(() => existsSync(cid), 10_000, 'the run');
+    // The CLI creates the file before it writes the id: wait for the id, not for the file.
+    await waitFor(() => existsSync(cid) && readFileSync(cid, 'utf8') !== '', 10_000, 'the run');
     const id = readFileSync(cid, 'utf8');
     const lines = () => logEntries('example/log', id).filter((e) => !('event' in e)).length;
     await waitFor(() => lines() >= 5, 10_000, 'the first lines');
