@@ -68,9 +68,10 @@ const VOLUME: Volume = {
   Scope: 'local',
 };
 
-/** Every port in memory; `calls` records what reached them. */
-function fakeBackend(authz?: AuthzPort): Backend & { calls: unknown[][] } {
-  const calls: unknown[][] = [];
+type Calls = unknown[][];
+
+/** One volume plugin, `research/vol:latest`, found by name, short name or id prefix. */
+function fakePlugins(calls: Calls): Pick<Backend, 'plugins' | 'pluginLogs'> {
   const plugin: PluginView = {
     ...decodePlugin({
       Id: ID,
@@ -91,70 +92,85 @@ function fakeBackend(authz?: AuthzPort): Backend & { calls: unknown[][] } {
       find(ref);
       calls.push([name, ref, o]);
     };
+  const plugins: Backend['plugins'] = {
+    list: (filters?: PluginFilters) => {
+      calls.push(['list', filters]);
+      return filters?.enabled === false ? [] : [plugin];
+    },
+    inspect: find,
+    create: async (name, _source, o) => {
+      if (name === 'taken') throw new ConflictError('plugin taken:latest already exists');
+      calls.push(['create', name, o]);
+    },
+    enable: record('enable'),
+    disable: record('disable'),
+    set: record('set'),
+    remove: record('remove'),
+  };
+  const pluginLogs: Backend['pluginLogs'] = {
+    read: (ref) => Buffer.from(`log of ${find(ref).Name}\n`),
+    follow: (ref, _signal) => {
+      find(ref);
+      return (async function* () {
+        yield Buffer.from('one\n');
+        yield Buffer.from('two\n');
+      })();
+    },
+  };
+  return { plugins, pluginLogs };
+}
+
+/** A registry that knows `example/vol`, fails `missing` up front and `late-failure` after it started. */
+const fakeDistribution = (): Backend['distribution'] => ({
+  login: async () => {},
+  privileges: async () => [{ Name: 'network', Description: '', Value: ['host'] }],
+  pull: async (remote, o) => {
+    if (remote === 'missing') throw new NotFoundError('remote missing not found');
+    o.onReady?.('example/vol:latest');
+    o.progress?.({ status: 'Downloading' });
+    if (remote === 'late-failure') throw new Error('the registry hung up');
+  },
+  upgrade: async () => {},
+  push: async () => {},
+});
+
+const fakeRuntimes = (): Backend['runtimes'] => ({
+  current: () => RUNTIMES,
+  inspect: (name) => {
+    if (name !== 'runc') throw new NotFoundError(`runtime ${name} not found`);
+    return RUNC;
+  },
+  check: async () => [RUNC],
+  reload: async () => ({ diff: { added: [], removed: [], changed: ['runc'] }, set: RUNTIMES }),
+});
+
+/** One volume, `v1`. */
+const fakeVolumes = (calls: Calls): Backend['volumes'] => ({
+  list: async (filters) => {
+    calls.push(['volumes', Object.fromEntries(filters)]);
+    return { Volumes: [VOLUME], Warnings: null };
+  },
+  create: async (req: CreateVolume) => ({ ...VOLUME, Name: req.Name ?? 'anonymous' }),
+  inspect: async (name) => {
+    if (name !== 'v1') throw new NotFoundError(`get ${name}: no such volume`);
+    return VOLUME;
+  },
+  remove: async (name, o) => {
+    calls.push(['volume rm', name, o]);
+  },
+  prune: async () => ({ VolumesDeleted: ['v1'], SpaceReclaimed: 0 }),
+});
+
+/** Every port in memory; `calls` records what reached them. */
+function fakeBackend(authz?: AuthzPort): Backend & { calls: Calls } {
+  const calls: Calls = [];
   return {
     calls,
     system: { facts: FACTS, warnings: () => ['a kept file could not be read'] },
-    plugins: {
-      list: (filters?: PluginFilters) => {
-        calls.push(['list', filters]);
-        return filters?.enabled === false ? [] : [plugin];
-      },
-      inspect: find,
-      create: async (name, _source, o) => {
-        if (name === 'taken') throw new ConflictError('plugin taken:latest already exists');
-        calls.push(['create', name, o]);
-      },
-      enable: record('enable'),
-      disable: record('disable'),
-      set: record('set'),
-      remove: record('remove'),
-    },
-    pluginLogs: {
-      read: (ref) => Buffer.from(`log of ${find(ref).Name}\n`),
-      follow: (ref, _signal) => {
-        find(ref);
-        return (async function* () {
-          yield Buffer.from('one\n');
-          yield Buffer.from('two\n');
-        })();
-      },
-    },
-    distribution: {
-      login: async () => {},
-      privileges: async () => [{ Name: 'network', Description: '', Value: ['host'] }],
-      pull: async (remote, o) => {
-        if (remote === 'missing') throw new NotFoundError('remote missing not found');
-        o.onReady?.('example/vol:latest');
-        o.progress?.({ status: 'Downloading' });
-        if (remote === 'late-failure') throw new Error('the registry hung up');
-      },
-      upgrade: async () => {},
-      push: async () => {},
-    },
-    runtimes: {
-      current: () => RUNTIMES,
-      inspect: (name) => {
-        if (name !== 'runc') throw new NotFoundError(`runtime ${name} not found`);
-        return RUNC;
-      },
-      check: async () => [RUNC],
-      reload: async () => ({ diff: { added: [], removed: [], changed: ['runc'] }, set: RUNTIMES }),
-    },
-    volumes: {
-      list: async (filters) => {
-        calls.push(['volumes', Object.fromEntries(filters)]);
-        return { Volumes: [VOLUME], Warnings: null };
-      },
-      create: async (req: CreateVolume) => ({ ...VOLUME, Name: req.Name ?? 'anonymous' }),
-      inspect: async (name) => {
-        if (name !== 'v1') throw new NotFoundError(`get ${name}: no such volume`);
-        return VOLUME;
-      },
-      remove: async (name, o) => {
-        calls.push(['volume rm', name, o]);
-      },
-      prune: async () => ({ VolumesDeleted: ['v1'], SpaceReclaimed: 0 }),
-    },
+    ...fakePlugins(calls),
+    distribution: fakeDistribution(),
+    runtimes: fakeRuntimes(),
+    volumes: fakeVolumes(calls),
     runs: { run: () => Promise.reject(new Error('no runs here')) },
     events: new EventLog(),
     ...(authz ? { authz } : {}),
