@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createApi } from '../src/api/app.ts';
 import { EventLog } from '../src/api/events.ts';
+import { apiBackend } from '../src/daemon/api-adapters.ts';
 import { RuncExecutor } from '../src/executor/index.ts';
 import { PluginDistribution, PluginManager } from '../src/plugins/index.ts';
 import { RuntimeManager } from '../src/runtimes/index.ts';
@@ -42,28 +43,30 @@ export async function inProcessApi(prefix = 'berth-api-'): Promise<InProcessApi>
   });
   await plugins.init();
   const events = new EventLog();
-  const app = createApi({
-    facts: {
-      version: '0.0.0-test',
-      id: 'test-id',
-      name: 'test',
-      dataRoot: join(dir, 'data'),
-      execRoot: join(dir, 'exec'),
-      kernelVersion: '6',
-      operatingSystem: 'Linux',
-      architecture: 'x86_64',
-      ncpu: 2,
-      memTotal: 1,
-      cgroupVersion: '1' as const,
-    },
-    runtimes,
-    plugins,
-    events,
-    volumes: new VolumeService(plugins, join(dir, 'data')),
-    distribution: new PluginDistribution(plugins),
-    reloadRuntimes: () => runtimes.reload({}),
-    run: () => Promise.reject(new Error('not used here')),
-  });
+  const app = createApi(
+    apiBackend({
+      facts: {
+        version: '0.0.0-test',
+        id: 'test-id',
+        name: 'test',
+        dataRoot: join(dir, 'data'),
+        execRoot: join(dir, 'exec'),
+        kernelVersion: '6',
+        operatingSystem: 'Linux',
+        architecture: 'x86_64',
+        ncpu: 2,
+        memTotal: 1,
+        cgroupVersion: '1' as const,
+      },
+      runtimes,
+      plugins,
+      events,
+      volumes: new VolumeService(plugins, join(dir, 'data')),
+      distribution: new PluginDistribution(plugins),
+      reloadRuntimes: () => runtimes.reload({}),
+      runs: { run: () => Promise.reject(new Error('not used here')) },
+    }),
+  );
   return {
     dir,
     app,

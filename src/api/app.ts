@@ -73,7 +73,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('Api-Version', API_VERSION);
-    reply.header('Server', `berth/${backend.facts.version} (linux)`);
+    reply.header('Server', `berth/${backend.system.facts.version} (linux)`);
     reply.header('Ostype', 'linux');
     reply.header('Docker-Experimental', 'false');
     const { version } = splitVersionPrefix(req.originalUrl);

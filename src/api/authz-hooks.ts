@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpStatusOf } from '../errdefs/index.ts';
-import type { AuthzChain, AuthzRequest } from '../plugins/index.ts';
+import type { AuthzRequest } from '../plugins/index.ts';
+import type { AuthzPort } from './ports.ts';
 
 const MAX_INSPECTED_BODY = 1 << 20;
 
@@ -28,7 +29,7 @@ function requestOf(req: FastifyRequest): AuthzRequest {
 }
 
 /** Puts every request and response through the authorization chain (when it has active plugins). */
-export function registerAuthz(app: FastifyInstance, chain: AuthzChain): void {
+export function registerAuthz(app: FastifyInstance, chain: AuthzPort): void {
   app.addHook('preHandler', async (req) => {
     if (chain.active().length === 0) return;
     await chain.authorizeRequest(requestOf(req));

@@ -1,6 +1,22 @@
 export { type ApiOptions, createApi } from './app.ts';
-export type { Backend, DaemonFacts, LogLine, RunHandle, RunRequest } from './backend.ts';
+export type { Backend } from './backend.ts';
 export { type EngineEvent, type EventInput, EventLog, eventMatches, parseEventTime } from './events.ts';
+export type {
+  AuthzPort,
+  DaemonFacts,
+  DistributionPort,
+  EventsPort,
+  LogLine,
+  PluginLogsPort,
+  PluginsPort,
+  PluginView,
+  RunHandle,
+  RunRequest,
+  RunsPort,
+  RuntimesPort,
+  SystemFacts,
+  VolumesPort,
+} from './ports.ts';
 export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
 export {
   API_VERSION,

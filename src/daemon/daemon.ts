@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { type Backend, createApi, EventLog } from '../api/index.ts';
+import { createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { type Executor, RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
@@ -16,6 +16,7 @@ import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.
 import { insecureRegistries } from '../registry/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
 import { VolumeService } from '../volumes/index.ts';
+import { apiBackend } from './api-adapters.ts';
 import {
   authorizationPlugins,
   type DaemonConfig,
@@ -231,7 +232,7 @@ async function bootServices(
     syncCri = criSyncer(config.criSync, log, events, facts);
     syncCri(runtimes.current());
   }
-  const backend: Backend = {
+  const backend = apiBackend({
     facts,
     events,
     runtimes,
@@ -241,9 +242,8 @@ async function bootServices(
     authz,
     warnings: () => stateWarnings,
     reloadRuntimes,
-    run: (request) => runs.run(request),
-    logs: (id, o) => logging.read(id, o),
-  };
+    runs: { run: (request) => runs.run(request), logs: (id, o) => logging.read(id, o) },
+  });
   const app = createApi(backend, { loggerInstance: log, bodyIdleTimeoutMs: tuning.bodyIdleTimeoutMs });
   undo.push(() => app.close());
   const socket = socketPath(config.host);

@@ -8,13 +8,11 @@ import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError, RequestTimeoutError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
-import {
-  followCappedLog,
-  type PluginFilters,
-  type PluginPrivilege,
-  type ProgressMessage,
-  readCappedLog,
-  type TransferOptions,
+import type {
+  PluginFilters,
+  PluginPrivilege,
+  ProgressMessage,
+  TransferOptions,
 } from '../../plugins/index.ts';
 import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
@@ -220,13 +218,12 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
           return reply.code(204).send();
         }
         case 'GET logs': {
-          const path = plugins.logPath(plugins.resolve(name));
-          if (!queryBool(q.follow)) return reply.type('text/plain; charset=utf-8').send(readCappedLog(path));
+          if (!queryBool(q.follow))
+            return reply.type('text/plain; charset=utf-8').send(backend.pluginLogs.read(name));
           const stop = new AbortController();
+          const lines = backend.pluginLogs.follow(name, stop.signal);
           reply.raw.on('close', () => stop.abort());
-          return reply
-            .type('text/plain; charset=utf-8')
-            .send(Readable.from(followCappedLog(path, stop.signal)));
+          return reply.type('text/plain; charset=utf-8').send(Readable.from(lines));
         }
         case 'POST upgrade': {
           const privileges = parsePrivileges(req.body);

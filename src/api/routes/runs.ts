@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError, NotImplementedError } from '../../errdefs/index.ts';
-import type { Backend, RunRequest } from '../backend.ts';
+import type { Backend } from '../backend.ts';
+import type { RunRequest } from '../ports.ts';
 
 /** Media type of a run's output: one JSON object per line (see {@link RunFrame}). */
 export const RUN_STREAM_TYPE = 'application/x-ndjson';
@@ -88,7 +89,7 @@ export function parseRunRequest(body: unknown): RunRequest {
 /** `POST /runs`: runs a command and streams its output, ending with its exit status. */
 export function registerRunRoutes(app: FastifyInstance, backend: Backend): void {
   app.post('/runs', async (req, reply) => {
-    const handle = await backend.run(parseRunRequest(req.body));
+    const handle = await backend.runs.run(parseRunRequest(req.body));
     const out = new PassThrough();
     const frame = (f: RunFrame) => out.write(`${JSON.stringify(f)}\n`);
     handle.stdout.on('data', (b: Buffer) => frame({ stdout: b.toString('base64') }));
@@ -112,12 +113,12 @@ export function registerRunRoutes(app: FastifyInstance, backend: Backend): void 
   app.get<{ Params: { id: string }; Querystring: { follow?: string; tail?: string } }>(
     '/runs/:id/logs',
     async (req, reply) => {
-      if (!backend.logs) throw new NotImplementedError('this berthd cannot read logs back');
+      if (!backend.runs.logs) throw new NotImplementedError('this berthd cannot read logs back');
       const tail = req.query.tail === undefined || req.query.tail === 'all' ? -1 : Number(req.query.tail);
       if (!Number.isInteger(tail) || tail < -1)
         throw new InvalidParameterError(`tail must be a number of lines or "all", got ${req.query.tail}`);
       const follow = req.query.follow === '1' || req.query.follow === 'true';
-      const lines = await backend.logs(req.params.id, { follow, tail });
+      const lines = await backend.runs.logs(req.params.id, { follow, tail });
       const out = new PassThrough();
       void (async () => {
         try {

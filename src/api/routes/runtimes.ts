@@ -57,7 +57,7 @@ export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): v
   });
 
   app.post('/runtimes/reload', async () => {
-    const { diff, set } = await backend.reloadRuntimes();
+    const { diff, set } = await backend.runtimes.reload();
     return {
       Generation: set.generation,
       DefaultRuntime: set.defaultRuntime,

@@ -17,7 +17,7 @@ const GO_ARCH: Record<string, string> = {
 
 /** `/_ping`, `/auth`, `/version`, `/info`. */
 export function registerSystemRoutes(app: FastifyInstance, backend: Backend): void {
-  const f = backend.facts;
+  const f = backend.system.facts;
 
   app.get('/_ping', async (_req, reply) => {
     reply.header('Cache-Control', 'no-cache, no-store, must-revalidate').header('Pragma', 'no-cache');
@@ -87,7 +87,7 @@ export function shapeInfoFor(version: string, info: Record<string, unknown>): Re
 }
 
 function systemInfo(backend: Backend): Record<string, unknown> {
-  const f = backend.facts;
+  const f = backend.system.facts;
   const set = backend.runtimes.current();
   const defaultRt = set.runtimes.get(set.defaultRuntime);
   // dockerd reports the runtime's commit; runc publishes it in its features annotations.
@@ -130,7 +130,7 @@ function systemInfo(backend: Backend): Record<string, unknown> {
       ...[...set.runtimes.values()]
         .filter((rt) => rt.probe.health !== 'ok' && rt.kind === 'runc')
         .map((rt) => `WARNING: runtime ${rt.name} is ${rt.probe.health}: ${rt.probe.reason}`),
-      ...(backend.warnings?.() ?? []).map((w) => `WARNING: ${w}`),
+      ...backend.system.warnings().map((w) => `WARNING: ${w}`),
     ],
     BerthRuntimes: runtimeInfo(set).views,
     BerthExecRoot: f.execRoot,

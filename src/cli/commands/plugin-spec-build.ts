@@ -1,14 +1,9 @@
 /** The work of `berth plugin spec`, loaded only when that command runs (it pulls in ajv and the spec engine). */
 
+import { InvalidParameterError, SystemError } from '../../errdefs/index.ts';
 import { canonicalKeys, describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
-import {
-  buildPluginSpec,
-  decodePlugin,
-  InvalidParameterError,
-  type Spec,
-  SystemError,
-  validateSpec,
-} from '../../index.ts';
+import { type Spec, validateSpec } from '../../oci/index.ts';
+import { buildPluginSpec, decodePlugin } from '../../plugins/index.ts';
 import { USAGE } from './plugin-spec-usage.ts';
 
 /** The envelope's fields, matched in any case as the Plugin object inside it is. */
