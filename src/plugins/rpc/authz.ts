@@ -7,7 +7,23 @@
  * @module
  */
 import { ForbiddenError } from '../../errdefs/index.ts';
-import type { PluginManager } from '../supervision/index.ts';
+import type { PluginClient } from './plugin-client.ts';
+
+/**
+ * What the chain needs of the plugin manager: whether a plugin is enabled, a client for its authz calls, and its
+ * remove events (a removed plugin leaves the chain).
+ */
+export interface AuthzPlugins {
+  inspect(name: string): { readonly Enabled: boolean };
+  client(name: string, capability: 'authz'): PluginClient;
+  on(
+    event: 'event',
+    listener: (e: {
+      readonly Action: string;
+      readonly Actor: { readonly Attributes: Record<string, string> };
+    }) => void,
+  ): unknown;
+}
 
 /** What a plugin sees of a request (Docker's authorization.Request fields). */
 export interface AuthzRequest {
@@ -37,10 +53,10 @@ interface Verdict {
 const AUTHZ_TIMEOUT_MS = 10_000;
 
 export class AuthzChain {
-  readonly #plugins: PluginManager;
+  readonly #plugins: AuthzPlugins;
   #names: string[];
 
-  constructor(plugins: PluginManager, names: readonly string[] = []) {
+  constructor(plugins: AuthzPlugins, names: readonly string[] = []) {
     this.#plugins = plugins;
     this.#names = [...names];
     plugins.on('event', (e) => {
