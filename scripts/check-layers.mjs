@@ -33,6 +33,7 @@ const ALLOWED = {
     'volumes',
     'logdriver',
     'api',
+    'containerd',
     'cluster',
   ],
   client: [...BASE],

@@ -30,6 +30,9 @@ export interface DaemonFlags {
   readonly syncCri?: string;
   readonly syncCriFormat?: string;
   readonly syncCriConfig?: string;
+  /** `--containerd unix:///path`: run containers through this containerd instead of runc directly. */
+  readonly containerd?: string;
+  readonly containerdNamespace?: string;
 }
 
 /** The effective settings. */
@@ -54,6 +57,8 @@ export interface DaemonConfig {
   readonly logOpts: Readonly<Record<string, string>>;
   /** Keep a CRI drop-in in sync with the runtimes (flags only). */
   readonly criSync?: CriSyncOptions;
+  /** containerd as the executor: its socket path and berth's namespace there; absent = runc directly. */
+  readonly containerd?: { readonly socket: string; readonly namespace: string };
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -78,6 +83,8 @@ const FILE_KEYS = {
   group: 'group',
   'authorization-plugins': 'authorizationPlugins',
   'insecure-registries': 'insecureRegistries',
+  containerd: 'containerd',
+  'containerd-namespace': 'containerdNamespace',
   runtimes: undefined,
   'log-driver': undefined,
   'log-opts': undefined,
@@ -118,6 +125,34 @@ function fileString(file: Record<string, unknown>, key: string, problems: string
   if (typeof v === 'string' && v !== '') return v;
   problems.push(`${key} must be a non-empty string, got ${JSON.stringify(v)}`);
   return undefined;
+}
+
+/** containerd namespaces are DNS labels joined by dots (containerd's identifiers.Validate). */
+const NAMESPACE =
+  /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,74}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,74}[A-Za-z0-9])?)*$/;
+
+function containerdOf(
+  flags: DaemonFlags,
+  file: Record<string, unknown>,
+  problems: string[],
+): { containerd?: { socket: string; namespace: string } } {
+  const address = flags.containerd ?? fileString(file, 'containerd', problems);
+  const namespace =
+    flags.containerdNamespace ?? fileString(file, 'containerd-namespace', problems) ?? 'berth';
+  if (address === undefined) {
+    if (flags.containerdNamespace ?? file['containerd-namespace'])
+      problems.push('containerd-namespace needs containerd: name the socket with --containerd unix:///PATH');
+    return {};
+  }
+  if (!/^unix:\/\/\/./.test(address)) {
+    problems.push(`containerd must look like unix:///run/containerd/containerd.sock, got ${address}`);
+    return {};
+  }
+  if (!NAMESPACE.test(namespace))
+    problems.push(
+      `containerd-namespace "${namespace}" must be letters, digits, "_", "-" and dots (like "berth")`,
+    );
+  return { containerd: { socket: address.slice('unix://'.length), namespace } };
 }
 
 /**
@@ -165,6 +200,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     logDriver: fileString(file, 'log-driver', problems),
     logOpts: logOpts(file, problems),
     ...criSyncOf(flags, problems),
+    ...containerdOf(flags, file, problems),
   };
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);

@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
-import { type Executor, RuncExecutor } from '../executor/index.ts';
 import { boundingCapabilities, groupId } from '../host/index.ts';
 import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { insecureRegistries } from '../registry/index.ts';
@@ -27,9 +26,9 @@ import {
   socketPath,
 } from './config.ts';
 import { type CriSyncer, criSyncer } from './cri-sync.ts';
+import { chooseExecutor, type ExecutorChoice } from './executor-choice.ts';
 import { gatherFacts } from './facts.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
-import { reconcileRuntimeRoots } from './reconcile.ts';
 import { startRuns } from './start-runs.ts';
 import { type Tuning, tuningFromEnv } from './tuning.ts';
 
@@ -131,11 +130,13 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const pruned = pruneWrappers(wrapperDir, keep);
   if (pruned.length) log.debug({ pruned }, 'removed unused wrapper scripts');
 
-  const executor = new RuncExecutor();
+  const choice = chooseExecutor(config, runtimes, log);
+  log.info(`executor: ${choice.description}`);
+  const executor = choice.executor;
   // What boot has started, undone in reverse order if a later step fails: nothing may be left running.
-  const undo: (() => Promise<void>)[] = [() => executor.killAll()];
+  const undo: (() => Promise<void>)[] = [async () => choice.close(), () => executor.killAll()];
   try {
-    return await bootServices(o, log, locks, { runtimes, set: first.set, executor, gid, tuning, undo });
+    return await bootServices(o, log, locks, { runtimes, set: first.set, choice, gid, tuning, undo });
   } catch (err) {
     for (const step of undo.reverse()) await step().catch((e: Error) => log.error(`teardown: ${e.message}`));
     throw err;
@@ -145,7 +146,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
 interface BootState {
   readonly runtimes: RuntimeManager;
   readonly set: RuntimeSet;
-  readonly executor: Executor;
+  readonly choice: ExecutorChoice;
   readonly gid: number | undefined;
   readonly tuning: Tuning;
   readonly undo: (() => Promise<void>)[];
@@ -158,8 +159,9 @@ async function bootServices(
   b: BootState,
 ): Promise<Daemon> {
   const { config, flags } = o;
-  const { runtimes, executor, gid, tuning, undo } = b;
-  const report = await reconcileRuntimeRoots(config.execRoot, b.set, executor);
+  const { runtimes, choice, gid, tuning, undo } = b;
+  const executor = choice.executor;
+  const report = await choice.reconcile(b.set);
   if (Object.keys(report.removed).length)
     log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
   for (const [name, why] of Object.entries(report.failed))
@@ -168,7 +170,7 @@ async function bootServices(
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
     execRoot: config.execRoot,
-    runtimes,
+    runtimes: choice.runtimes,
     executor,
     preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
     activateTimeoutMs: tuning.activateTimeoutMs,
@@ -199,7 +201,14 @@ async function bootServices(
     ...restore.broken.map((b) => `plugin ${b.id} is broken and was skipped: ${b.reason}`),
     ...volumeState.warnings,
   ];
-  const { runs, logging } = await startRuns({ config, plugins, volumes, runtimes, executor, log });
+  const { runs, logging } = await startRuns({
+    config,
+    plugins,
+    volumes,
+    runtimes: choice.runtimes,
+    executor,
+    log,
+  });
   if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
 
   let syncCri: CriSyncer | undefined;

@@ -44,6 +44,11 @@ function program(): Command {
       '--sync-cri-config <file>',
       "containerd's main config: imports the drop-in; a 1.x drop-in carries its CRI section",
     )
+    .option(
+      '--containerd <unix://path>',
+      "run plugins and runs through this containerd's gRPC API (default: runc directly)",
+    )
+    .option('--containerd-namespace <name>', "berth's containerd namespace (default berth)")
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -69,6 +74,8 @@ function flagsOf(cmd: Command): DaemonFlags {
     syncCri: pick('syncCri'),
     syncCriFormat: pick('syncCriFormat'),
     syncCriConfig: pick('syncCriConfig'),
+    containerd: pick('containerd'),
+    containerdNamespace: pick('containerdNamespace'),
   } as DaemonFlags;
 }
 

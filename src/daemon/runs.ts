@@ -20,7 +20,7 @@ import {
 } from '../executor/index.ts';
 import type { LogSession } from '../logdriver/index.ts';
 import { containerSpec, type Mount } from '../oci/index.ts';
-import type { RuntimeManager } from '../runtimes/index.ts';
+import type { RunnableRuntimes } from '../runtimes/index.ts';
 import { bindMount, parseBind, type VolumeService } from '../volumes/index.ts';
 import type { RunLogging } from './run-logging.ts';
 
@@ -36,7 +36,7 @@ interface Attached {
 }
 
 export interface RunServiceOptions {
-  readonly runtimes: RuntimeManager;
+  readonly runtimes: RunnableRuntimes;
   readonly executor: Executor;
   readonly execRoot: string;
   readonly volumes?: VolumeService;
@@ -85,7 +85,7 @@ export class RunService {
         mounts: attached.mounts,
       });
       writeBundle(bundle, spec);
-      container = this.#o.executor.start(rt.cli, id, bundle, 'pipe');
+      container = this.#o.executor.start(rt.cli, id, bundle, 'pipe', { 'berth.kind': 'run' });
     } catch (err) {
       await session?.close();
       await attached.detach();

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Executor } from '../executor/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
-import type { RuntimeManager } from '../runtimes/index.ts';
+import type { RunnableRuntimes } from '../runtimes/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import type { DaemonConfig } from './config.ts';
 import { RunLogging } from './run-logging.ts';
@@ -17,7 +17,7 @@ export async function startRuns(o: {
   config: DaemonConfig;
   plugins: PluginManager;
   volumes: VolumeService;
-  runtimes: RuntimeManager;
+  runtimes: RunnableRuntimes;
   executor: Executor;
   log: Logger;
 }): Promise<{ runs: RunService; logging: RunLogging }> {

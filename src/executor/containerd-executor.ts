@@ -292,9 +292,10 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
   }
 
   /** Every container of this berthd (by its owner label) with its task's state. */
-  async list(_runtime?: ContainerdHandle): Promise<ContainerState[]> {
+  async list(_all?: RuntimeHandle): Promise<ContainerState[]> {
     const [containers, tasks] = await Promise.all([
-      this.#client.listContainers([`labels."${OWNER_LABEL}"==${this.#o.owner}`]),
+      // A quoted value: an owner is a data root path, which may hold spaces.
+      this.#client.listContainers([`labels."${OWNER_LABEL}"==${JSON.stringify(this.#o.owner)}`]),
       this.#client.listTasks(),
     ]);
     const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -305,9 +306,9 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
   }
 
   /** Removes this berthd's containers that it neither started nor adopted (what a dead berthd left); their ids. */
-  async reconcile(runtime?: ContainerdHandle): Promise<string[]> {
-    const leftovers = (await this.list(runtime)).filter((c) => !this.#running.has(c.id));
-    const handle = runtime ?? { binary: '', name: '' };
+  async reconcile(_all?: RuntimeHandle): Promise<string[]> {
+    const leftovers = (await this.list()).filter((c) => !this.#running.has(c.id));
+    const handle: ContainerdHandle = { binary: '', name: '' }; // delete needs no runtime: containerd knows it
     await Promise.all(leftovers.map((c) => this.delete(handle, c.id, { force: true })));
     return leftovers.map((c) => c.id);
   }

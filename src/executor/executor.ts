@@ -52,7 +52,14 @@ export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
    * Starts `bundle` as container `id`; the exit is {@link RunningContainer.exited}.
    * @throws {ConflictError} when this executor already runs a container with that id
    */
-  start(runtime: Handle, id: string, bundle: string, output: ContainerOutput): RunningContainer<Handle>;
+  start(
+    runtime: Handle,
+    id: string,
+    bundle: string,
+    output: ContainerOutput,
+    /** What the container is for (`berth.kind`, `berth.plugin.id`): kept by executors that can label. */
+    labels?: Readonly<Record<string, string>>,
+  ): RunningContainer<Handle>;
   /** SIGTERM, then SIGKILL after `graceMs`; the exit status when this executor started it, else undefined. */
   stop(runtime: Handle, id: string, graceMs: number): Promise<ExitStatus | undefined>;
   /** Sends a signal to the container's init. */

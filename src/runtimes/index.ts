@@ -17,10 +17,12 @@ export { leftoverHandle } from './leftovers.ts';
 export {
   diffRuntimeSets,
   type ReloadDiff,
+  type RunnableRuntimes,
   RuntimeManager,
   type RuntimeManagerOptions,
   type RuntimeSet,
   type RuntimeStatus,
+  underContainerd,
 } from './manager.ts';
 export {
   isShimRuntimeName,

@@ -5,9 +5,12 @@
  *
  * @module
  */
+
 import { InvalidParameterError, NotFoundError, UnavailableError } from '../errdefs/index.ts';
+import type { RuntimeHandle } from '../executor/index.ts';
 import { findExecutable } from '../host/index.ts';
 import { parseRuntimesConfig, type RuntimesConfig, type RuntimesConfigSource } from './config.ts';
+import { type ContainerdRuntime, containerdRuntimeOf } from './containerd-runtime.ts';
 import { isShimRuntimeName, STOCK_RUNTIMES, shimBinaryName } from './names.ts';
 import { ProbeCache, type ProbeOptions, probeRuntime, type RuntimeProbe } from './probe.ts';
 import {
@@ -59,6 +62,22 @@ export function diffRuntimeSets(from: RuntimeSet, to: RuntimeSet): ReloadDiff {
     ...(from.defaultRuntime !== to.defaultRuntime
       ? { defaultRuntime: { from: from.defaultRuntime, to: to.defaultRuntime } }
       : {}),
+  };
+}
+
+/** What runs a container needs of the registry: a runtime that can run now, with its executor's handle. */
+export interface RunnableRuntimes {
+  /** @throws {InvalidParameterError} for an unknown or refused name */
+  lookup(name: string): unknown;
+  /** @throws {UnavailableError} when it cannot run now */
+  runnable(name: string | undefined): { readonly name: string; readonly cli: RuntimeHandle };
+}
+
+/** The registry as the containerd executor sees it: every runtime mapped to its shim and options. */
+export function underContainerd(runtimes: RuntimeManager): RunnableRuntimes {
+  return {
+    lookup: (name) => runtimes.lookup(name),
+    runnable: (name) => runtimes.runnableUnderContainerd(name),
   };
 }
 
@@ -175,6 +194,26 @@ export class RuntimeManager {
       );
     }
     return rt;
+  }
+
+  /**
+   * A runtime as the containerd executor runs it (moby 24+'s mapping): runc-compatible runtimes under the runc v2
+   * shim, shim runtimes verbatim.
+   * @throws {InvalidParameterError} unknown name; {UnavailableError} unavailable runtime or missing shim binary
+   */
+  runnableUnderContainerd(name: string | undefined): {
+    readonly name: string;
+    readonly cli: ContainerdRuntime;
+  } {
+    const rt = this.lookup(name);
+    if (rt.kind === 'shim') {
+      if (!rt.lookup.found)
+        throw new UnavailableError(
+          `runtime ${rt.name} needs the containerd shim ${rt.shimBinary}, which is not installed: ${rt.lookup.reason}`,
+        );
+      return { name: rt.name, cli: containerdRuntimeOf(rt) };
+    }
+    return { name: rt.name, cli: containerdRuntimeOf(this.runnable(name)) };
   }
 
   #serialise<T>(work: () => Promise<T>): Promise<T> {

@@ -141,7 +141,10 @@ export class Supervisor {
     const run = e.run;
     run.logFile ??= new CappedLog(this.#o.paths.logPath(plugin.Id), this.#o.logMaxBytes);
     const stderrTail: Buffer[] = [];
-    const container = this.#o.executor.start(runtime.cli, plugin.Id, bundle, 'pipe');
+    const container = this.#o.executor.start(runtime.cli, plugin.Id, bundle, 'pipe', {
+      'berth.kind': 'plugin',
+      'berth.plugin.id': plugin.Id,
+    });
     run.container = container;
     run.stopping = false;
     this.#to(e, 'start');

@@ -1,0 +1,70 @@
+/**
+ * Which executor berthd runs containers with: runc directly (the embedded default), or containerd with
+ * `--containerd` (moby 24+'s mapping of the runtime registry onto shims). Each comes with the registry view its
+ * callers use and its own way to clean up what a dead berthd left.
+ *
+ * @module
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ContainerdClient } from '../containerd/index.ts';
+import { ContainerdExecutor, type Executor, RuncExecutor } from '../executor/index.ts';
+import {
+  type RunnableRuntimes,
+  type RuntimeManager,
+  type RuntimeSet,
+  underContainerd,
+} from '../runtimes/index.ts';
+import type { DaemonConfig } from './config.ts';
+import { type ReconcileReport, reconcileRuntimeRoots } from './reconcile.ts';
+
+export interface ExecutorChoice {
+  readonly executor: Executor;
+  /** The registry as this executor's callers (plugin supervisor, runs) see it. */
+  readonly runtimes: RunnableRuntimes;
+  /** `runc` or `containerd <socket> (namespace <ns>)`, for the log and `/info`. */
+  readonly description: string;
+  /** Removes containers a previous berthd left (and did not hand over). */
+  reconcile(set: RuntimeSet): Promise<ReconcileReport>;
+  /** containerd's version (`ContainerdCommit`), when it is the executor and reachable. */
+  containerdVersion(): Promise<{ version: string; revision: string } | undefined>;
+  close(): void;
+}
+
+export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
+  const ctrd = config.containerd;
+  if (!ctrd) {
+    const executor = new RuncExecutor();
+    return {
+      executor,
+      runtimes,
+      description: 'runc',
+      reconcile: (set) => reconcileRuntimeRoots(config.execRoot, set, executor),
+      containerdVersion: async () => undefined,
+      close: () => undefined,
+    };
+  }
+  const client = new ContainerdClient(ctrd.socket, ctrd.namespace);
+  // One berthd's containers in a namespace it may share: its data root says which are its own.
+  const executor = new ContainerdExecutor(client, {
+    fifoDir: join(config.execRoot, 'containerd-fifo'),
+    owner: config.dataRoot,
+  });
+  return {
+    executor,
+    runtimes: underContainerd(runtimes),
+    description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
+    // Not the runc roots: under containerd they belong to the shims.
+    reconcile: async () => {
+      try {
+        const removed = await executor.reconcile();
+        return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
+      } catch (err) {
+        log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
+        return { removed: {}, failed: { containerd: (err as Error).message } };
+      }
+    },
+    containerdVersion: () => client.version(2000).catch(() => undefined),
+    close: () => client.close(),
+  };
+}

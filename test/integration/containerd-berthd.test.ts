@@ -1,0 +1,110 @@
+/**
+ * berthd with `--containerd`: plugins and runs go through a private containerd 1.6 as labelled containers + tasks in
+ * berth's namespace; a shim runtime (`io.containerd.runc.v1`, a different shim) runs plugins; a missing shim is
+ * named; disable leaves nothing in containerd.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
+import { busyboxRootfs, runBerth, type TestDaemon, testDaemon } from './berthd.ts';
+import { type PrivateContainerd, startContainerd } from './cri.ts';
+import { skipUnlessContainers } from './runc-bundle.ts';
+
+const hasContainerd = spawnSync('containerd', ['--version']).status === 0;
+const skip =
+  skipUnlessContainers() ||
+  (hasContainerd || process.env.CI === 'true'
+    ? false
+    : 'containerd is not installed (bash scripts/setup.sh)');
+
+describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
+  let d: TestDaemon;
+  let ctrd: PrivateContainerd;
+  let ctx: string;
+  const ns = `berth-it-${process.pid}`;
+  const docker = (...args: string[]) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const ctr = (...args: string[]) =>
+    execFileSync('ctr', ['--address', ctrd.socket, '-n', ns, ...args], { encoding: 'utf8' });
+  const containers = () => ctr('containers', 'ls', '-q').split('\n').filter(Boolean);
+
+  before(async () => {
+    d = testDaemon('berth-ctrd');
+    ctx = miniContext(d.dir);
+    const config = join(d.dir, 'containerd.toml');
+    writeFileSync(config, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
+    ctrd = await startContainerd(join(d.dir, 'ctrd'), config);
+    d.writeConfig({
+      runtimes: {
+        shimv1: { runtimeType: 'io.containerd.runc.v1' },
+        nope: { runtimeType: 'io.containerd.nope.v1' },
+      },
+    });
+    await d.start([
+      '--no-runtime-smoke-test',
+      '--containerd',
+      `unix://${ctrd.socket}`,
+      '--containerd-namespace',
+      ns,
+    ]);
+  });
+  after(async () => {
+    await d?.cleanup();
+    await ctrd?.stop();
+  });
+
+  it('enables a plugin as a labelled containerd task and disables it without a trace', () => {
+    assert.equal(docker('plugin', 'create', 'ctrd/mini', ctx).code, 0);
+    const enable = docker('plugin', 'enable', 'ctrd/mini');
+    assert.equal(enable.code, 0, `${enable.err}\n${d.log()}`);
+    const id = JSON.parse(docker('plugin', 'inspect', 'ctrd/mini').out)[0].Id as string;
+    assert.deepEqual(containers(), [id]);
+    const info = JSON.parse(ctr('containers', 'info', id)) as {
+      Labels: Record<string, string>;
+      Runtime: { Name: string };
+    };
+    assert.equal(info.Labels['berth.kind'], 'plugin');
+    assert.equal(info.Labels['berth.plugin.id'], id);
+    assert.equal(info.Labels['berth.owner'], d.dataRoot);
+    assert.equal(info.Runtime.Name, 'io.containerd.runc.v2');
+    assert.match(ctr('tasks', 'ls'), new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
+    assert.equal(docker('plugin', 'disable', 'ctrd/mini').code, 0);
+    assert.deepEqual(containers(), []);
+  });
+
+  it('runs a plugin with a shim runtime given by runtimeType (io.containerd.runc.v1)', async () => {
+    const create = await runBerth(d.host, ['plugin', 'create', '--runtime', 'shimv1', 'ctrd/v1', ctx]);
+    assert.equal(create.code, 0, create.stderr);
+    assert.equal(docker('plugin', 'enable', 'ctrd/v1').code, 0);
+    const id = JSON.parse(docker('plugin', 'inspect', 'ctrd/v1').out)[0].Id as string;
+    assert.equal(
+      (JSON.parse(ctr('containers', 'info', id)) as { Runtime: { Name: string } }).Runtime.Name,
+      'io.containerd.runc.v1',
+    );
+    assert.equal(docker('plugin', 'rm', '-f', 'ctrd/v1').code, 0);
+    assert.deepEqual(containers(), []);
+  });
+
+  it('runs berth run workloads through containerd, and names a missing shim', async () => {
+    const rootfs = busyboxRootfs(d.dir);
+    const r = await runBerth(d.host, [
+      'run',
+      '--rootfs',
+      rootfs,
+      '--',
+      'sh',
+      '-c',
+      'echo hi; echo oops >&2; exit 3',
+    ]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [3, 'hi\n', 'oops\n']);
+    const nope = await runBerth(d.host, ['run', '--runtime', 'nope', '--rootfs', rootfs, '--', 'true']);
+    assert.notEqual(nope.code, 0);
+    assert.match(nope.stderr, /containerd-shim-nope-v1/);
+    assert.deepEqual(containers(), []);
+  });
+});
