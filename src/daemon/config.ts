@@ -33,6 +33,8 @@ export interface DaemonFlags {
   /** `--containerd unix:///path`: run containers through this containerd instead of runc directly. */
   readonly containerd?: string;
   readonly containerdNamespace?: string;
+  /** `--live-restore`: plugins keep running while berthd is stopped (needs containerd). */
+  readonly liveRestore?: boolean;
 }
 
 /** The effective settings. */
@@ -59,6 +61,8 @@ export interface DaemonConfig {
   readonly criSync?: CriSyncOptions;
   /** containerd as the executor: its socket path and berth's namespace there; absent = runc directly. */
   readonly containerd?: { readonly socket: string; readonly namespace: string };
+  /** Stopping berthd leaves plugins running, for the next berthd to adopt (dockerd's live-restore). */
+  readonly liveRestore: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -85,6 +89,7 @@ const FILE_KEYS = {
   'insecure-registries': 'insecureRegistries',
   containerd: 'containerd',
   'containerd-namespace': 'containerdNamespace',
+  'live-restore': 'liveRestore',
   runtimes: undefined,
   'log-driver': undefined,
   'log-opts': undefined,
@@ -125,6 +130,15 @@ function fileString(file: Record<string, unknown>, key: string, problems: string
   if (typeof v === 'string' && v !== '') return v;
   problems.push(`${key} must be a non-empty string, got ${JSON.stringify(v)}`);
   return undefined;
+}
+
+function liveRestoreOf(flags: DaemonFlags, file: Record<string, unknown>, problems: string[]): boolean {
+  if (flags.liveRestore !== undefined) return flags.liveRestore;
+  const v = file['live-restore'];
+  if (v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  problems.push(`live-restore must be true or false, got ${JSON.stringify(v)}`);
+  return false;
 }
 
 /** containerd namespaces are DNS labels joined by dots (containerd's identifiers.Validate). */
@@ -201,7 +215,12 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     logOpts: logOpts(file, problems),
     ...criSyncOf(flags, problems),
     ...containerdOf(flags, file, problems),
+    liveRestore: liveRestoreOf(flags, file, problems),
   };
+  if (config.liveRestore && !config.containerd)
+    problems.push(
+      'live-restore needs the containerd executor: add --containerd unix:///run/containerd/containerd.sock',
+    );
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
   for (const [key, dir] of [

@@ -161,11 +161,16 @@ async function bootServices(
   const { config, flags } = o;
   const { runtimes, choice, gid, tuning, undo } = b;
   const executor = choice.executor;
-  const report = await choice.reconcile(b.set);
-  if (Object.keys(report.removed).length)
-    log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
-  for (const [name, why] of Object.entries(report.failed))
-    log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
+  const reconcile = async () => {
+    const report = await choice.reconcile(b.set);
+    if (Object.keys(report.removed).length)
+      log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
+    for (const [name, why] of Object.entries(report.failed))
+      log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
+  };
+  // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
+  // leftovers are all dead berthd's and go first.
+  if (!executor.adopt) await reconcile();
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -183,6 +188,7 @@ async function bootServices(
   });
   undo.push(() => plugins.shutdown());
   const restore = await plugins.init();
+  if (executor.adopt) await reconcile();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
   const distribution = new PluginDistribution(plugins, {
@@ -269,8 +275,10 @@ async function bootServices(
       // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
       // server's close waits for their streams, which end with them.
       await Promise.all([app.close(), runs.shutdown()]);
-      await plugins.shutdown();
-      await executor.killAll();
+      // Live restore: plugins go on running under their shims; the next berthd adopts them.
+      await plugins.shutdown({ leaveRunning: config.liveRestore });
+      if (!config.liveRestore) await executor.killAll();
+      choice.close();
       for (const lock of locks) releasePidFile(lock);
     })();
     return closing;

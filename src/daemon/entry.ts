@@ -49,6 +49,10 @@ function program(): Command {
       "run plugins and runs through this containerd's gRPC API (default: runc directly)",
     )
     .option('--containerd-namespace <name>', "berth's containerd namespace (default berth)")
+    .option(
+      '--live-restore',
+      'leave plugins running when berthd stops; the next berthd adopts them (needs --containerd)',
+    )
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -76,6 +80,7 @@ function flagsOf(cmd: Command): DaemonFlags {
     syncCriConfig: pick('syncCriConfig'),
     containerd: pick('containerd'),
     containerdNamespace: pick('containerdNamespace'),
+    liveRestore: pick('liveRestore'),
   } as DaemonFlags;
 }
 

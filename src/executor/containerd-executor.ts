@@ -20,8 +20,9 @@ import {
   packAny,
   runcOptionsType,
   runtimeOptionsType,
+  type TaskExit,
 } from '../containerd/index.ts';
-import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
+import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -178,7 +179,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       } finally {
         stdio.release();
       }
-      const exit = this.#client.waitTask(id); // before Start: a fast exit is not missed
+      const exit = this.#waitExit(id); // before Start: a fast exit is not missed
       exit.catch(() => undefined);
       io.started(await this.#client.startTask(id));
       const status = await exit;
@@ -219,6 +220,21 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
         closeSync(err.hold);
       },
     };
+  }
+
+  /**
+   * The task's exit. containerd may restart meanwhile (its shims and tasks live on): a Wait cut by that is asked
+   * again, with backoff, until containerd answers.
+   */
+  async #waitExit(id: string): Promise<TaskExit> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await this.#client.waitTask(id);
+      } catch (err) {
+        if (!(err instanceof UnavailableError)) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Containers this executor started (or adopted) that are still running. */
@@ -327,7 +343,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     reopenFifo(join(dir, 'stderr'))?.pipe(stderr, { end: false });
     const exited = (async (): Promise<ExitStatus> => {
       try {
-        const s = await this.#client.waitTask(id);
+        const s = await this.#waitExit(id);
         return { code: s.exitStatus, signal: null, at: s.exitedAt };
       } catch (err) {
         return { code: 127, signal: null, at: new Date(), error: (err as Error).message };

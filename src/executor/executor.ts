@@ -78,4 +78,9 @@ export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
   reconcile(runtime: Handle): Promise<string[]>;
   /** Kills every container this executor started (daemon shutdown) and waits for them to end. */
   killAll(): Promise<void>;
+  /**
+   * Live restore, for executors whose containers outlive berthd (containerd's shims): supervises a container a
+   * previous berthd started that still runs, same pid; undefined when it is not running. runc-direct has none.
+   */
+  adopt?(runtime: Handle, id: string): Promise<RunningContainer<Handle> | undefined>;
 }

@@ -33,6 +33,17 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     execFileSync('ctr', ['--address', ctrd.socket, '-n', ns, ...args], { encoding: 'utf8' });
   const containers = () => ctr('containers', 'ls', '-q').split('\n').filter(Boolean);
 
+  const ctrdArgs = () => [
+    '--no-runtime-smoke-test',
+    '--containerd',
+    `unix://${ctrd.socket}`,
+    '--containerd-namespace',
+    ns,
+  ];
+  const inspect = () => JSON.parse(docker('plugin', 'inspect', 'ctrd/live').out)[0];
+  const taskPid = (id: string) =>
+    Number(new RegExp(`${id}\\s+(\\d+)\\s+RUNNING`).exec(ctr('tasks', 'ls'))?.[1] ?? 0);
+
   before(async () => {
     d = testDaemon('berth-ctrd');
     ctx = miniContext(d.dir);
@@ -105,6 +116,45 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     const nope = await runBerth(d.host, ['run', '--runtime', 'nope', '--rootfs', rootfs, '--', 'true']);
     assert.notEqual(nope.code, 0);
     assert.match(nope.stderr, /containerd-shim-nope-v1/);
+    assert.deepEqual(containers(), []);
+  });
+
+  it('adopts running plugins after kill -9 of berthd and after a --live-restore stop: same pid, no second task', async () => {
+    assert.equal(docker('plugin', 'create', 'ctrd/live', ctx).code, 0);
+    assert.equal(docker('plugin', 'enable', 'ctrd/live').code, 0);
+    const id = inspect().Id as string;
+    const pid = taskPid(id);
+    assert.ok(pid > 0);
+    await d.stop('SIGKILL');
+    assert.equal(taskPid(id), pid, 'the task outlives berthd');
+    await d.start(ctrdArgs());
+    assert.deepEqual([inspect().Status.State, taskPid(id), containers()], ['running', pid, [id]]);
+    assert.match(d.log(), /plugin ctrd\/live:latest: adopted its running container/);
+    await d.stop('SIGTERM'); // without --live-restore: stopped
+    assert.deepEqual(containers(), []);
+    await d.start([...ctrdArgs(), '--live-restore']);
+    const pid2 = taskPid(id);
+    await d.stop('SIGTERM'); // with it: left running
+    assert.equal(taskPid(id), pid2);
+    await d.start([...ctrdArgs(), '--live-restore']);
+    assert.deepEqual([inspect().Status.State, taskPid(id)], ['running', pid2]);
+  });
+
+  it('survives a containerd restart: the exit watch comes back, a crash afterwards is seen and restarted', async () => {
+    const id = inspect().Id as string;
+    const pid = taskPid(id);
+    await ctrd.stop();
+    ctrd = await startContainerd(join(d.dir, 'ctrd'), join(d.dir, 'containerd.toml'));
+    assert.equal(taskPid(id), pid, 'the task outlives containerd');
+    assert.equal(inspect().Status.State, 'running');
+    ctr('tasks', 'kill', '-s', 'SIGKILL', id);
+    const deadline = Date.now() + 20_000;
+    while (!(taskPid(id) > 0 && taskPid(id) !== pid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.notEqual(taskPid(id), pid);
+    assert.ok(taskPid(id) > 0, `restarted after the crash:\n${d.log().slice(-2000)}`);
+    assert.equal(inspect().Status.Restarts, 1);
+    assert.equal(docker('plugin', 'rm', '-f', 'ctrd/live').code, 0);
     assert.deepEqual(containers(), []);
   });
 });

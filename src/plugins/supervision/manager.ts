@@ -132,7 +132,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     for (const b of report.broken) this.#log('warn', `skipping broken plugin ${b.id}: ${b.reason}`);
     const enabled = this.#plugins.all().filter((e) => e.state.plugin.Enabled);
     const restore = (e: Entry) =>
-      this.#locked(e, () => this.#supervisor.start(e)).then(
+      this.#locked(e, async () => {
+        if (!(await this.#supervisor.adopt(e))) await this.#supervisor.start(e);
+      }).then(
         () => true,
         (err: Error) => {
           this.#log('error', `restoring plugin ${e.state.plugin.Name} failed: ${err.message}`);
@@ -321,9 +323,13 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     e.refs = Math.max(0, e.refs - 1);
   }
 
-  /** Stops every plugin for daemon shutdown; `Enabled` stays, so they come back at the next start. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every plugin for daemon shutdown; `Enabled` stays, so they come back at the next start. With
+   * `leaveRunning` (live restore) their containers go on and the next berthd adopts them.
+   */
+  async shutdown(o: { leaveRunning?: boolean } = {}): Promise<void> {
     this.#supervisor.close();
+    if (o.leaveRunning) return;
     await Promise.all(
       this.#plugins.all().map((e) => this.#locked(e, () => this.#stop(e)).catch(() => undefined)),
     );

@@ -95,6 +95,40 @@ export class Supervisor {
     void container.exited.then((status) => this.#onExit(e, container, status));
   }
 
+  /**
+   * Live restore: takes over the plugin's container if a previous berthd left it running and its socket still
+   * answers (same pid, output into the same log). False when there is nothing to adopt; the caller starts it.
+   */
+  async adopt(e: Entry): Promise<boolean> {
+    const executor = this.#o.executor;
+    if (!executor.adopt) return false;
+    const { plugin } = e.state;
+    const runtime = this.#o.runtimes.runnable(e.state.runtime);
+    const container = await executor.adopt(runtime.cli, plugin.Id);
+    if (!container) return false;
+    const run = e.run;
+    run.logFile ??= new CappedLog(this.#o.paths.logPath(plugin.Id), this.#o.logMaxBytes);
+    run.container = container;
+    run.stopping = false;
+    this.#to(e, 'start');
+    Object.assign(run.status, { runtime: runtime.name, lastError: '', warnings: [] });
+    container.stdout?.on('data', (b: Buffer) => run.logFile?.write(b));
+    container.stderr?.on('data', (b: Buffer) => run.logFile?.write(b));
+    try {
+      await this.#awaitReady(e, container, Math.min(this.#o.readyTimeoutMs, 2000), []);
+    } catch (err) {
+      this.#o.log(
+        'warn',
+        `plugin ${plugin.Name}: its running container does not answer (${(err as Error).message}); starting it again`,
+      );
+      await this.#discard(e, container);
+      return false;
+    }
+    void container.exited.then((status) => this.#onExit(e, container, status));
+    this.#o.log('info', `plugin ${plugin.Name}: adopted its running container (pid ${container.runtimePid})`);
+    return true;
+  }
+
   /** Stops the container if there is one and cancels a pending restart; the plugin ends disabled. */
   async stop(e: Entry): Promise<void> {
     const run = e.run;
