@@ -6,6 +6,7 @@ export type {
   DaemonFacts,
   DistributionPort,
   EventsPort,
+  ExecutorFacts,
   LogLine,
   PluginLogsPort,
   PluginsPort,

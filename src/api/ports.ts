@@ -152,6 +152,16 @@ export interface SystemFacts {
   readonly facts: DaemonFacts;
   /** Problems with the daemon's own state found at start (kept files that could not be read). */
   warnings(): readonly string[];
+  /** The executor in use, and containerd's version when it is containerd and reachable. */
+  executor?(): Promise<ExecutorFacts>;
+}
+
+/** What `/info` says of the executor. */
+export interface ExecutorFacts {
+  /** `runc`, or `containerd <socket> (namespace <ns>)`. */
+  readonly description: string;
+  /** Set when containerd is the executor; `version` is empty while it is unreachable. */
+  readonly containerd?: { readonly version: string; readonly revision: string };
 }
 
 /** The event log as `GET /events` reads it: a backlog since a time, then live events. */

@@ -11,6 +11,7 @@ import type {
   DaemonFacts,
   DistributionPort,
   EventsPort,
+  ExecutorFacts,
   PluginLogsPort,
   RunsPort,
   VolumesPort,
@@ -31,6 +32,7 @@ export function pluginLogsPort(plugins: PluginManager): PluginLogsPort {
 export interface ApiServices {
   readonly facts: DaemonFacts;
   readonly warnings?: () => readonly string[];
+  readonly executor?: () => Promise<ExecutorFacts>;
   readonly plugins: PluginManager;
   readonly distribution: DistributionPort;
   readonly runtimes: RuntimeManager;
@@ -46,7 +48,11 @@ export interface ApiServices {
 export function apiBackend(s: ApiServices): Backend {
   const { runtimes } = s;
   return {
-    system: { facts: s.facts, warnings: s.warnings ?? (() => []) },
+    system: {
+      facts: s.facts,
+      warnings: s.warnings ?? (() => []),
+      ...(s.executor ? { executor: s.executor } : {}),
+    },
     plugins: s.plugins,
     pluginLogs: pluginLogsPort(s.plugins),
     distribution: s.distribution,

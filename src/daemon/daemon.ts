@@ -256,6 +256,13 @@ async function bootServices(
     volumes,
     authz,
     warnings: () => stateWarnings,
+    executor: async () => {
+      const version = config.containerd ? await choice.containerdVersion() : undefined;
+      return {
+        description: choice.description,
+        ...(config.containerd ? { containerd: version ?? { version: '', revision: '' } } : {}),
+      };
+    },
     reloadRuntimes,
     runs: { run: (request) => runs.run(request), logs: (id, o) => logging.read(id, o) },
   });

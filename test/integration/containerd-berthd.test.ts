@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
@@ -47,6 +47,15 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
   before(async () => {
     d = testDaemon('berth-ctrd');
     ctx = miniContext(d.dir);
+    // A shim berth is never told about: a copy of the runc v2 shim under another name, on containerd's PATH.
+    const bin = join(d.dir, 'bin');
+    mkdirSync(bin);
+    copyFileSync(
+      execFileSync('sh', ['-c', 'command -v containerd-shim-runc-v2'], { encoding: 'utf8' }).trim(),
+      join(bin, 'containerd-shim-berthtest-v1'),
+    );
+    chmodSync(join(bin, 'containerd-shim-berthtest-v1'), 0o755);
+    process.env.PATH = `${bin}:${process.env.PATH}`;
     const config = join(d.dir, 'containerd.toml');
     writeFileSync(config, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
     ctrd = await startContainerd(join(d.dir, 'ctrd'), config);
@@ -116,7 +125,38 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     const nope = await runBerth(d.host, ['run', '--runtime', 'nope', '--rootfs', rootfs, '--', 'true']);
     assert.notEqual(nope.code, 0);
     assert.match(nope.stderr, /containerd-shim-nope-v1/);
+    // An unconfigured name containerd can resolve passes through verbatim (seed 004); a path-like one is refused.
+    const passed = await runBerth(d.host, [
+      'run',
+      '--runtime',
+      'io.containerd.berthtest.v1',
+      '--rootfs',
+      rootfs,
+      '--',
+      'sh',
+      '-c',
+      'exit 7',
+    ]);
+    assert.equal(passed.code, 7, passed.stderr);
+    const pathLike = await runBerth(d.host, [
+      'run',
+      '--runtime',
+      '/usr/sbin/runc',
+      '--rootfs',
+      rootfs,
+      '--',
+      'true',
+    ]);
+    assert.match(pathLike.stderr, /unknown or invalid runtime name/);
     assert.deepEqual(containers(), []);
+    // berth's own fields: read raw (the docker CLI drops keys its Go struct lacks).
+    const info = JSON.parse(
+      execFileSync('curl', ['-s', '--unix-socket', d.socket, 'http://berth/v1.45/info'], {
+        encoding: 'utf8',
+      }),
+    );
+    assert.match(info.BerthExecutor, /^containerd .* \(namespace berth-it-\d+\)$/);
+    assert.match(info.ContainerdCommit.ID, /\w/);
   });
 
   it('adopts running plugins after kill -9 of berthd and after a --live-restore stop: same pid, no second task', async () => {

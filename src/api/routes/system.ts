@@ -62,7 +62,7 @@ export function registerSystemRoutes(app: FastifyInstance, backend: Backend): vo
   });
 
   app.get('/info', async (req) => {
-    const info = systemInfo(backend);
+    const info = { ...systemInfo(backend), ...(await executorInfo(backend)) };
     return shapeInfoFor(requestApiVersion(req.originalUrl), info);
   });
 }
@@ -84,6 +84,19 @@ export function shapeInfoFor(version: string, info: Record<string, unknown>): Re
     );
   }
   return out;
+}
+
+/** dockerd's `ContainerdCommit` when containerd runs the containers, and berth's executor line. */
+async function executorInfo(backend: Backend): Promise<Record<string, unknown>> {
+  const ex = await backend.system.executor?.();
+  if (!ex) return {};
+  const commit = ex.containerd?.revision ?? '';
+  return {
+    BerthExecutor: ex.description,
+    ...(ex.containerd
+      ? { ContainerdCommit: { ID: commit, Expected: commit }, BerthContainerdVersion: ex.containerd.version }
+      : {}),
+  };
 }
 
 function systemInfo(backend: Backend): Record<string, unknown> {
