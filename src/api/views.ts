@@ -4,7 +4,12 @@
  *
  * @module
  */
-import type { RuncShimOptions, RuntimeSet, RuntimeStatus } from '../runtimes/index.ts';
+import {
+  containerdRuntimeOf,
+  type RuncShimOptions,
+  type RuntimeSet,
+  type RuntimeStatus,
+} from '../runtimes/index.ts';
 
 /** Everything berth knows about one runtime. */
 export interface RuntimeView {
@@ -21,6 +26,12 @@ export interface RuntimeView {
   readonly Wrapper?: string;
   readonly Root?: string;
   readonly ShimOptions?: RuncShimOptions;
+  /** How it runs under the containerd executor: containerd's runtime name, the shim binary, the options message. */
+  readonly Containerd: {
+    readonly Runtime: string;
+    readonly Shim: string;
+    readonly Options?: { readonly Type: string; readonly Fields: Readonly<Record<string, unknown>> };
+  };
   readonly Status: {
     readonly Health: string;
     readonly Reason?: string;
@@ -35,7 +46,17 @@ export interface RuntimeView {
 
 export function runtimeView(rt: RuntimeStatus, defaultRuntime: string): RuntimeView {
   const p = rt.probe;
-  const common = { Name: rt.name, Default: rt.name === defaultRuntime, Stock: rt.stock };
+  const ctrd = containerdRuntimeOf(rt);
+  const common = {
+    Name: rt.name,
+    Default: rt.name === defaultRuntime,
+    Stock: rt.stock,
+    Containerd: {
+      Runtime: ctrd.name,
+      Shim: ctrd.binary,
+      ...(ctrd.options ? { Options: { Type: ctrd.options.type, Fields: ctrd.options.fields } } : {}),
+    },
+  };
   const status = {
     Health: p.health,
     ...(p.reason ? { Reason: p.reason } : {}),

@@ -107,8 +107,9 @@ export class ContainerdClient {
     method: string,
     req: unknown,
     timeoutMs = CALL_TIMEOUT_MS,
+    waitForReady = false,
   ): Promise<T> {
-    const o: CallOptions = { metadata: { 'containerd-namespace': this.namespace }, timeoutMs };
+    const o: CallOptions = { metadata: { 'containerd-namespace': this.namespace }, timeoutMs, waitForReady };
     try {
       return await unary<T>(this.#clients[service], method, req, o);
     } catch (err) {
@@ -116,9 +117,12 @@ export class ContainerdClient {
     }
   }
 
-  /** containerd's version and revision (`ContainerdCommit`); also the liveness check. */
+  /**
+   * containerd's version and revision (`ContainerdCommit`); also the liveness check, which waits up to
+   * `timeoutMs` for a connection being re-established (containerd just restarted).
+   */
   async version(timeoutMs = CALL_TIMEOUT_MS): Promise<{ version: string; revision: string }> {
-    return this.#call('version', 'Version', {}, timeoutMs);
+    return this.#call('version', 'Version', {}, timeoutMs, true);
   }
 
   /** Creates a container whose spec is `spec` (its `root.path` an absolute directory: no snapshotter). */

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerdClient } from '../containerd/index.ts';
+import { UnavailableError } from '../errdefs/index.ts';
 import { ContainerdExecutor, type Executor, RuncExecutor } from '../executor/index.ts';
 import {
   type RunnableRuntimes,
@@ -31,6 +32,24 @@ export interface ExecutorChoice {
   close(): void;
 }
 
+/**
+ * containerd answers, or an {@link UnavailableError} saying why. A containerd that just restarted takes a moment
+ * to be reconnected (calls fail at once meanwhile): ask again for up to two seconds.
+ */
+async function reachable(client: ContainerdClient, socket: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    try {
+      await client.version(1000);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new UnavailableError(`containerd at ${socket} does not answer: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) {
@@ -52,7 +71,7 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
   });
   return {
     executor,
-    runtimes: underContainerd(runtimes),
+    runtimes: underContainerd(runtimes, () => reachable(client, ctrd.socket)),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
     // Not the runc roots: under containerd they belong to the shims.
     reconcile: async () => {

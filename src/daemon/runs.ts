@@ -56,7 +56,7 @@ export class RunService {
   }
 
   async run(request: RunRequest): Promise<RunHandle> {
-    const rt = this.#o.runtimes.runnable(request.runtime);
+    const rt = await this.#o.runtimes.runnable(request.runtime);
     const st = statSync(request.rootfs, { throwIfNoEntry: false });
     if (!st?.isDirectory()) {
       throw new InvalidParameterError(`rootfs ${request.rootfs} is not a directory on the berthd host`);

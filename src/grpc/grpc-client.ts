@@ -49,12 +49,23 @@ export function serviceOf(pkg: grpc.GrpcObject, name: string): grpc.ServiceClien
 
 /** A client of `service` on a unix socket (no TLS: the socket's permissions are the access control). */
 export function unixClient(service: grpc.ServiceClientConstructor, socket: string): grpc.Client {
-  return new service(`unix://${socket}`, grpc.credentials.createInsecure());
+  return new service(`unix://${socket}`, grpc.credentials.createInsecure(), RECONNECT);
 }
+
+/**
+ * A local daemon that restarts (containerd) is back within a second or two: reconnect at that pace, not with
+ * grpc-js's default backoff, which grows to two minutes while every call fails "No connection established".
+ */
+const RECONNECT: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+};
 
 export interface CallOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** Wait (until the deadline) for a connection that is being re-established, instead of failing at once. */
+  readonly waitForReady?: boolean;
 }
 
 /**
@@ -77,7 +88,7 @@ export function unary<Res = Record<string, unknown>>(
       client,
       request,
       metadata,
-      { deadline },
+      { deadline, ...(o.waitForReady ? { waitForReady: true } : {}) },
       (err: grpc.ServiceError | null, res: Res) => {
         if (!err) resolve(res);
         else if (err.code === grpc.status.UNAVAILABLE)

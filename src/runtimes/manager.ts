@@ -69,15 +69,27 @@ export function diffRuntimeSets(from: RuntimeSet, to: RuntimeSet): ReloadDiff {
 export interface RunnableRuntimes {
   /** @throws {InvalidParameterError} for an unknown or refused name */
   lookup(name: string): unknown;
-  /** @throws {UnavailableError} when it cannot run now */
-  runnable(name: string | undefined): { readonly name: string; readonly cli: RuntimeHandle };
+  /** @throws {UnavailableError} when it cannot run now (a promise when finding out takes I/O) */
+  runnable(
+    name: string | undefined,
+  ):
+    | { readonly name: string; readonly cli: RuntimeHandle }
+    | Promise<{ readonly name: string; readonly cli: RuntimeHandle }>;
 }
 
-/** The registry as the containerd executor sees it: every runtime mapped to its shim and options. */
-export function underContainerd(runtimes: RuntimeManager): RunnableRuntimes {
+/**
+ * The registry as the containerd executor sees it: every runtime mapped to its shim and options, runnable only
+ * while containerd answers (`reachable` throws an {@link UnavailableError} saying why), so an enable or a run
+ * gets a 503 with the reason instead of a failed start.
+ */
+export function underContainerd(runtimes: RuntimeManager, reachable: () => Promise<void>): RunnableRuntimes {
   return {
     lookup: (name) => runtimes.lookup(name),
-    runnable: (name) => runtimes.runnableUnderContainerd(name),
+    runnable: async (name) => {
+      const rt = runtimes.runnableUnderContainerd(name);
+      await reachable();
+      return rt;
+    },
   };
 }
 

@@ -197,4 +197,41 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     assert.equal(docker('plugin', 'rm', '-f', 'ctrd/live').code, 0);
     assert.deepEqual(containers(), []);
   });
+
+  it('answers 503 with the reason while containerd is down, keeps /_ping and runtime views, and recovers', async () => {
+    assert.equal(docker('plugin', 'create', 'ctrd/down', ctx).code, 0);
+    await ctrd.stop();
+    try {
+      const enable = docker('plugin', 'enable', 'ctrd/down');
+      assert.notEqual(enable.code, 0);
+      assert.match(enable.err, /containerd at .* does not answer/);
+      const run = await runBerth(d.host, [
+        'run',
+        '--rootfs',
+        busyboxRootfs(join(d.dir, 'down')),
+        '--',
+        'true',
+      ]);
+      assert.match(run.stderr, /containerd at .* does not answer/);
+      const status = (path: string) =>
+        execFileSync(
+          'curl',
+          ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', d.socket, `http://berth${path}`],
+          {
+            encoding: 'utf8',
+          },
+        );
+      assert.equal(status('/v1.45/plugins/ctrd/down/enable'.replace('/enable', '/json')), '200');
+      assert.equal(status('/_ping'), '200');
+      const ls = await runBerth(d.host, ['runtime', 'ls']);
+      assert.match(ls.stdout, /\nrunc \*\s+runc\s+ok.*containerd-shim-runc-v2/);
+      assert.match(ls.stdout, /\nshimv1\s+shim\s+.*containerd-shim-runc-v1/);
+    } finally {
+      ctrd = await startContainerd(join(d.dir, 'ctrd'), join(d.dir, 'containerd.toml'));
+    }
+    const again = docker('plugin', 'enable', 'ctrd/down');
+    assert.equal(again.code, 0, again.err);
+    assert.equal(docker('plugin', 'rm', '-f', 'ctrd/down').code, 0);
+    assert.deepEqual(containers(), []);
+  });
 });

@@ -92,7 +92,7 @@ describe('berthd runtimes', { skip }, () => {
     assert.equal(by.get('kata')?.Status.Health, 'unavailable');
     assert.match(by.get('kata')?.Status.Reason ?? '', /"containerd-shim-kata-v2" not found in PATH/);
     const table = await cli('runtime', 'ls');
-    assert.match(table.stdout, /^NAME\s+KIND\s+HEALTH\s+VERSION\s+COMMAND\s+REASON\n/);
+    assert.match(table.stdout, /^NAME\s+KIND\s+HEALTH\s+VERSION\s+COMMAND\s+SHIM\s+REASON\n/);
     assert.match(table.stdout, /\nrunc \*\s+runc\s+ok\s+runc version/);
   });
 

@@ -19,16 +19,17 @@ function what(rt: RuntimeView): string {
   return [rt.Status.ResolvedPath ?? rt.Path ?? '', ...(rt.RuntimeArgs ?? [])].join(' ');
 }
 
-/** `berth runtime ls` rows: name (* = default), health, version, binary + args, reason. */
+/** `berth runtime ls` rows: name (* = default), health, version, binary + args, the containerd shim, reason. */
 export function runtimeTable(runtimes: readonly RuntimeView[]): string {
   return formatTable(
-    ['NAME', 'KIND', 'HEALTH', 'VERSION', 'COMMAND', 'REASON'],
+    ['NAME', 'KIND', 'HEALTH', 'VERSION', 'COMMAND', 'SHIM', 'REASON'],
     runtimes.map((rt) => [
       `${rt.Name}${rt.Default ? ' *' : ''}`,
       rt.Kind,
       rt.Status.Health,
       rt.Status.Version ?? '',
       what(rt),
+      rt.Containerd?.Shim ?? '',
       rt.Status.Reason ?? '',
     ]),
   );

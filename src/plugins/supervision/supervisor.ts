@@ -27,12 +27,15 @@ import { type ActivateAnswer, askActivate, implementsMismatch, waitForSocket } f
 import { decideRestart, gaveUpMessage, type RestartPolicy } from './restart-policy.ts';
 import { nextRunState, type RunEvent } from './transitions.ts';
 
+/** A runtime that can run now, with the handle its executor takes. */
+type Runnable = { readonly name: string; readonly cli: RuntimeHandle };
+
 /** The runtimes a plugin can run with: what the runtime registry offers the supervisor. */
 export interface PluginRuntimes {
   /** @throws {NotFoundError} for an unknown runtime */
   lookup(name: string): unknown;
   /** A runtime that can run now, with the handle its executor takes. @throws when it cannot */
-  runnable(name: string | undefined): { readonly name: string; readonly cli: RuntimeHandle };
+  runnable(name: string | undefined): Runnable | Promise<Runnable>;
 }
 
 /** Where a plugin's files are on the host. */
@@ -82,7 +85,7 @@ export class Supervisor {
 
   /** Builds the spec, runs the container, waits for the socket. On failure nothing is left running. */
   async start(e: Entry, timeoutMs = this.#o.readyTimeoutMs): Promise<void> {
-    const { runtime, bundle } = this.#prepare(e);
+    const { runtime, bundle } = await this.#prepare(e);
     const { container, stderrTail } = this.#launch(e, runtime, bundle);
     try {
       await this.#awaitReady(e, container, timeoutMs, stderrTail);
@@ -103,7 +106,7 @@ export class Supervisor {
     const executor = this.#o.executor;
     if (!executor.adopt) return false;
     const { plugin } = e.state;
-    const runtime = this.#o.runtimes.runnable(e.state.runtime);
+    const runtime = await this.#o.runtimes.runnable(e.state.runtime);
     const container = await executor.adopt(runtime.cli, plugin.Id);
     if (!container) return false;
     const run = e.run;
@@ -150,10 +153,10 @@ export class Supervisor {
   }
 
   /** The runtime to use and a bundle with the plugin's spec, once the spec passes the host's preflight. */
-  #prepare(e: Entry): { runtime: { name: string; cli: RuntimeHandle }; bundle: string } {
+  async #prepare(e: Entry): Promise<{ runtime: Runnable; bundle: string }> {
     const { plugin } = e.state;
     const paths = this.#o.paths;
-    const runtime = this.#o.runtimes.runnable(e.state.runtime);
+    const runtime = await this.#o.runtimes.runnable(e.state.runtime);
     const spec = buildPluginSpec(plugin, { rootfs: paths.rootfs(plugin.Id), execRoot: paths.socketRoot });
     const problems = preflightProblems(spec, this.#o.preflight, plugin.Name);
     if (problems.length)
