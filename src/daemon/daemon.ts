@@ -107,6 +107,8 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const gid = socketGroup(config.group); // before any work: a bad group is a configuration error
   const tuning = tuningFromEnv();
   const wrapperDir = join(config.dataRoot, 'runtimes');
+  // The executor is chosen before the first load: with containerd, shim runtimes are smoke-tested through it.
+  let choice: ExecutorChoice | undefined;
   const runtimes = new RuntimeManager({
     host: {
       execRoot: config.execRoot,
@@ -119,8 +121,12 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
       ...(config.runtimeSmokeTest
         ? { smokeTest: { dir: join(config.execRoot, 'probes'), timeoutMs: PROBE_SMOKE_TIMEOUT_MS } }
         : {}),
+      ...(config.containerd
+        ? { shimSmoke: (rt, bundle, id, ms) => (choice as ExecutorChoice).shimSmoke(rt, bundle, id, ms) }
+        : {}),
     },
   });
+  choice = chooseExecutor(config, runtimes, log);
   const first = await runtimes.reload(config.runtimes);
   logDiff(log, first.diff, first.set);
   // Only now, before any container can use one, is it safe to drop scripts of older configurations.
@@ -130,7 +136,6 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const pruned = pruneWrappers(wrapperDir, keep);
   if (pruned.length) log.debug({ pruned }, 'removed unused wrapper scripts');
 
-  const choice = chooseExecutor(config, runtimes, log);
   log.info(`executor: ${choice.description}`);
   const executor = choice.executor;
   // What boot has started, undone in reverse order if a later step fails: nothing may be left running.

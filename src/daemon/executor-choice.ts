@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerdClient } from '../containerd/index.ts';
 import { UnavailableError } from '../errdefs/index.ts';
-import { ContainerdExecutor, type Executor, RuncExecutor } from '../executor/index.ts';
+import { ContainerdExecutor, type Executor, type ExitStatus, RuncExecutor } from '../executor/index.ts';
 import {
+  containerdRuntimeOf,
   type RunnableRuntimes,
   type RuntimeManager,
   type RuntimeSet,
+  type ShimRuntime,
   underContainerd,
 } from '../runtimes/index.ts';
 import type { DaemonConfig } from './config.ts';
@@ -27,6 +29,8 @@ export interface ExecutorChoice {
   readonly description: string;
   /** Removes containers a previous berthd left (and did not hand over). */
   reconcile(set: RuntimeSet): Promise<ReconcileReport>;
+  /** The smoke run of a shim runtime (runtime probes), through this executor. */
+  shimSmoke(rt: ShimRuntime, bundle: string, id: string, timeoutMs: number): Promise<ExitStatus>;
   /** containerd's version (`ContainerdCommit`), when it is the executor and reachable. */
   containerdVersion(): Promise<{ version: string; revision: string } | undefined>;
   close(): void;
@@ -60,6 +64,12 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
       description: 'runc',
       reconcile: (set) => reconcileRuntimeRoots(config.execRoot, set, executor),
       containerdVersion: async () => undefined,
+      shimSmoke: async () => ({
+        code: 127,
+        signal: null,
+        at: new Date(),
+        error: 'shims need the containerd executor',
+      }),
       close: () => undefined,
     };
   }
@@ -84,6 +94,18 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
       }
     },
     containerdVersion: () => client.version(2000).catch(() => undefined),
+    shimSmoke: async (rt, bundle, id, timeoutMs) => {
+      await reachable(client, ctrd.socket);
+      const c = executor.start(containerdRuntimeOf(rt), id, bundle, 'pipe', { 'berth.kind': 'probe' });
+      c.stdout?.resume();
+      c.stderr?.resume();
+      const late = setTimeout(() => void executor.destroy(c), timeoutMs);
+      try {
+        return await c.exited;
+      } finally {
+        clearTimeout(late);
+      }
+    },
     close: () => client.close(),
   };
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   type CommandResult,
   deleteArgs,
+  type ExitStatus,
   globalArgs,
   removeBundle,
   runArgs,
@@ -22,7 +23,7 @@ import {
 } from '../executor/index.ts';
 import { findExecutable } from '../host/index.ts';
 import { containerSpec, type Mount } from '../oci/index.ts';
-import type { ResolvedRuntime, RuncRuntime } from './resolve.ts';
+import type { ResolvedRuntime, RuncRuntime, ShimRuntime } from './resolve.ts';
 
 export type RuntimeHealth = 'ok' | 'degraded' | 'unavailable';
 
@@ -47,6 +48,16 @@ export interface ProbeOptions {
   readonly commandTimeoutMs: number;
   /** Run a container; undefined skips the smoke test. */
   readonly smokeTest?: { readonly dir: string; readonly timeoutMs: number };
+  /**
+   * Runs the smoke bundle of a containerd shim runtime through containerd (the containerd executor); without it,
+   * shim runtimes are unavailable: nothing here can run them.
+   */
+  readonly shimSmoke?: (
+    rt: ShimRuntime,
+    bundle: string,
+    id: string,
+    timeoutMs: number,
+  ) => Promise<ExitStatus>;
 }
 
 /** Host directories bound read-only into the smoke container so `/bin/true` runs without an image. */
@@ -112,6 +123,31 @@ async function smokeTest(rt: RuncRuntime, dir: string, timeoutMs: number): Promi
   removeBundle(bundle);
   const ms = Math.round(r.durationMs);
   return r.code === 0 ? { ok: true, ms } : { ok: false, ms, error: failureText(r, timeoutMs) };
+}
+
+/** The smoke bundle run through containerd with a shim runtime: `/bin/true` must exit 0 in time. */
+async function shimSmokeTest(
+  rt: ShimRuntime,
+  run: NonNullable<ProbeOptions['shimSmoke']>,
+  dir: string,
+  timeoutMs: number,
+): Promise<SmokeResult> {
+  const { rootfs, mounts } = smokeRootfs(dir);
+  const id = `berth-probe-${randomBytes(6).toString('hex')}`;
+  const bundle = join(dir, id);
+  writeBundle(
+    bundle,
+    containerSpec({ rootfs, args: ['/bin/true'], readonlyRootfs: true, mounts, hostname: 'probe' }),
+  );
+  const started = performance.now();
+  try {
+    const exit = await run(rt, bundle, id, timeoutMs);
+    const ms = Math.round(performance.now() - started);
+    if (exit.code === 0) return { ok: true, ms };
+    return { ok: false, ms, error: exit.error ?? `/bin/true exited with code ${exit.code}` };
+  } finally {
+    removeBundle(bundle);
+  }
 }
 
 function parseFeatures(r: CommandResult): { features: Record<string, unknown> | null; problem?: string } {
@@ -242,11 +278,24 @@ export async function probeRuntime(
   const lookup = rt.kind === 'runc' ? findExecutable(rt.lookup.found ? rt.lookup.path : rt.path) : rt.lookup;
   if (!lookup.found) return done({ health: 'unavailable', reason: lookup.reason });
   if (rt.kind === 'shim') {
-    return done({
-      health: 'unavailable',
-      reason: `${rt.runtimeType} is a containerd shim (${lookup.path}); berth runs shims only with the containerd executor, which is not enabled`,
-      binary: lookup.path,
-    });
+    if (!o.shimSmoke) {
+      return done({
+        health: 'unavailable',
+        reason: `${rt.runtimeType} is a containerd shim (${lookup.path}); berth runs shims only with the containerd executor, which is not enabled`,
+        binary: lookup.path,
+      });
+    }
+    const smoke = o.smokeTest
+      ? await shimSmokeTest(rt, o.shimSmoke, o.smokeTest.dir, o.smokeTest.timeoutMs)
+      : undefined;
+    const base = { binary: lookup.path, ...(smoke ? { smokeTest: smoke } : {}) };
+    if (smoke && !smoke.ok)
+      return done({
+        ...base,
+        health: 'unavailable',
+        reason: `smoke test through containerd failed: ${smoke.error}`,
+      });
+    return done({ ...base, health: 'ok' });
   }
   const t = o.commandTimeoutMs;
   const [{ version, features, at }, smoke] = await Promise.all([

@@ -33,13 +33,7 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     execFileSync('ctr', ['--address', ctrd.socket, '-n', ns, ...args], { encoding: 'utf8' });
   const containers = () => ctr('containers', 'ls', '-q').split('\n').filter(Boolean);
 
-  const ctrdArgs = () => [
-    '--no-runtime-smoke-test',
-    '--containerd',
-    `unix://${ctrd.socket}`,
-    '--containerd-namespace',
-    ns,
-  ];
+  const ctrdArgs = () => ['--containerd', `unix://${ctrd.socket}`, '--containerd-namespace', ns];
   const inspect = () => JSON.parse(docker('plugin', 'inspect', 'ctrd/live').out)[0];
   const taskPid = (id: string) =>
     Number(new RegExp(`${id}\\s+(\\d+)\\s+RUNNING`).exec(ctr('tasks', 'ls'))?.[1] ?? 0);
@@ -65,13 +59,7 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
         nope: { runtimeType: 'io.containerd.nope.v1' },
       },
     });
-    await d.start([
-      '--no-runtime-smoke-test',
-      '--containerd',
-      `unix://${ctrd.socket}`,
-      '--containerd-namespace',
-      ns,
-    ]);
+    await d.start(ctrdArgs()); // with smoke tests: the shim runtimes get theirs through containerd
   });
   after(async () => {
     await d?.cleanup();
@@ -95,6 +83,18 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     assert.match(ctr('tasks', 'ls'), new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
     assert.equal(docker('plugin', 'disable', 'ctrd/mini').code, 0);
     assert.deepEqual(containers(), []);
+  });
+
+  it('smoke-tests shim runtimes through containerd: a real task with the shim, or the missing shim named', async () => {
+    const views = JSON.parse((await runBerth(d.host, ['runtime', 'ls', '--format', 'json'])).stdout) as {
+      Name: string;
+      Status: { Health: string; Reason?: string; SmokeTest?: { ok: boolean } };
+    }[];
+    const by = new Map(views.map((v) => [v.Name, v.Status]));
+    assert.deepEqual([by.get('shimv1')?.Health, by.get('shimv1')?.SmokeTest?.ok], ['ok', true]);
+    assert.equal(by.get('nope')?.Health, 'unavailable');
+    assert.match(by.get('nope')?.Reason ?? '', /containerd-shim-nope-v1/);
+    assert.deepEqual(containers(), []); // the probe's container is gone
   });
 
   it('runs a plugin with a shim runtime given by runtimeType (io.containerd.runc.v1)', async () => {
