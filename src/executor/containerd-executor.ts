@@ -164,11 +164,19 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     const dir = join(this.#o.fifoDir, id);
     let created = false;
     try {
-      await this.#client.createContainer({
-        id,
-        labels,
-        runtime: { name: runtime.name, options: optionsAny(runtime) },
-        spec: specOf(bundle),
+      const create = () =>
+        this.#client.createContainer({
+          id,
+          labels,
+          runtime: { name: runtime.name, options: optionsAny(runtime) },
+          spec: specOf(bundle),
+        });
+      await create().catch(async (err: unknown) => {
+        // A record with this id that this executor does not run is what a killed berthd left (a task that had
+        // exited, or was never started): it goes, and the start goes on.
+        if (!(err instanceof ConflictError)) throw err;
+        await this.delete(runtime, id, { force: true });
+        await create();
       });
       created = true;
       rmSync(dir, { recursive: true, force: true });

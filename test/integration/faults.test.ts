@@ -23,6 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { type TestDaemon, testDaemon } from './berthd.ts';
+import { type PrivateContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -72,134 +73,215 @@ function containers(execRoot: string): string[] {
     });
 }
 
-describe('berthd survives kill -9 at random points', { skip }, () => {
-  let d: TestDaemon;
-  let tarBody: Buffer;
-  let agent: Agent;
-  const seed = Number(process.env.BERTH_FAULT_SEED ?? Date.now() % 1_000_000);
-  const rnd = random(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+/** How berthd runs containers in a fault run, and how the test reads what is running. */
+interface Mode {
+  readonly name: string;
+  readonly kills: number;
+  /** Extra berthd arguments. */
+  args(): string[];
+  setup(dir: string): Promise<void>;
+  teardown(): Promise<void>;
+  /** Running containers as `id running`. */
+  running(d: TestDaemon): string[];
+  /** Task pids by container id (containerd: kept across a berthd restart when adopted). */
+  pids?(): Map<string, number>;
+}
 
-  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: Buffer | string) => {
-    const r = await request(`http://berth${path}`, {
-      method,
-      dispatcher: agent,
-      headers: { 'content-type': Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json' },
-      ...(body === undefined ? {} : { body }),
-    });
-    return { status: r.statusCode, text: await r.body.text() };
+const RUNC_MODE: Mode = {
+  name: 'runc',
+  kills: KILLS,
+  args: () => [],
+  setup: async () => undefined,
+  teardown: async () => undefined,
+  running: (d) => containers(d.execRoot).filter((c) => c.endsWith(' running')),
+};
+
+/** berthd --containerd over a private containerd: its tasks outlive each kill and must be adopted. */
+function containerdMode(): Mode {
+  let ctrd: PrivateContainerd | undefined;
+  const ns = `berth-fault-${process.pid}`;
+  const tasks = (): [string, number, string][] =>
+    execFileSync('ctr', ['--address', ctrd?.socket ?? '', '-n', ns, 'tasks', 'ls'], { encoding: 'utf8' })
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/))
+      .map(([id, pid, status]) => [id ?? '', Number(pid), status ?? '']);
+  return {
+    name: 'containerd',
+    kills: 20,
+    args: () => ['--containerd', `unix://${ctrd?.socket}`, '--containerd-namespace', ns],
+    async setup(dir) {
+      const config = join(dir, 'containerd.toml');
+      writeFileSync(config, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
+      ctrd = await startContainerd(join(dir, 'ctrd'), config);
+    },
+    teardown: async () => ctrd?.stop(),
+    running: () =>
+      tasks()
+        .filter(([, , st]) => st === 'RUNNING')
+        .map(([id]) => `${id} running`),
+    pids: () =>
+      new Map(
+        tasks()
+          .filter(([, , st]) => st === 'RUNNING')
+          .map(([id, pid]) => [id, pid]),
+      ),
   };
+}
 
-  before(async () => {
-    d = testDaemon('berth-fault');
-    const ctx = modeContext(d.dir);
-    tarBody = execFileSync('tar', ['-C', ctx, '-c', 'config.json', 'rootfs']);
-    await d.start(['--no-runtime-smoke-test']);
-    agent = new Agent({ connect: { socketPath: d.socket }, pipelining: 0 });
-  });
-  after(async () => {
-    await agent?.close();
-    await d?.cleanup();
-  });
+const hasContainerd = spawnSync('containerd', ['--version']).status === 0;
 
-  /** One client doing random plugin and runtime operations until `stop` is set; errors are expected. */
-  async function client(stop: { now: boolean }): Promise<number> {
-    let done = 0;
-    while (!stop.now) {
-      const name = `p${Math.floor(rnd() * 4)}`;
-      const op = pick(['create', 'create', 'enable', 'enable', 'set', 'disable', 'rm', 'reload']);
-      try {
-        if (op === 'create') await call('POST', `/plugins/create?name=${name}`, tarBody);
-        else if (op === 'enable') await call('POST', `/plugins/${name}/enable?timeout=10`);
-        else if (op === 'set') await call('POST', `/plugins/${name}/set`, JSON.stringify([`MODE=v${done}`]));
-        else if (op === 'disable') await call('POST', `/plugins/${name}/disable`);
-        else if (op === 'rm') await call('DELETE', `/plugins/${name}?force=${rnd() < 0.5}`);
-        else {
-          d.writeConfig({
-            runtimes: {
-              [`r${Math.floor(rnd() * 3)}`]: {
-                path: 'runc',
-                runtimeArgs: [`--log-format=${pick(['text', 'json'])}`],
+for (const mode of [RUNC_MODE, containerdMode()]) {
+  const modeSkip =
+    skip ||
+    (mode.name === 'containerd' && !hasContainerd && process.env.CI !== 'true' ? 'no containerd' : false);
+  describe(`berthd (${mode.name}) survives kill -9 at random points`, { skip: modeSkip }, () => {
+    let d: TestDaemon;
+    let tarBody: Buffer;
+    let agent: Agent;
+    const seed = Number(process.env.BERTH_FAULT_SEED ?? Date.now() % 1_000_000);
+    const rnd = random(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+
+    const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: Buffer | string) => {
+      const r = await request(`http://berth${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { 'content-type': Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json' },
+        ...(body === undefined ? {} : { body }),
+      });
+      return { status: r.statusCode, text: await r.body.text() };
+    };
+
+    before(async () => {
+      d = testDaemon('berth-fault');
+      const ctx = modeContext(d.dir);
+      tarBody = execFileSync('tar', ['-C', ctx, '-c', 'config.json', 'rootfs']);
+      await mode.setup(d.dir);
+      await d.start(['--no-runtime-smoke-test', ...mode.args()]);
+      agent = new Agent({ connect: { socketPath: d.socket }, pipelining: 0 });
+    });
+    after(async () => {
+      await agent?.close();
+      await d?.cleanup();
+      await mode.teardown();
+    });
+
+    /** One client doing random plugin and runtime operations until `stop` is set; errors are expected. */
+    async function client(stop: { now: boolean }): Promise<number> {
+      let done = 0;
+      while (!stop.now) {
+        const name = `p${Math.floor(rnd() * 4)}`;
+        const op = pick(['create', 'create', 'enable', 'enable', 'set', 'disable', 'rm', 'reload']);
+        try {
+          if (op === 'create') await call('POST', `/plugins/create?name=${name}`, tarBody);
+          else if (op === 'enable') await call('POST', `/plugins/${name}/enable?timeout=10`);
+          else if (op === 'set')
+            await call('POST', `/plugins/${name}/set`, JSON.stringify([`MODE=v${done}`]));
+          else if (op === 'disable') await call('POST', `/plugins/${name}/disable`);
+          else if (op === 'rm') await call('DELETE', `/plugins/${name}?force=${rnd() < 0.5}`);
+          else {
+            d.writeConfig({
+              runtimes: {
+                [`r${Math.floor(rnd() * 3)}`]: {
+                  path: 'runc',
+                  runtimeArgs: [`--log-format=${pick(['text', 'json'])}`],
+                },
               },
-            },
-          });
-          await call('POST', '/runtimes/reload');
+            });
+            await call('POST', '/runtimes/reload');
+          }
+        } catch {
+          // berthd was killed under us
         }
-      } catch {
-        // berthd was killed under us
+        done++;
       }
-      done++;
+      return done;
     }
-    return done;
-  }
 
-  /** Everything that must hold after a restart, whatever was interrupted. */
-  async function assertConsistent(round: number): Promise<{ plugins: number; enabled: number }> {
-    const where = `seed ${seed}, kill ${round}`;
-    assert.doesNotMatch(d.log(), /skipping broken plugin/, where);
-    const root = join(d.dataRoot, 'plugins');
-    const leftovers = readdirSync(root).filter((e) => e === 'tmp' || e.endsWith('-removing'));
-    const tmp = existsSync(join(root, 'tmp')) ? readdirSync(join(root, 'tmp')) : [];
-    assert.deepEqual(tmp, [], `${where}: staging left in plugins/tmp`);
-    assert.ok(
-      leftovers.every((e) => e === 'tmp'),
-      `${where}: ${leftovers.join()}`,
-    );
-    const plugins = JSON.parse((await call('GET', '/plugins')).text) as ApiPlugin[];
-    for (const p of plugins) {
-      const files = readdirSync(join(root, p.Id));
+    /** Everything that must hold after a restart, whatever was interrupted. */
+    async function assertConsistent(round: number): Promise<{ plugins: number; enabled: number }> {
+      const where = `seed ${seed}, kill ${round}`;
+      assert.doesNotMatch(d.log(), /skipping broken plugin/, where);
+      const root = join(d.dataRoot, 'plugins');
+      const leftovers = readdirSync(root).filter((e) => e === 'tmp' || e.endsWith('-removing'));
+      const tmp = existsSync(join(root, 'tmp')) ? readdirSync(join(root, 'tmp')) : [];
+      assert.deepEqual(tmp, [], `${where}: staging left in plugins/tmp`);
       assert.ok(
-        files.includes('rootfs') && files.includes('state.json'),
-        `${where}: ${p.Name} has ${files.join()}`,
+        leftovers.every((e) => e === 'tmp'),
+        `${where}: ${leftovers.join()}`,
       );
+      const plugins = JSON.parse((await call('GET', '/plugins')).text) as ApiPlugin[];
+      for (const p of plugins) {
+        const files = readdirSync(join(root, p.Id));
+        assert.ok(
+          files.includes('rootfs') && files.includes('state.json'),
+          `${where}: ${p.Name} has ${files.join()}`,
+        );
+        assert.ok(
+          !files.some((f) => f.endsWith('.tmp') || f.includes('next') || f.endsWith('-old')),
+          `${where}: ${files.join()}`,
+        );
+        assert.equal(
+          p.Status.State,
+          p.Enabled ? 'running' : 'disabled',
+          `${where}: ${p.Name}: ${JSON.stringify(p.Status)}`,
+        );
+        assert.match(p.Settings.Env[0] ?? '', /^MODE=/, `${where}: ${p.Name} settings`);
+      }
+      const expected = plugins
+        .filter((p) => p.Enabled)
+        .map((p) => `${p.Id} running`)
+        .sort();
+      assert.deepEqual(mode.running(d).sort(), expected, `${where}: containers vs enabled plugins`);
+      const names = plugins.map((p) => p.Name);
+      assert.equal(new Set(names).size, names.length, `${where}: duplicate names ${names.join()}`);
+      const wrappers = existsSync(join(d.dataRoot, 'runtimes'))
+        ? readdirSync(join(d.dataRoot, 'runtimes'))
+        : [];
       assert.ok(
-        !files.some((f) => f.endsWith('.tmp') || f.includes('next') || f.endsWith('-old')),
-        `${where}: ${files.join()}`,
+        wrappers.every((w) => /^r\d\.[0-9a-f]{64}$/.test(w)),
+        `${where}: wrappers ${wrappers.join()}`,
       );
-      assert.equal(p.Status.State, p.Enabled ? 'running' : 'disabled', `${where}: ${p.Name}`);
-      assert.match(p.Settings.Env[0] ?? '', /^MODE=/, `${where}: ${p.Name} settings`);
+      return { plugins: plugins.length, enabled: expected.length };
     }
-    const expected = plugins
-      .filter((p) => p.Enabled)
-      .map((p) => `${p.Id} running`)
-      .sort();
-    assert.deepEqual(containers(d.execRoot).sort(), expected, `${where}: containers vs enabled plugins`);
-    const names = plugins.map((p) => p.Name);
-    assert.equal(new Set(names).size, names.length, `${where}: duplicate names ${names.join()}`);
-    const wrappers = existsSync(join(d.dataRoot, 'runtimes'))
-      ? readdirSync(join(d.dataRoot, 'runtimes'))
-      : [];
-    assert.ok(
-      wrappers.every((w) => /^r\d\.[0-9a-f]{64}$/.test(w)),
-      `${where}: wrappers ${wrappers.join()}`,
-    );
-    return { plugins: plugins.length, enabled: expected.length };
-  }
 
-  it(`stays consistent across ${KILLS} kills during create/enable/set/disable/rm/reload (seed printed on failure)`, async (t) => {
-    t.diagnostic(`BERTH_FAULT_SEED=${seed}`);
-    let operations = 0;
-    let plugins = 0;
-    let enabled = 0;
-    for (let round = 0; round < KILLS; round++) {
-      const stop = { now: false };
-      const clients = [client(stop), client(stop), client(stop)];
-      await new Promise((r) => setTimeout(r, 20 + rnd() * 400));
-      await d.stop('SIGKILL');
-      stop.now = true;
-      operations += (await Promise.all(clients)).reduce((a, b) => a + b, 0);
-      await d.start(['--no-runtime-smoke-test']);
-      const seen = await assertConsistent(round);
-      plugins += seen.plugins;
-      enabled += seen.enabled;
-    }
-    t.diagnostic(
-      `${operations} operations interrupted by ${KILLS} kills; ${plugins} plugins restored, ${enabled} enabled`,
-    );
-    assert.ok(enabled > 0, 'no kill found an enabled plugin to restore');
-    assert.ok(operations > KILLS * 3, `only ${operations} operations ran`);
+    it(`stays consistent across ${mode.kills} kills during create/enable/set/disable/rm/reload (seed printed on failure)`, async (t) => {
+      t.diagnostic(`BERTH_FAULT_SEED=${seed}`);
+      let operations = 0;
+      let plugins = 0;
+      let enabled = 0;
+      let adopted = 0;
+      for (let round = 0; round < mode.kills; round++) {
+        const stop = { now: false };
+        const clients = [client(stop), client(stop), client(stop)];
+        await new Promise((r) => setTimeout(r, 20 + rnd() * 400));
+        await d.stop('SIGKILL');
+        stop.now = true;
+        operations += (await Promise.all(clients)).reduce((a, b) => a + b, 0);
+        const before = mode.pids?.();
+        await d.start(['--no-runtime-smoke-test', ...mode.args()]);
+        const seen = await assertConsistent(round);
+        plugins += seen.plugins;
+        enabled += seen.enabled;
+        // A task that outlived the kill and whose plugin is still enabled was adopted, not restarted.
+        const after = mode.pids?.();
+        for (const [id, pid] of before ?? []) {
+          if (!after?.has(id)) continue;
+          assert.equal(after.get(id), pid, `seed ${seed}, kill ${round}: ${id} restarted instead of adopted`);
+          adopted++;
+        }
+      }
+      t.diagnostic(
+        `${operations} operations interrupted by ${mode.kills} kills; ${plugins} plugins restored, ${enabled} enabled, ${adopted} adopted`,
+      );
+      assert.ok(enabled > 0, 'no kill found an enabled plugin to restore');
+      assert.ok(operations > mode.kills * 3, `only ${operations} operations ran`);
+      if (mode.pids) assert.ok(adopted > 0, 'no running plugin was adopted');
+    });
   });
-});
+}
 
 describe('a full disk and a vanished runtime binary', { skip }, () => {
   let d: TestDaemon;
