@@ -10,15 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { busyboxRootfs, runBerth, type TestDaemon, testDaemon } from './berthd.ts';
-import { type PrivateContainerd, startContainerd } from './cri.ts';
+import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
-const hasContainerd = spawnSync('containerd', ['--version']).status === 0;
-const skip =
-  skipUnlessContainers() ||
-  (hasContainerd || process.env.CI === 'true'
-    ? false
-    : 'containerd is not installed (bash scripts/setup.sh)');
+const skip = skipUnlessContainers() || skipUnlessContainerd();
 
 describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
   let d: TestDaemon;

@@ -14,22 +14,10 @@ import { ContainerdClient, packAny, runcOptionsType, type TaskExit } from '../..
 import { ConflictError, UnavailableError } from '../../src/errdefs/index.ts';
 import { containerSpec } from '../../src/oci/index.ts';
 import { busyboxRootfs } from './berthd.ts';
-import { type PrivateContainerd, startContainerd } from './cri.ts';
+import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
-const hasContainerd = () => {
-  try {
-    execFileSync('containerd', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skip =
-  skipUnlessContainers() ||
-  (hasContainerd() || process.env.CI === 'true'
-    ? false
-    : 'containerd is not installed (bash scripts/setup.sh)');
+const skip = skipUnlessContainers() || skipUnlessContainerd();
 
 /** A FIFO read end that sees EOF only once the task's writers are gone (we hold a writer until the task exists). */
 function fifo(path: string): { text: Promise<string>; releaseHold(): void } {

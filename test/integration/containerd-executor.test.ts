@@ -5,7 +5,6 @@
  * owner only.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,22 +14,10 @@ import { ContainerdClient } from '../../src/containerd/index.ts';
 import { ContainerdExecutor, type ContainerdHandle } from '../../src/executor/index.ts';
 import { containerSpec } from '../../src/oci/index.ts';
 import { busyboxRootfs } from './berthd.ts';
-import { type PrivateContainerd, startContainerd } from './cri.ts';
+import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
-const hasContainerd = () => {
-  try {
-    execFileSync('containerd', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skip =
-  skipUnlessContainers() ||
-  (hasContainerd() || process.env.CI === 'true'
-    ? false
-    : 'containerd is not installed (bash scripts/setup.sh)');
+const skip = skipUnlessContainers() || skipUnlessContainerd();
 
 const text = (s: Readable | undefined): Promise<string> =>
   new Promise((resolve) => {

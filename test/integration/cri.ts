@@ -205,3 +205,12 @@ export function criLogText(file: string): string {
     .map((l) => l.split(' ').slice(3).join(' '))
     .join('\n');
 }
+
+/**
+ * Why the containerd tests cannot run here, or false. Under CI they always run (and fail without containerd):
+ * setup.sh installs it.
+ */
+export function skipUnlessContainerd(): string | false {
+  if (process.env.CI === 'true' || spawnSync('containerd', ['--version']).status === 0) return false;
+  return 'containerd is not installed (bash scripts/setup.sh)';
+}

@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { type TestDaemon, testDaemon } from './berthd.ts';
-import { type PrivateContainerd, startContainerd } from './cri.ts';
+import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -130,12 +130,8 @@ function containerdMode(): Mode {
   };
 }
 
-const hasContainerd = spawnSync('containerd', ['--version']).status === 0;
-
 for (const mode of [RUNC_MODE, containerdMode()]) {
-  const modeSkip =
-    skip ||
-    (mode.name === 'containerd' && !hasContainerd && process.env.CI !== 'true' ? 'no containerd' : false);
+  const modeSkip = skip || (mode.name === 'containerd' ? skipUnlessContainerd() : false);
   describe(`berthd (${mode.name}) survives kill -9 at random points`, { skip: modeSkip }, () => {
     let d: TestDaemon;
     let tarBody: Buffer;
