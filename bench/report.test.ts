@@ -40,9 +40,9 @@ describe('bench report', () => {
   });
 
   it('states ratios so that "×" alone means berth is worse', () => {
-    assert.equal(ratio(enable, 'runc'), '1.27× runc');
-    assert.equal(ratio(enable, 'dockerd'), '5.94× better than dockerd');
-    assert.equal(ratio(rps, 'dockerd'), '169.79× better than dockerd');
+    assert.equal(ratio(enable, 'runc'), '1.27× slower than runc');
+    assert.equal(ratio(enable, 'dockerd'), '5.94× faster than dockerd');
+    assert.equal(ratio(rps, 'dockerd'), '169.79× faster than dockerd');
     assert.equal(ratio(rps, 'runc'), '');
   });
 
@@ -50,8 +50,8 @@ describe('bench report', () => {
     assert.deepEqual(markdownTable([enable, rps]).split('\n'), [
       '| case | berth | bare runc | dockerd 20.10 | berth vs | goal |',
       '|---|---:|---:|---:|---|---|',
-      '| plugin enable | **120.6 ms** | 94.8 ms | 716 ms | 1.27× runc; 5.94× better than dockerd | ≤ 1.25 × bare runc |',
-      '| GET /info | **11,546 req/s** |  | 68 req/s | 169.79× better than dockerd |  |',
+      '| plugin enable | **120.6 ms** | 94.8 ms | 716 ms | 1.27× slower than runc; 5.94× faster than dockerd | ≤ 1.25 × bare runc |',
+      '| GET /info | **11,546 req/s** |  | 68 req/s | 169.79× faster than dockerd |  |',
     ]);
   });
 

@@ -36,12 +36,19 @@ export function formatValue(value: number | undefined, unit: Unit): string {
   return `${new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: min }).format(value)} ${unit}`;
 }
 
-/** berth relative to another figure, as "1.27× runc" where > 1 always means berth is worse. */
+/**
+ * berth relative to another figure, in words: "1.27× slower than runc", "5.94× faster than dockerd", "1.4× less
+ * memory than dockerd". A bare "1.28× dockerd" read as a win when berth was the slower one.
+ */
 export function ratio(m: Metric, other: 'runc' | 'dockerd'): string {
   const o = m[other];
   if (o === undefined || o === 0 || m.berth === 0) return '';
-  const r = m.lowerIsBetter ? m.berth / o : o / m.berth;
-  return r < 1 ? `${NUMBER.format(1 / r)}× better than ${other}` : `${NUMBER.format(r)}× ${other}`;
+  const worse = m.lowerIsBetter ? m.berth / o : o / m.berth; // > 1: berth is worse
+  if (NUMBER.format(worse) === '1') return `as ${other}`;
+  const [better, poorer] = m.unit === 'MiB' ? ['less memory', 'more memory'] : ['faster', 'slower'];
+  return worse < 1
+    ? `${NUMBER.format(1 / worse)}× ${better} than ${other}`
+    : `${NUMBER.format(worse)}× ${poorer} than ${other}`;
 }
 
 /** The summary table in Markdown. */
