@@ -18,6 +18,7 @@ export type {
   SystemFacts,
   VolumesPort,
 } from './ports.ts';
+export { observeRequests, type RequestObserver, routeOf, UNMATCHED_ROUTE } from './request-observer.ts';
 export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
 export {
   API_VERSION,

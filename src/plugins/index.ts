@@ -46,6 +46,7 @@ export {
   PLUGIN_MEDIA_TYPE,
   PluginClient,
   type PluginClientOptions,
+  type RpcObserver,
 } from './rpc/index.ts';
 export {
   buildPluginSpec,
@@ -78,6 +79,7 @@ export {
   activate,
   askActivate,
   type Clock,
+  type CommandDone,
   canConnect,
   FakeClock,
   implementsMismatch,

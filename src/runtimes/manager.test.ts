@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
 import { RuntimeManager } from './manager.ts';
+import type { RuntimeProbe } from './probe.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-manager-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,8 +29,9 @@ const badFeatures = fakeRuntime(
   'case "$1" in --version) echo v2;; features) echo "not json";; esac',
 );
 
-function manager(timeoutMs = 2000): RuntimeManager {
+function manager(timeoutMs = 2000, onProbe?: (runtime: string, probe: RuntimeProbe) => void): RuntimeManager {
   return new RuntimeManager({
+    ...(onProbe ? { onProbe } : {}),
     host: {
       execRoot: join(dir, 'exec'),
       wrapperDir: join(dir, 'wrappers'),
@@ -157,6 +159,16 @@ describe('RuntimeManager', () => {
     const [fresh] = await m.check('flaky');
     assert.equal(fresh?.probe.health, 'unavailable');
     assert.equal(m.inspect('flaky').probe.health, 'unavailable');
+  });
+
+  it('tells onProbe about every probe it runs, at reload and at check', async () => {
+    const seen: string[] = [];
+    const m = manager(2000, (name, probe) => seen.push(`${name}:${probe.health}:${probe.durationMs >= 0}`));
+    await m.reload({ runtimes: { fine: { path: okRuntime } } });
+    assert.ok(seen.includes('fine:ok:true'), seen.join(' '));
+    const loaded = seen.length;
+    await m.check('fine');
+    assert.deepEqual(seen.slice(loaded), ['fine:ok:true']);
   });
 
   it('probes a binary once per reload whatever the number of runtimes on it, and reuses successes across reloads', async () => {

@@ -46,6 +46,8 @@ export interface ReloadDiff {
 export interface RuntimeManagerOptions {
   readonly host: RuntimeHost;
   readonly probe: ProbeOptions;
+  /** Told about every probe that ran, at load, reload and check (metrics). Must not throw. */
+  readonly onProbe?: (runtime: string, probe: RuntimeProbe) => void;
 }
 
 /** Computes added / removed / changed (by definition digest) and the default change between two sets. */
@@ -121,6 +123,7 @@ export class RuntimeManager {
     const runtimes = new Map<string, RuntimeStatus>(
       resolved.map((rt, i) => [rt.name, withProbe(rt, probes[i])]),
     );
+    for (const rt of runtimes.values()) this.#options.onProbe?.(rt.name, rt.probe);
     return {
       generation: ++this.#generation,
       config,
@@ -152,7 +155,10 @@ export class RuntimeManager {
         targets.map(async (rt) => withProbe(rt, await probeRuntime(rt, this.#options.probe))),
       );
       const runtimes = new Map(set.runtimes);
-      for (const rt of fresh) runtimes.set(rt.name, rt);
+      for (const rt of fresh) {
+        runtimes.set(rt.name, rt);
+        this.#options.onProbe?.(rt.name, rt.probe);
+      }
       this.#current = { ...set, runtimes };
       return fresh;
     });

@@ -27,7 +27,7 @@ type Query = Record<string, string | undefined>;
  * `/plugins/research/vol:latest/enable` → name + action; a bare `/plugins/<name>` has no action. The wildcard
  * is already percent-decoded by the router: decoding again would turn a name with `%` into a 500.
  */
-function splitPath(rest: string): { name: string; action: string } {
+export function splitPath(rest: string): { name: string; action: string } {
   const slash = rest.lastIndexOf('/');
   const last = rest.slice(slash + 1);
   if (slash > 0 && ACTIONS.includes(last)) return { name: rest.slice(0, slash), action: last };

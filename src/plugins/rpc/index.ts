@@ -6,4 +6,5 @@ export {
   PLUGIN_MEDIA_TYPE,
   PluginClient,
   type PluginClientOptions,
+  type RpcObserver,
 } from './plugin-client.ts';

@@ -128,4 +128,27 @@ describe('PluginClient', () => {
     );
     assert.ok(performance.now() - started < 400, `took ${performance.now() - started} ms`);
   });
+
+  it('tells its observer each call, stream and error with the plugin, the method and the seconds', async () => {
+    plugin('seen.sock', (req, _body, res) => {
+      if (req.url === '/VolumeDriver.Remove') res.writeHead(500).end('{"Err":"busy"}');
+      else res.end('{}');
+    });
+    const seen: [string, string, number, unknown][] = [];
+    const c = client('seen.sock', {
+      observer: { callDone: (p: string, m: string, s: number, e?: unknown) => seen.push([p, m, s, e]) },
+    });
+    await c.call('VolumeDriver.List');
+    await assert.rejects(c.call('VolumeDriver.Remove', { Name: 'v' }));
+    (await c.stream('LogDriver.ReadLogs', {})).resume();
+    assert.deepEqual(
+      seen.map(([p, m, , e]) => [p, m, e instanceof SystemError ? e.message : e]),
+      [
+        ['test/plugin', 'VolumeDriver.List', undefined],
+        ['test/plugin', 'VolumeDriver.Remove', 'VolumeDriver.Remove: busy'],
+        ['test/plugin', 'LogDriver.ReadLogs', undefined],
+      ],
+    );
+    assert.ok(seen.every(([, , s]) => s >= 0 && s < 5));
+  });
 });

@@ -18,11 +18,20 @@ const LONG_CALLS = new Set(['VolumeDriver.Create', 'VolumeDriver.Mount']);
 
 export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 
+/**
+ * Told how each call went, for metrics: the whole call (retries included; for a stream, until the plugin
+ * answered) and the error it ended with. It must be cheap and must not throw.
+ */
+export interface RpcObserver {
+  callDone(plugin: string, method: string, seconds: number, error?: unknown): void;
+}
+
 export interface PluginClientOptions {
   /** How long connection failures are retried before giving up (moby: ~15 s of 1, 2, 4, 8 s waits). */
   readonly retryWindowMs?: number;
   /** First retry delay; doubles up to 5 s. */
   readonly retryBaseMs?: number;
+  readonly observer?: RpcObserver | undefined;
 }
 
 /** Errors that mean the request never reached the plugin, so retrying cannot repeat a side effect. */
@@ -38,6 +47,7 @@ export class PluginClient {
   readonly #agent: Agent;
   readonly #retryWindowMs: number;
   readonly #retryBaseMs: number;
+  readonly #observer: RpcObserver | undefined;
   readonly name: string;
 
   /** @param name the plugin's name, for messages */
@@ -47,6 +57,22 @@ export class PluginClient {
     this.#agent = new Agent({ connect: { socketPath: this.#address.path } });
     this.#retryWindowMs = o.retryWindowMs ?? 15_000;
     this.#retryBaseMs = o.retryBaseMs ?? 1_000;
+    this.#observer = o.observer;
+  }
+
+  /** Runs one call or stream opening, telling the observer (if any) how long it took and how it ended. */
+  async #observed<T>(method: string, work: () => Promise<T>): Promise<T> {
+    const observer = this.#observer;
+    if (!observer) return work();
+    const started = performance.now();
+    try {
+      const result = await work();
+      observer.callDone(this.name, method, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      observer.callDone(this.name, method, (performance.now() - started) / 1000, err);
+      throw err;
+    }
   }
 
   /**
@@ -57,11 +83,15 @@ export class PluginClient {
    * @throws {NotFoundError} when the plugin answers 404 (it does not implement the method)
    * @throws {UnavailableError} when the plugin cannot be reached within the retry window
    */
-  async call<T = Record<string, unknown>>(
+  call<T = Record<string, unknown>>(
     method: string,
     args?: unknown,
     o: { timeoutMs?: number } = {},
   ): Promise<T> {
+    return this.#observed(method, () => this.#callWithRetries<T>(method, args, o));
+  }
+
+  async #callWithRetries<T>(method: string, args: unknown, o: { timeoutMs?: number }): Promise<T> {
     const timeoutMs =
       o.timeoutMs ?? (LONG_CALLS.has(method) ? LONG_CALL_TIMEOUT_MS : DEFAULT_CALL_TIMEOUT_MS);
     const started = performance.now();
@@ -121,7 +151,11 @@ export class PluginClient {
    * 200. Connection failures are retried like {@link call}; there is no body timeout (the stream may follow).
    * @throws as {@link call} for an error answer
    */
-  async stream(method: string, args: unknown): Promise<Readable> {
+  stream(method: string, args: unknown): Promise<Readable> {
+    return this.#observed(method, () => this.#openStream(method, args));
+  }
+
+  async #openStream(method: string, args: unknown): Promise<Readable> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       let res: Awaited<ReturnType<typeof request>>;

@@ -1,5 +1,6 @@
 /** Running plugins: the manager's commands, the supervisor that starts, stops and restarts them, readiness. */
 export { type Cancel, type Clock, FakeClock, systemClock } from './clock.ts';
+export type { CommandDone } from './command-timing.ts';
 export type { PluginFilters, PluginStatus } from './entry.ts';
 export type { PluginEvent } from './events.ts';
 export { PluginManager, type PluginManagerOptions } from './manager.ts';

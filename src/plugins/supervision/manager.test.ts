@@ -74,6 +74,24 @@ describe('PluginManager (fake executor, fake clock)', () => {
     assert.equal(h.manager.inspect('p').Status.Pid, 4242);
   });
 
+  it('tells its observers each command that ran (not refused ones) and each call through its clients', async () => {
+    const done: string[] = [];
+    const calls: string[] = [];
+    h = pluginHarness({
+      onCommandDone: (d) => done.push(`${d.command} ${d.plugin.Name} ${d.error ? 'error' : 'ok'}`),
+      rpcObserver: { callDone: (plugin, method) => calls.push(`${plugin} ${method}`) },
+    });
+    await h.install();
+    await h.manager.enable('p');
+    await assert.rejects(h.manager.enable('p'), /plugin already enabled/); // refused: it never ran
+    await h.manager.client('p', 'volumedriver').call('VolumeDriver.List');
+    await h.manager.disable('p');
+    h.executor.behaviours.push({ exit: 7 });
+    await assert.rejects(h.manager.enable('p'), /exited with code 7/);
+    assert.deepEqual(done, ['enable p:latest ok', 'disable p:latest ok', 'enable p:latest error']);
+    assert.deepEqual(calls, ['p:latest VolumeDriver.List']);
+  });
+
   it('refuses disable and remove of a plugin in use unless forced', async () => {
     h = pluginHarness();
     await h.install();

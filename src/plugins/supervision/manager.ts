@@ -23,10 +23,11 @@ import {
   upgradeSettings,
   validateManifest,
 } from '../model/index.ts';
-import { PluginClient } from '../rpc/index.ts';
+import { PluginClient, type RpcObserver } from '../rpc/index.ts';
 import type { PreflightFacts } from '../spec/index.ts';
 import { type PluginState, PluginStore, type UnpackedContext } from '../store/index.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { type CommandDone, timed } from './command-timing.ts';
 import {
   type Entry,
   matchesCapability,
@@ -64,6 +65,10 @@ export interface PluginManagerOptions {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Told about every call through the plugins' clients (metrics). */
+  readonly rpcObserver?: RpcObserver;
+  /** Told when a command's work has run (metrics): seconds under the lock, the error if it failed. */
+  readonly onCommandDone?: (done: CommandDone) => void;
 }
 
 const DEFAULTS = {
@@ -296,7 +301,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     if (!matchesCapability(e.state.plugin, [capability])) {
       throw new InvalidParameterError(`plugin ${name} does not provide "${capability}" capability`);
     }
-    e.client ??= new PluginClient(name, this.socketDir(e.state.plugin.Id), Config.Interface.Socket);
+    e.client ??= new PluginClient(name, this.socketDir(e.state.plugin.Id), Config.Interface.Socket, {
+      observer: this.#o.rpcObserver,
+    });
     return e.client;
   }
 
@@ -347,7 +354,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     return this.#lockedPlugin(ref, (e) => {
       const { Name: name, Enabled: enabled } = e.state.plugin;
       const refused = commandRefusal(command, { name, enabled, inUse: e.refs > 0, force: o.force });
-      return refused ? Promise.reject(new ConflictError(refused)) : work(e);
+      if (refused) return Promise.reject(new ConflictError(refused));
+      return timed(command, e, work, this.#o.onCommandDone);
     });
   }
 
