@@ -35,14 +35,17 @@ const ALLOWED = {
     'api',
     'containerd',
     'cluster',
+    'metrics',
   ],
+  // Metrics implement the observers lower layers declare, and read their views: types only, no services.
+  metrics: [...BASE, 'api', 'plugins', 'runtimes'],
   client: [...BASE],
   // The plugin SDK (`berth/plugin`) runs inside plugins: nothing of berth, only node:* and SDK_PACKAGES.
   sdk: [],
   cli: ['client', ...BASE, 'oci', 'host', 'registry', 'plugins', 'api', 'volumes', 'cluster'],
 };
 /** Layers another may import only with `import type` (erased at build: no server code in the CLI). */
-const TYPE_ONLY = { cli: ['api', 'volumes'] };
+const TYPE_ONLY = { cli: ['api', 'volumes'], metrics: ['api', 'plugins', 'runtimes'] };
 /** api/ reaches these layers through its own ports (api/ports.ts): none of their classes, not even as types. */
 const PORTED = { api: ['plugins', 'runtimes', 'volumes'] };
 const PURE = new Set(['errdefs', 'gojson', 'oci']);
