@@ -36,6 +36,30 @@ describe('mergeDaemonConfig()', () => {
     });
   });
 
+  it('takes metrics-addr from the flag or daemon.json, off by default, and names a bad value', () => {
+    assert.equal(mergeDaemonConfig({}, {}).metricsAddr, undefined);
+    assert.deepEqual(mergeDaemonConfig({ metricsAddr: '0.0.0.0:9323' }, {}).metricsAddr, {
+      host: '0.0.0.0',
+      port: 9323,
+    });
+    assert.deepEqual(mergeDaemonConfig({}, { 'metrics-addr': ':9323' }).metricsAddr, {
+      host: '127.0.0.1',
+      port: 9323,
+    });
+    assert.throws(
+      () => mergeDaemonConfig({ metricsAddr: 'localhost' }, {}),
+      /^InvalidParameterError: metrics-addr must be HOST:PORT like 127.0.0.1:9323 \(or :PORT for loopback\), got "localhost": it has no :PORT$/,
+    );
+    assert.throws(
+      () => mergeDaemonConfig({}, { 'metrics-addr': 9323 }),
+      /metrics-addr must be a non-empty string, got 9323/,
+    );
+    assert.throws(
+      () => mergeDaemonConfig({ metricsAddr: ':1' }, { 'metrics-addr': ':2' }),
+      /specified both as a flag and in the configuration file: metrics-addr/,
+    );
+  });
+
   it('carries --sync-cri and its companions, and refuses them half-given or relative', () => {
     assert.deepEqual(
       mergeDaemonConfig({ syncCri: '/etc/c/berth.toml', syncCriConfig: '/etc/c/config.toml' }, {}).criSync,

@@ -11,6 +11,7 @@ import { InvalidParameterError } from '../errdefs/index.ts';
 import { deliveryOptions } from '../logdriver/index.ts';
 import { insecureRegistryProblems } from '../registry/index.ts';
 import type { RuntimesConfigSource } from '../runtimes/index.ts';
+import { type MetricsAddress, parseMetricsAddress } from './metrics-addr.ts';
 
 /** Flags as given on the command line (undefined = not given). */
 export interface DaemonFlags {
@@ -35,6 +36,8 @@ export interface DaemonFlags {
   readonly containerdNamespace?: string;
   /** `--live-restore`: plugins keep running while berthd is stopped (needs containerd). */
   readonly liveRestore?: boolean;
+  /** `--metrics-addr HOST:PORT`: serve Prometheus metrics there (off when absent). */
+  readonly metricsAddr?: string;
 }
 
 /** The effective settings. */
@@ -63,6 +66,8 @@ export interface DaemonConfig {
   readonly containerd?: { readonly socket: string; readonly namespace: string };
   /** Stopping berthd leaves plugins running, for the next berthd to adopt (dockerd's live-restore). */
   readonly liveRestore: boolean;
+  /** Where Prometheus metrics are served (`GET /metrics`); absent = no metrics, nothing per request. */
+  readonly metricsAddr?: MetricsAddress;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -90,6 +95,7 @@ const FILE_KEYS = {
   containerd: 'containerd',
   'containerd-namespace': 'containerdNamespace',
   'live-restore': 'liveRestore',
+  'metrics-addr': 'metricsAddr',
   runtimes: undefined,
   'log-driver': undefined,
   'log-opts': undefined,
@@ -139,6 +145,21 @@ function liveRestoreOf(flags: DaemonFlags, file: Record<string, unknown>, proble
   if (typeof v === 'boolean') return v;
   problems.push(`live-restore must be true or false, got ${JSON.stringify(v)}`);
   return false;
+}
+
+function metricsAddrOf(
+  flags: DaemonFlags,
+  file: Record<string, unknown>,
+  problems: string[],
+): { metricsAddr?: MetricsAddress } {
+  const text = flags.metricsAddr ?? fileString(file, 'metrics-addr', problems);
+  if (text === undefined) return {};
+  try {
+    return { metricsAddr: parseMetricsAddress(text) };
+  } catch (err) {
+    problems.push((err as Error).message);
+    return {};
+  }
 }
 
 /** containerd namespaces are DNS labels joined by dots (containerd's identifiers.Validate). */
@@ -216,6 +237,7 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     ...criSyncOf(flags, problems),
     ...containerdOf(flags, file, problems),
     liveRestore: liveRestoreOf(flags, file, problems),
+    ...metricsAddrOf(flags, file, problems),
   };
   if (config.liveRestore && !config.containerd)
     problems.push(

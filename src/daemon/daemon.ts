@@ -28,6 +28,13 @@ import {
 import { type CriSyncer, criSyncer } from './cri-sync.ts';
 import { chooseExecutor, type ExecutorChoice } from './executor-choice.ts';
 import { gatherFacts } from './facts.ts';
+import {
+  loadMetrics,
+  observePluginEvents,
+  pluginHooks,
+  runtimeHooks,
+  serveDaemonMetrics,
+} from './metrics.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
 import { startRuns } from './start-runs.ts';
 import { type Tuning, tuningFromEnv } from './tuning.ts';
@@ -109,7 +116,9 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   const wrapperDir = join(config.dataRoot, 'runtimes');
   // The executor is chosen before the first load: with containerd, shim runtimes are smoke-tested through it.
   let choice: ExecutorChoice | undefined;
+  const metrics = await loadMetrics(config, o.version);
   const runtimes = new RuntimeManager({
+    ...runtimeHooks(metrics),
     host: {
       execRoot: config.execRoot,
       wrapperDir,
@@ -141,7 +150,8 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   // What boot has started, undone in reverse order if a later step fails: nothing may be left running.
   const undo: (() => Promise<void>)[] = [async () => choice.close(), () => executor.killAll()];
   try {
-    return await bootServices(o, log, locks, { runtimes, set: first.set, choice, gid, tuning, undo });
+    const state = { runtimes, set: first.set, choice, gid, tuning, undo, metrics };
+    return await bootServices(o, log, locks, state);
   } catch (err) {
     for (const step of undo.reverse()) await step().catch((e: Error) => log.error(`teardown: ${e.message}`));
     throw err;
@@ -155,6 +165,7 @@ interface BootState {
   readonly gid: number | undefined;
   readonly tuning: Tuning;
   readonly undo: (() => Promise<void>)[];
+  readonly metrics: Awaited<ReturnType<typeof loadMetrics>>;
 }
 
 async function bootServices(
@@ -164,7 +175,7 @@ async function bootServices(
   b: BootState,
 ): Promise<Daemon> {
   const { config, flags } = o;
-  const { runtimes, choice, gid, tuning, undo } = b;
+  const { runtimes, choice, gid, tuning, undo, metrics } = b;
   const executor = choice.executor;
   const reconcile = async () => {
     const report = await choice.reconcile(b.set);
@@ -185,7 +196,9 @@ async function bootServices(
     preflight: { boundingCapabilities: boundingCapabilities(), exists: existsSync },
     activateTimeoutMs: tuning.activateTimeoutMs,
     log: (level, msg) => log[level](msg),
+    ...pluginHooks(metrics),
   });
+  observePluginEvents(metrics, plugins);
   const events = new EventLog();
   plugins.on('event', (e) => {
     events.publish(e);
@@ -273,6 +286,11 @@ async function bootServices(
   });
   const app = createApi(backend, { loggerInstance: log, bodyIdleTimeoutMs: tuning.bodyIdleTimeoutMs });
   undo.push(() => app.close());
+  const closeMetrics =
+    metrics && config.metricsAddr
+      ? await serveDaemonMetrics(metrics, config.metricsAddr, { plugins, runtimes, app, log })
+      : async () => {};
+  undo.push(closeMetrics);
   const socket = socketPath(config.host);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
   rmSync(socket, { force: true }); // a socket file left by a killed daemon
@@ -286,7 +304,7 @@ async function bootServices(
     closing ??= (async () => {
       // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
       // server's close waits for their streams, which end with them.
-      await Promise.all([app.close(), runs.shutdown()]);
+      await Promise.all([app.close(), runs.shutdown(), closeMetrics()]);
       // Live restore: plugins go on running under their shims; the next berthd adopts them.
       await plugins.shutdown({ leaveRunning: config.liveRestore });
       if (!config.liveRestore) await executor.killAll();

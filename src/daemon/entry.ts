@@ -53,6 +53,10 @@ function program(): Command {
       '--live-restore',
       'leave plugins running when berthd stops; the next berthd adopts them (needs --containerd)',
     )
+    .option(
+      '--metrics-addr <host:port>',
+      'serve Prometheus metrics at http://HOST:PORT/metrics (off by default; :PORT listens on loopback)',
+    )
     .addOption(new Option('--no-runtime-smoke-test', 'skip the container smoke test of each runtime at load'))
     .showHelpAfterError();
 }
@@ -81,6 +85,7 @@ function flagsOf(cmd: Command): DaemonFlags {
     containerd: pick('containerd'),
     containerdNamespace: pick('containerdNamespace'),
     liveRestore: pick('liveRestore'),
+    metricsAddr: pick('metricsAddr'),
   } as DaemonFlags;
 }
 

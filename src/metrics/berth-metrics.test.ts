@@ -8,7 +8,8 @@ import { DeadlineError, UnavailableError } from '../errdefs/index.ts';
 import type { Plugin } from '../plugins/index.ts';
 import type { RuntimeProbe, RuntimeSet, RuntimeStatus } from '../runtimes/index.ts';
 import { BerthMetrics } from './berth-metrics.ts';
-import { healthOf, kindLabel, type PluginEventLike, type PluginLike } from './plugin-metrics.ts';
+import { healthOf, type PluginEventLike, type PluginLike } from './plugin-metrics.ts';
+import { kindLabel } from './rpc-metrics.ts';
 
 const VOL = { Id: 'a'.repeat(64), Name: 'research/vol:latest', Enabled: true, Status: { State: 'running' } };
 const LOG = {

@@ -7,8 +7,9 @@
  * @module
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type ErrorKind, kindOf } from '../errdefs/index.ts';
 import type { CommandDone, Plugin, PluginStatus, RpcObserver } from '../plugins/index.ts';
+import { RpcMetrics } from './rpc-metrics.ts';
+import { SeriesByPlugin } from './series.ts';
 
 /** What the metrics read of a plugin. */
 export type PluginLike = Pick<Plugin, 'Id' | 'Name' | 'Enabled'> & {
@@ -43,29 +44,7 @@ export function healthOf(e: PluginEventLike): PluginHealth | undefined {
   return PLUGIN_HEALTH.find((h) => h === said);
 }
 
-/** `Deadline` → `deadline`, `NotFound` → `not_found`: Prometheus label values are snake case. */
-export function kindLabel(kind: ErrorKind): string {
-  return kind.replace(/[A-Z]/g, (c, at: number) => (at ? '_' : '') + c.toLowerCase());
-}
-
 const COMMAND_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-const RPC_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-
-/** Per plugin, how to remove each label set it was seen with. */
-class SeriesByPlugin {
-  readonly #seen = new Map<string, Map<string, () => void>>();
-
-  track(plugin: string, key: string, remove: () => void): void {
-    const keys = this.#seen.get(plugin) ?? new Map<string, () => void>();
-    if (!keys.has(key)) keys.set(key, remove);
-    this.#seen.set(plugin, keys);
-  }
-
-  drop(plugin: string): void {
-    for (const remove of this.#seen.get(plugin)?.values() ?? []) remove();
-    this.#seen.delete(plugin);
-  }
-}
 
 export class PluginMetrics implements RpcObserver {
   #list: () => readonly PluginLike[] = () => [];
@@ -81,32 +60,30 @@ export class PluginMetrics implements RpcObserver {
   readonly #exhausted: Counter<'plugin'>;
   readonly #enable: Histogram<'plugin' | 'outcome'>;
   readonly #disable: Histogram<'plugin' | 'outcome'>;
-  readonly #rpc: Histogram<'plugin' | 'method'>;
-  readonly #rpcErrors: Counter<'plugin' | 'method' | 'kind'>;
+  readonly #rpc: RpcMetrics;
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.#byState = new Gauge({
-      name: 'berth_plugins',
-      help: 'Installed plugins by desired state (enabled or disabled)',
-      labelNames: ['state'],
-      registers,
-      collect: () => this.#collectStates(),
-    });
-    this.#byRunState = new Gauge({
-      name: 'berth_plugins_run_state',
-      help: 'Installed plugins by what their process is doing (failed: the supervisor gave up restarting)',
-      labelNames: ['state'],
-      registers,
-      collect: () => this.#collectRunStates(),
-    });
-    this.#byHealth = new Gauge({
-      name: 'berth_plugins_health',
-      help: 'Enabled plugins by their last health probe result (plugins without health checks are not counted)',
-      labelNames: ['health'],
-      registers,
-      collect: () => this.#collectHealth(),
-    });
+    const gauge = <L extends string>(name: string, help: string, label: L, collect: () => void) =>
+      new Gauge({ name, help, labelNames: [label], registers, collect });
+    this.#byState = gauge(
+      'berth_plugins',
+      'Installed plugins by desired state (enabled or disabled)',
+      'state',
+      () => this.#collectStates(),
+    );
+    this.#byRunState = gauge(
+      'berth_plugins_run_state',
+      'Installed plugins by what their process is doing (failed: the supervisor gave up restarting)',
+      'state',
+      () => this.#collectRunStates(),
+    );
+    this.#byHealth = gauge(
+      'berth_plugins_health',
+      'Enabled plugins by their last health probe result (plugins without health checks are not counted)',
+      'health',
+      () => this.#collectHealth(),
+    );
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new Counter({ name, help, labelNames, registers });
     this.#crashes = counter('berth_plugin_crashes_total', 'Unexpected exits of a plugin process', ['plugin']);
@@ -134,17 +111,7 @@ export class PluginMetrics implements RpcObserver {
       ['plugin', 'outcome'],
       COMMAND_BUCKETS,
     );
-    this.#rpc = histogram(
-      'berth_plugin_rpc_duration_seconds',
-      'Calls berthd made to plugins (retries included), by plugin and method, errors too',
-      ['plugin', 'method'],
-      RPC_BUCKETS,
-    );
-    this.#rpcErrors = counter(
-      'berth_plugin_rpc_errors_total',
-      'Calls to plugins that failed, by kind (deadline: no answer in time; unavailable: not reachable; system: an error answer or a broken connection)',
-      ['plugin', 'method', 'kind'],
-    );
+    this.#rpc = new RpcMetrics(registry, this.#series);
   }
 
   /** Where the gauges read the plugins from at scrape time; known plugins' counters start at 0. */
@@ -199,13 +166,7 @@ export class PluginMetrics implements RpcObserver {
   }
 
   callDone(plugin: string, method: string, seconds: number, error?: unknown): void {
-    const labels = { plugin, method };
-    this.#rpc.observe(labels, seconds);
-    this.#series.track(plugin, `rpc ${method}`, () => this.#rpc.remove(labels));
-    if (error === undefined) return;
-    const failed = { plugin, method, kind: kindLabel(kindOf(error)) };
-    this.#rpcErrors.inc(failed);
-    this.#series.track(plugin, `rpc ${method} ${failed.kind}`, () => this.#rpcErrors.remove(failed));
+    this.#rpc.callDone(plugin, method, seconds, error);
   }
 
   /** A plugin's counters exist from its creation (at 0), so the first crash is a visible increase. */
