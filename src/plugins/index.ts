@@ -77,6 +77,7 @@ export {
   type ActivateAnswer,
   activate,
   askActivate,
+  boundedWait,
   type Clock,
   canConnect,
   FakeClock,
@@ -88,6 +89,7 @@ export {
   type PluginRunState,
   type PluginSource,
   type PluginStatus,
+  type RestoreReport,
   systemClock,
   waitForSocket,
 } from './supervision/index.ts';
