@@ -20,7 +20,7 @@ import {
 } from '../errdefs/index.ts';
 import { writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
-import { MountLedger } from './mounts.ts';
+import { type ActiveMount, MountLedger } from './mounts.ts';
 
 import { readVolumeFile, type VolumeRecord } from './volume-file.ts';
 
@@ -75,7 +75,8 @@ export class VolumeService {
   #readOnly: string | undefined;
   /** Volumes mounted into runs (see mounts.ts). */
   readonly #mounts: MountLedger;
-  #mountProblems: string[] = [];
+  /** What a killed berthd left in the ledger (read at init), for reconcileMounts; new runs' mounts are not in it. */
+  #leftovers: { mounts: ActiveMount[]; problems: string[] } = { mounts: [], problems: [] };
 
   constructor(plugins: PluginManager, dataRoot: string, o: VolumeServiceOptions = {}) {
     this.#plugins = plugins;
@@ -96,7 +97,8 @@ export class VolumeService {
     const { records, warning, readOnly } = readVolumeFile(this.#file);
     this.#readOnly = readOnly;
     // Now, before any run can add a mount: the mounts a killed berthd left are undone later (reconcileMounts).
-    this.#mountProblems = this.#mounts.load().problems;
+    const { problems } = this.#mounts.load();
+    this.#leftovers = { mounts: this.#mounts.all(), problems };
     const warnings = warning ? [warning] : [];
     const missing: string[] = [];
     for (const r of records) {
@@ -381,8 +383,8 @@ export class VolumeService {
    */
   async reconcileMounts(): Promise<{ unmounted: string[]; failed: string[] }> {
     const unmounted: string[] = [];
-    const failed = [...this.#mountProblems];
-    for (const m of this.#mounts.all()) {
+    const failed = [...this.#leftovers.problems];
+    for (const m of this.#leftovers.mounts) {
       try {
         this.#plugins.acquire(m.Driver);
       } catch {
