@@ -116,13 +116,17 @@ async function berthFigures(dir: string, ctx: string) {
   );
   await sleep(500);
   const rssMany = rssMiB(child.pid ?? 0);
-  // Restore: kill -9, restart, time until berthd listens (it restores enabled plugins before listening).
+  // Restore: kill -9, restart, time until every plugin runs again (berthd listens first, then restores them).
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
+  const restoreStart = performance.now();
   const again = await startBerthd(dir, ['--no-runtime-smoke-test']);
-  const running = (await again.client.json<{ Status: { State: string } }[]>('GET', '/plugins')).filter(
-    (p) => p.Status.State === 'running',
-  ).length;
+  let running = 0;
+  for (const t = performance.now(); running < MANY && performance.now() - t < 120_000; await sleep(5)) {
+    const list = await again.client.json<{ Status: { State: string } }[]>('GET', '/plugins');
+    running = list.filter((p) => p.Status.State === 'running').length;
+  }
+  const restoreMs = performance.now() - restoreStart;
   await Promise.all(
     Array.from({ length: MANY }, (_, i) => again.client.json('DELETE', `/plugins/bench/m${i}?force=1`)),
   );
@@ -137,7 +141,7 @@ async function berthFigures(dir: string, ctx: string) {
     rss10,
     rssMany,
     manyMs,
-    restoreMs: again.startedMs,
+    restoreMs,
     restoredRunning: running,
   };
 }
@@ -193,7 +197,7 @@ try {
     ...(d ? ([['disable, reference dockerd 20.10', fmt(median(d.disable))]] as [string, string][]) : []),
     [`enable ${MANY - 10} more plugins at once (10 already running)`, fmt(b.manyMs)],
     [
-      `restore after kill -9: berthd start until listening, ${MANY} enabled plugins`,
+      `restore after kill -9: berthd start until all ${MANY} enabled plugins run`,
       `${fmt(b.restoreMs)} (${b.restoredRunning} running)`,
     ],
     [

@@ -23,6 +23,7 @@ import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerVolumeRoutes } from './routes/volumes.ts';
+import { registerStartupGate } from './startup-gate.ts';
 import { API_VERSION, splitVersionPrefix, unsupportedVersion } from './versions.ts';
 
 /** Docker endpoint families berth does not serve: answered 501 with a message, never a hang. */
@@ -121,7 +122,8 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
   });
 
   registerBodyTimeout(app, options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
-  if (backend.authz) registerAuthz(app, backend.authz);
+  const gate = backend.startup && registerStartupGate(app, backend.startup);
+  if (backend.authz) registerAuthz(app, backend.authz, gate?.exempt);
   registerSystemRoutes(app, backend);
   registerPluginRoutes(app, backend);
   registerEventRoutes(app, backend);

@@ -28,15 +28,22 @@ function requestOf(req: FastifyRequest): AuthzRequest {
   };
 }
 
-/** Puts every request and response through the authorization chain (when it has active plugins). */
-export function registerAuthz(app: FastifyInstance, chain: AuthzPort): void {
+/**
+ * Puts every request and response through the authorization chain (when it has active plugins), except those
+ * `exempt` names (answered at start before the chain was ready: api/startup-gate.ts).
+ */
+export function registerAuthz(
+  app: FastifyInstance,
+  chain: AuthzPort,
+  exempt: (req: FastifyRequest) => boolean = () => false,
+): void {
   app.addHook('preHandler', async (req) => {
-    if (chain.active().length === 0) return;
+    if (exempt(req) || chain.active().length === 0) return;
     await chain.authorizeRequest(requestOf(req));
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
-    if (chain.active().length === 0 || reply.statusCode === 403) return payload;
+    if (exempt(req) || chain.active().length === 0 || reply.statusCode === 403) return payload;
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : undefined;
     try {
       await chain.authorizeResponse(requestOf(req), {

@@ -12,6 +12,7 @@ import type {
   PluginsPort,
   RunsPort,
   RuntimesPort,
+  StartupPort,
   SystemFacts,
   VolumesPort,
 } from './ports.ts';
@@ -27,4 +28,6 @@ export interface Backend {
   readonly events: EventsPort;
   /** The authorization chain; absent in tests that do not need one. */
   readonly authz?: AuthzPort;
+  /** berthd's start; absent where the server only listens once everything is ready (tests). */
+  readonly startup?: StartupPort;
 }

@@ -15,6 +15,7 @@ export type {
   RunRequest,
   RunsPort,
   RuntimesPort,
+  StartupPort,
   SystemFacts,
   VolumesPort,
 } from './ports.ts';

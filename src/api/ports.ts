@@ -181,3 +181,14 @@ export interface AuthzPort {
   /** @throws {ForbiddenError} a plugin refused */
   authorizeResponse(req: AuthzRequest, res: AuthzResponse): Promise<void>;
 }
+
+/**
+ * berthd's start (api/startup-gate.ts): it listens before its authorization plugins are restored, and until they
+ * are, every request but `/_ping` is held, then served through them, or answered 503 once the hold is over.
+ */
+export interface StartupPort {
+  /** True once the authorization chain is ready; read on every request, so a plain field. */
+  readonly authzReady: boolean;
+  /** Resolves once it is ready. @throws {UnavailableError} naming the plugin not ready when the hold is over */
+  untilAuthzReady(): Promise<void>;
+}

@@ -14,6 +14,7 @@ import type {
   ExecutorFacts,
   PluginLogsPort,
   RunsPort,
+  StartupPort,
   VolumesPort,
 } from '../api/index.ts';
 import { followCappedLog, type PluginManager, readCappedLog } from '../plugins/index.ts';
@@ -42,6 +43,7 @@ export interface ApiServices {
   readonly runs: RunsPort;
   readonly events: EventsPort;
   readonly authz?: AuthzPort;
+  readonly startup?: StartupPort;
 }
 
 /** The Engine API's backend over the daemon's services. */
@@ -66,5 +68,6 @@ export function apiBackend(s: ApiServices): Backend {
     runs: s.runs,
     events: s.events,
     ...(s.authz ? { authz: s.authz } : {}),
+    ...(s.startup ? { startup: s.startup } : {}),
   };
 }

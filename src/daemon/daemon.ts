@@ -36,7 +36,8 @@ import {
   serveDaemonMetrics,
 } from './metrics.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
-import { startRuns } from './start-runs.ts';
+import { startRuns, unmountLeftovers } from './start-runs.ts';
+import { Startup } from './startup.ts';
 import { type Tuning, tuningFromEnv } from './tuning.ts';
 
 /** The data root's own pid file: a second berthd on the same data root refuses to start. */
@@ -52,6 +53,8 @@ export interface Daemon {
   readonly runtimes: RuntimeManager;
   readonly plugins: PluginManager;
   readonly log: Logger;
+  /** Resolves once every plugin is restored and what a previous berthd left is cleaned ("berthd ready"). */
+  readonly booted: Promise<void>;
   reloadRuntimes(): Promise<{ diff: ReloadDiff; set: RuntimeSet }>;
   /** Stops serving, kills runs, releases the pid file. */
   close(): Promise<void>;
@@ -84,6 +87,15 @@ function socketGroup(name: string | undefined): number | undefined {
     );
   }
   return gid;
+}
+
+/** The id of the plugin `name` names, if one is installed. */
+function idOf(plugins: PluginManager, name: string): string[] {
+  try {
+    return [plugins.resolve(name)];
+  } catch {
+    return [];
+  }
 }
 
 /** Starts berthd: claims the pid file, loads runtimes, reconciles leftovers, then listens. */
@@ -205,8 +217,7 @@ async function bootServices(
     log.info({ plugin: e.Actor.Attributes.name, id: e.Actor.ID }, `plugin ${e.Action}`);
   });
   undo.push(() => plugins.shutdown());
-  const restore = await plugins.init();
-  if (executor.adopt) await reconcile();
+  const loaded = plugins.load();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
   const distribution = new PluginDistribution(plugins, {
@@ -216,24 +227,34 @@ async function bootServices(
   const volumes = new VolumeService(plugins, config.dataRoot, {
     listTimeoutMs: tuning.volumeListTimeoutMs,
     answerTimeoutMs: tuning.volumeAnswerTimeoutMs,
+    restoreWaitMs: tuning.startupHoldTimeoutMs,
   });
   const volumeState = volumes.init();
   for (const driver of volumeState.missingDrivers)
     log.warn(`volumes refer to plugin ${driver}, which is not installed`);
   for (const w of volumeState.warnings) log.error(w);
   const stateWarnings = [
-    ...restore.broken.map((b) => `plugin ${b.id} is broken and was skipped: ${b.reason}`),
+    ...loaded.broken.map((b) => `plugin ${b.id} is broken and was skipped: ${b.reason}`),
     ...volumeState.warnings,
   ];
-  const { runs, logging } = await startRuns({
+  const { runs, logging } = startRuns({
     config,
     plugins,
     volumes,
     runtimes: choice.runtimes,
     executor,
+    restoreWaitMs: tuning.startupHoldTimeoutMs,
     log,
   });
-  if (restore.restored.length || restore.failed.length) log.info(restore, 'plugins restored');
+  // Boot order: authorization plugins first (requests are held until they run), then the others; every
+  // enabled plugin is pending from here, so a request that needs one waits for it (docs/ARCHITECTURE.md).
+  const authzIds = new Set(authz.names().flatMap((n) => idOf(plugins, n)));
+  const restore = plugins.restore((p) => authzIds.has(p.Id));
+  const startup = new Startup({
+    authzNames: () => authz.names(),
+    plugins,
+    holdTimeoutMs: tuning.startupHoldTimeoutMs,
+  });
 
   let syncCri: CriSyncer | undefined;
   const reloadRuntimes = async () => {
@@ -273,6 +294,7 @@ async function bootServices(
     distribution,
     volumes,
     authz,
+    startup,
     warnings: () => stateWarnings,
     executor: async () => {
       const version = config.containerd ? await choice.containerdVersion() : undefined;
@@ -300,6 +322,17 @@ async function bootServices(
   log.info({ socket, dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berthd listening');
 
   let closing: Promise<void> | undefined;
+  const booted = (async () => {
+    const first = await restore.first;
+    startup.markAuthzReady();
+    if (authzIds.size) log.info(first, 'authorization plugins restored');
+    const all = await restore.all;
+    if (closing !== undefined) return; // stopped while restoring: leave the rest to the next start
+    if (executor.adopt) await reconcile();
+    await unmountLeftovers(volumes, log);
+    if (all.restored.length || all.failed.length) log.info(all, 'plugins restored');
+    log.info('berthd ready');
+  })().catch((err: Error) => log.error(`start: ${err.message}`));
   const close = () => {
     closing ??= (async () => {
       // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
@@ -313,5 +346,5 @@ async function bootServices(
     })();
     return closing;
   };
-  return { config, app, runtimes, plugins, log, reloadRuntimes, close };
+  return { config, app, runtimes, plugins, log, booted, reloadRuntimes, close };
 }

@@ -10,7 +10,12 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LogLine, RunRequest } from '../api/index.ts';
-import { InvalidParameterError, NotFoundError, NotImplementedError } from '../errdefs/index.ts';
+import {
+  InvalidParameterError,
+  NotFoundError,
+  NotImplementedError,
+  UnavailableError,
+} from '../errdefs/index.ts';
 import { writeFileAtomicSync } from '../host/index.ts';
 import {
   deliveryOptions,
@@ -55,14 +60,18 @@ export class RunLogging {
   readonly #defaults: () => LogDefaults;
   readonly #dir: string;
   readonly #log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  readonly #restoreWaitMs: number;
 
   constructor(o: {
     plugins: PluginManager;
     dataRoot: string;
     defaults: () => LogDefaults;
+    /** While berthd restores plugins: how long a run waits for its log driver before a 503 naming it. */
+    restoreWaitMs?: number;
     log: (level: 'info' | 'warn' | 'error', msg: string) => void;
   }) {
     this.#plugins = o.plugins;
+    this.#restoreWaitMs = o.restoreWaitMs ?? 20_000;
     this.#defaults = o.defaults;
     this.#dir = join(o.dataRoot, 'runs', 'logs');
     this.#log = o.log;
@@ -72,6 +81,15 @@ export class RunLogging {
   cleanLeftovers(): void {
     for (const p of this.#plugins.list({ capability: [LOG_DRIVER_CAPABILITY] }))
       rmSync(this.#plugins.hostPath(p.Id, FIFO_DIR_IN_PLUGIN), { recursive: true, force: true });
+  }
+
+  /** A log driver berthd is still restoring is waited for (bounded: then 503 naming it). */
+  #driverRestored(driver: string): Promise<void> | undefined {
+    return this.#plugins.whenRestored(
+      driver,
+      this.#restoreWaitMs,
+      (name) => new UnavailableError(`starting: log driver ${name} not ready`),
+    );
   }
 
   /** The driver and opts of a run (its own, else the daemon's), or undefined without a log driver. */
@@ -95,6 +113,7 @@ export class RunLogging {
     if (!c) return undefined;
     const { driver, opts } = c;
     const delivery = deliveryOptions(opts);
+    await this.#driverRestored(driver);
     const info = runLogInfo(id, request, opts, new Date());
     const session = await LogSession.open({ plugins: this.#plugins, driver, info, delivery, log: this.#log });
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
@@ -117,6 +136,7 @@ export class RunLogging {
         `no logs recorded for run ${id}: it did not use a log driver, or it is unknown`,
       );
     }
+    await this.#driverRestored(record.driver);
     const client = this.#plugins.client(record.driver, LOG_DRIVER_CAPABILITY);
     const caps = await client
       .call<{ Cap?: { ReadLogs?: boolean } }>('LogDriver.Capabilities', {})

@@ -1,6 +1,7 @@
 /**
- * The run side of berthd's start: what a killed berthd left behind by its runs is undone (volumes still
- * mounted, log FIFOs, bundles; their containers were removed before), then the run service is made.
+ * The run side of berthd's start: what a killed berthd left behind by its runs is undone (log FIFOs and bundles
+ * before berthd listens; volumes still mounted once their drivers are restored; their containers were removed
+ * before), and the run service is made.
  *
  * @module
  */
@@ -13,25 +14,22 @@ import type { DaemonConfig } from './config.ts';
 import { RunLogging } from './run-logging.ts';
 import { RunService } from './runs.ts';
 
-export async function startRuns(o: {
+export function startRuns(o: {
   config: DaemonConfig;
   plugins: PluginManager;
   volumes: VolumeService;
   runtimes: RunnableRuntimes;
   executor: Executor;
+  restoreWaitMs: number;
   log: Logger;
-}): Promise<{ runs: RunService; logging: RunLogging }> {
+}): { runs: RunService; logging: RunLogging } {
   const { config, log } = o;
   const say = (level: 'info' | 'warn' | 'error', msg: string) => log[level](msg);
-  const mounts = await o.volumes.reconcileMounts();
-  if (mounts.unmounted.length)
-    log.warn({ unmounted: mounts.unmounted }, 'unmounted volumes of runs left by a previous berthd');
-  for (const why of mounts.failed)
-    log.error(`cannot unmount a volume left mounted by a previous berthd: ${why}`);
   const logging = new RunLogging({
     plugins: o.plugins,
     dataRoot: config.dataRoot,
     defaults: () => ({ driver: config.logDriver, opts: config.logOpts }),
+    restoreWaitMs: o.restoreWaitMs,
     log: say,
   });
   logging.cleanLeftovers();
@@ -45,4 +43,13 @@ export async function startRuns(o: {
   });
   runs.cleanLeftovers();
   return { runs, logging };
+}
+
+/** Once the volume drivers are restored: the volumes a killed berthd's runs left mounted are unmounted. */
+export async function unmountLeftovers(volumes: VolumeService, log: Logger): Promise<void> {
+  const mounts = await volumes.reconcileMounts();
+  if (mounts.unmounted.length)
+    log.warn({ unmounted: mounts.unmounted }, 'unmounted volumes of runs left by a previous berthd');
+  for (const why of mounts.failed)
+    log.error(`cannot unmount a volume left mounted by a previous berthd: ${why}`);
 }

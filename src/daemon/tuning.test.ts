@@ -9,6 +9,7 @@ describe('tuning from the environment', () => {
       activateTimeoutMs: 2_000,
       volumeListTimeoutMs: 5_000,
       volumeAnswerTimeoutMs: 25_000,
+      startupHoldTimeoutMs: 20_000,
     });
   });
 

@@ -7,6 +7,7 @@
  * | `BERTHD_ACTIVATE_TIMEOUT_MS` | 2000 | `Plugin.Activate` at enable; no answer → a warning in `Status.Warnings` |
  * | `BERTHD_VOLUME_LIST_TIMEOUT_MS` | 5000 | each driver's share of `GET /volumes` and `GET /volumes/NAME` |
  * | `BERTHD_VOLUME_ANSWER_TIMEOUT_MS` | 25000 | volume create/remove answer 504 by then (the docker CLI gives up at 30 s) |
+ * | `BERTHD_STARTUP_HOLD_TIMEOUT_MS` | 20000 | while berthd starts: a request held for the authorization plugins, or a volume or log request waiting for its driver, is answered 503 by then |
  *
  * @module
  */
@@ -17,6 +18,7 @@ export interface Tuning {
   readonly activateTimeoutMs: number;
   readonly volumeListTimeoutMs: number;
   readonly volumeAnswerTimeoutMs: number;
+  readonly startupHoldTimeoutMs: number;
 }
 
 const VARIABLES: Readonly<Record<keyof Tuning, readonly [string, number]>> = {
@@ -24,6 +26,7 @@ const VARIABLES: Readonly<Record<keyof Tuning, readonly [string, number]>> = {
   activateTimeoutMs: ['BERTHD_ACTIVATE_TIMEOUT_MS', 2_000],
   volumeListTimeoutMs: ['BERTHD_VOLUME_LIST_TIMEOUT_MS', 5_000],
   volumeAnswerTimeoutMs: ['BERTHD_VOLUME_ANSWER_TIMEOUT_MS', 25_000],
+  startupHoldTimeoutMs: ['BERTHD_STARTUP_HOLD_TIMEOUT_MS', 20_000],
 };
 
 /**

@@ -78,6 +78,7 @@ export {
   type ActivateAnswer,
   activate,
   askActivate,
+  boundedWait,
   type Clock,
   type CommandDone,
   canConnect,
@@ -90,6 +91,7 @@ export {
   type PluginRunState,
   type PluginSource,
   type PluginStatus,
+  type RestoreReport,
   systemClock,
   waitForSocket,
 } from './supervision/index.ts';

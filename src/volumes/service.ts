@@ -20,7 +20,7 @@ import {
 } from '../errdefs/index.ts';
 import { writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
-import { MountLedger } from './mounts.ts';
+import { type ActiveMount, MountLedger } from './mounts.ts';
 
 import { readVolumeFile, type VolumeRecord } from './volume-file.ts';
 
@@ -55,10 +55,13 @@ export interface VolumeServiceOptions {
    * it has not answered. The call itself keeps its own timeout, and its outcome is recorded when it comes.
    */
   readonly answerTimeoutMs?: number;
+  /** While berthd restores plugins: how long a request waits for its driver before a 503 naming it. */
+  readonly restoreWaitMs?: number;
 }
 
 const DEFAULT_LIST_TIMEOUT_MS = 5_000;
 const DEFAULT_ANSWER_TIMEOUT_MS = 25_000;
+const DEFAULT_RESTORE_WAIT_MS = 20_000;
 
 export class VolumeService {
   readonly #plugins: PluginManager;
@@ -66,11 +69,14 @@ export class VolumeService {
   readonly #volumes = new Map<string, VolumeRecord>();
   readonly #listTimeoutMs: number;
   readonly #answerTimeoutMs: number;
+  readonly #restoreWaitMs: number;
   #lock: Promise<unknown> = Promise.resolve();
   /** Why the mapping must not be written (its file could not be read nor moved aside). */
   #readOnly: string | undefined;
   /** Volumes mounted into runs (see mounts.ts). */
   readonly #mounts: MountLedger;
+  /** What a killed berthd left in the ledger (read at init), for reconcileMounts; new runs' mounts are not in it. */
+  #leftovers: { mounts: ActiveMount[]; problems: string[] } = { mounts: [], problems: [] };
 
   constructor(plugins: PluginManager, dataRoot: string, o: VolumeServiceOptions = {}) {
     this.#plugins = plugins;
@@ -78,6 +84,7 @@ export class VolumeService {
     this.#mounts = new MountLedger(join(dataRoot, 'volumes', 'mounts.json'));
     this.#listTimeoutMs = o.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
     this.#answerTimeoutMs = o.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+    this.#restoreWaitMs = o.restoreWaitMs ?? DEFAULT_RESTORE_WAIT_MS;
   }
 
   /**
@@ -89,6 +96,9 @@ export class VolumeService {
     mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
     const { records, warning, readOnly } = readVolumeFile(this.#file);
     this.#readOnly = readOnly;
+    // Now, before any run can add a mount: the mounts a killed berthd left are undone later (reconcileMounts).
+    const { problems } = this.#mounts.load();
+    this.#leftovers = { mounts: this.#mounts.all(), problems };
     const warnings = warning ? [warning] : [];
     const missing: string[] = [];
     for (const r of records) {
@@ -103,7 +113,12 @@ export class VolumeService {
   }
 
   /** `POST /volumes/create`. Creating an existing name with the same driver returns it (Docker's behaviour). */
-  create(req: CreateVolume): Promise<Volume> {
+  async create(req: CreateVolume): Promise<Volume> {
+    await this.#driverRestored(req.Driver);
+    return this.#create(req);
+  }
+
+  #create(req: CreateVolume): Promise<Volume> {
     const pending = { call: '', driver: '' };
     const work = this.#serialised(async () => {
       const name = req.Name || randomName();
@@ -172,6 +187,7 @@ export class VolumeService {
   async inspect(name: string): Promise<Volume> {
     const record = this.#volumes.get(name);
     if (!record) throw new NotFoundError(`get ${name}: no such volume`);
+    await this.#driverRestored(record.Driver);
     return this.#inspect(record, this.#listTimeoutMs);
   }
 
@@ -200,6 +216,16 @@ export class VolumeService {
   async #listDriver(driver: string): Promise<{ recorded: Volume[]; listed: Volume[]; warning?: string }> {
     const timeoutMs = this.#listTimeoutMs;
     const records = [...this.#volumes.values()].filter((r) => r.Driver === driver);
+    const late = await this.#driverRestored(driver)?.then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    if (late)
+      return {
+        recorded: records.map((r) => unreachable(r, late)),
+        listed: [],
+        warning: `${driver}: ${late}`,
+      };
     const enabled = this.#plugins
       .list({ enabled: true, capability: [CAPABILITY] })
       .some((p) => p.Name === driver);
@@ -231,7 +257,12 @@ export class VolumeService {
   }
 
   /** `DELETE /volumes/{name}`; with force the record goes even if the driver fails. */
-  remove(name: string, o: { force?: boolean } = {}): Promise<void> {
+  async remove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    await this.#driverRestored(this.#volumes.get(name)?.Driver);
+    return this.#remove(name, o);
+  }
+
+  #remove(name: string, o: { force?: boolean }): Promise<void> {
     let driver = '';
     const work = this.#serialised(async () => {
       const record = this.#volumes.get(name);
@@ -298,6 +329,7 @@ export class VolumeService {
     name: string,
     o: { run: string; driver?: string },
   ): Promise<{ ID: string; Mountpoint: string }> {
+    await this.#driverRestored(this.#volumes.get(name)?.Driver ?? o.driver);
     if (!this.#volumes.has(name)) {
       if (!o.driver)
         throw new NotFoundError(
@@ -350,10 +382,9 @@ export class VolumeService {
    * unmounted now; those whose driver cannot be reached stay recorded (and keep their plugin in use).
    */
   async reconcileMounts(): Promise<{ unmounted: string[]; failed: string[] }> {
-    const { problems } = this.#mounts.load();
     const unmounted: string[] = [];
-    const failed = [...problems];
-    for (const m of this.#mounts.all()) {
+    const failed = [...this.#leftovers.problems];
+    for (const m of this.#leftovers.mounts) {
       try {
         this.#plugins.acquire(m.Driver);
       } catch {
@@ -366,6 +397,16 @@ export class VolumeService {
       );
     }
     return { unmounted, failed };
+  }
+
+  /** A driver berthd is still restoring is waited for (bounded: then 503 naming it); undefined otherwise. */
+  #driverRestored(driver: string | undefined): Promise<void> | undefined {
+    if (!driver) return undefined;
+    return this.#plugins.whenRestored(
+      driver,
+      this.#restoreWaitMs,
+      (name) => new UnavailableError(`starting: volume driver ${name} not ready`),
+    );
   }
 
   #driverName(driver: string): string {
@@ -399,7 +440,7 @@ export class VolumeService {
       };
     } catch (err) {
       // The driver is down or disabled: the volume is still ours, shown with why it cannot be reached.
-      return { ...base, Mountpoint: '', Status: { error: (err as Error).message } };
+      return unreachable(r, (err as Error).message);
     }
   }
 
@@ -423,6 +464,12 @@ function rewrap(err: unknown, prefix: string): Error {
     return new Kind(message, { cause: err });
   }
   return new SystemError(message, { cause: err });
+}
+
+/** A volume whose driver cannot answer now, with why in `Status`. */
+function unreachable(r: VolumeRecord, why: string): Volume {
+  const { CreatedAt, Driver, Labels, Name, Options, Scope } = r;
+  return { CreatedAt, Driver, Labels, Name, Options, Scope, Mountpoint: '', Status: { error: why } };
 }
 
 function randomName(): string {

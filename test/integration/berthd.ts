@@ -34,8 +34,11 @@ export interface TestDaemon {
   /** Everything berthd wrote to stderr so far. */
   log(): string;
   writeConfig(config: unknown): void;
-  /** Starts (again) and waits until the socket answers. */
-  start(extraArgs?: readonly string[]): Promise<void>;
+  /**
+   * Starts (again) and waits until every plugin is restored ("berthd ready"), or with `until: 'listening'` only
+   * until the socket answers (berthd listens before it restores its plugins).
+   */
+  start(extraArgs?: readonly string[], o?: { until?: 'listening' | 'ready' }): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   cleanup(): Promise<void>;
 }
@@ -89,7 +92,7 @@ export function testDaemon(prefix: string): TestDaemon {
     process: undefined as unknown as ChildProcess,
     log: () => stderr,
     writeConfig: (config) => writeFileSync(d.configFile, JSON.stringify(config)),
-    async start(extraArgs = []) {
+    async start(extraArgs = [], o = {}) {
       if (!existsSync(d.configFile)) d.writeConfig({});
       rmSync(socket, { force: true });
       const from = stderr.length; // the log spans restarts: only this start's lines count
@@ -116,7 +119,8 @@ export function testDaemon(prefix: string): TestDaemon {
       child.on('exit', () => {
         exited = true;
       });
-      await waitFor(() => exited || stderr.includes('berthd listening', from), 30_000, 'berthd to listen');
+      const line = o.until === 'listening' ? 'berthd listening' : 'berthd ready';
+      await waitFor(() => exited || stderr.includes(line, from), 30_000, `"${line}" from berthd`);
       if (exited) throw new Error(`berthd exited at start:\n${stderr}`);
     },
     async stop(signal = 'SIGTERM') {

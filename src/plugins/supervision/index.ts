@@ -14,6 +14,7 @@ export {
   waitForSocket,
 } from './readiness.ts';
 export { backoffDelay, decideRestart, type RestartDecision, type RestartPolicy } from './restart-policy.ts';
+export { boundedWait, PendingRestores, type RestoreGroups, type RestoreReport } from './restores.ts';
 export {
   type PluginHostPaths,
   type PluginRuntimes,

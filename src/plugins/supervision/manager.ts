@@ -40,6 +40,7 @@ import {
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
 import { newPluginState, type PluginSource, unpackSource } from './new-plugin.ts';
 import { PluginRegistry } from './registry.ts';
+import { PendingRestores, type RestoreGroups, type RestoreReport } from './restores.ts';
 import { type PluginRuntimes, Supervisor } from './supervisor.ts';
 import { commandRefusal, type PluginCommand } from './transitions.ts';
 
@@ -89,11 +90,13 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   readonly #o: Options;
   readonly #plugins = new PluginRegistry();
   readonly #supervisor: Supervisor;
+  readonly #restores: PendingRestores;
 
   constructor(options: PluginManagerOptions) {
     super();
     this.#o = { ...DEFAULTS, clock: systemClock, ...options };
     this.store = new PluginStore(options.dataRoot);
+    this.#restores = new PendingRestores(this.#o.clock);
     this.#supervisor = new Supervisor({
       ...this.#o,
       policy: this.#o,
@@ -130,26 +133,47 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   }
 
   /** Loads the store and re-enables, in parallel, the plugins that were enabled. */
-  async init(): Promise<{ broken: { id: string; reason: string }[]; restored: string[]; failed: string[] }> {
+  async init(): Promise<{ broken: { id: string; reason: string }[] } & RestoreReport> {
+    const { broken } = this.load();
+    return { broken, ...(await this.restore().all) };
+  }
+
+  /** Loads the store: every plugin is listed (none runs yet). Broken entries are reported and skipped. */
+  load(): { broken: { id: string; reason: string }[] } {
     const report = this.store.load();
     rmSync(join(this.#o.execRoot, 'plugin-bundles'), { recursive: true, force: true });
     for (const state of report.plugins) this.#plugins.add(newEntry(state));
     for (const b of report.broken) this.#log('warn', `skipping broken plugin ${b.id}: ${b.reason}`);
-    const enabled = this.#plugins.all().filter((e) => e.state.plugin.Enabled);
-    const restore = (e: Entry) =>
-      this.#locked(e, async () => {
-        if (!(await this.#supervisor.adopt(e))) await this.#supervisor.start(e);
-      }).then(
-        () => true,
-        (err: Error) => {
-          this.#log('error', `restoring plugin ${e.state.plugin.Name} failed: ${err.message}`);
-          return false;
-        },
-      );
-    const results = await Promise.all(enabled.map(restore));
-    const names = (ok: boolean) =>
-      enabled.filter((_, i) => results[i] === ok).map((e) => e.state.plugin.Name);
-    return { broken: report.broken, restored: names(true), failed: names(false) };
+    return { broken: report.broken };
+  }
+
+  /**
+   * Re-enables the plugins that were enabled: those `first` selects (berthd's authorization plugins), then the
+   * others, each group in parallel. All are pending from now on ({@link whenRestored}).
+   */
+  restore(first: (p: Plugin) => boolean = () => false): RestoreGroups {
+    return this.#restores.schedule(
+      this.#plugins.all().filter((e) => e.state.plugin.Enabled),
+      first,
+      (e) =>
+        this.#locked(e, async () => {
+          // A command that had the lock first (disable, remove) has the last word.
+          if (!e.state.plugin.Enabled || !this.#plugins.isCurrent(e)) return;
+          if (!(await this.#supervisor.adopt(e))) await this.#supervisor.start(e);
+        }),
+      (e, err) => this.#log('error', `restoring plugin ${e.state.plugin.Name} failed: ${err.message}`),
+    );
+  }
+
+  /**
+   * While plugins are restored at start: resolves once this one's restore is over (it runs, or its start
+   * failed), or rejects with `late(name)` after `timeoutMs`. Undefined when none is pending for it (an unknown
+   * name, a plugin that was not enabled, and every plugin once the restore is over).
+   */
+  whenRestored(ref: string, timeoutMs: number, late: (name: string) => Error): Promise<void> | undefined {
+    if (!this.#restores.any) return undefined;
+    const e = this.#plugins.find(ref);
+    return e && this.#restores.wait(e.state.plugin.Id, timeoutMs, () => late(e.state.plugin.Name));
   }
 
   /** Whether a plugin has (or is being created under) this name. @throws {InvalidParameterError} bad name */

@@ -70,4 +70,13 @@ export class PluginRegistry {
     if (!e) throw new NotFoundError(`plugin "${ref}" not found`);
     return e;
   }
+
+  /** The entry `ref` names, or undefined when it names none (unknown, ambiguous or malformed). */
+  find(ref: string): Entry | undefined {
+    try {
+      return this.entry(ref);
+    } catch {
+      return undefined;
+    }
+  }
 }
