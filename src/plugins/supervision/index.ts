@@ -12,6 +12,7 @@ export {
   implementsMismatch,
   waitForSocket,
 } from './readiness.ts';
+export type { ReconfigureOptions } from './reconfigure.ts';
 export { backoffDelay, decideRestart, type RestartDecision, type RestartPolicy } from './restart-policy.ts';
 export {
   type PluginHostPaths,
