@@ -59,8 +59,8 @@ export async function reconfigure(
   }
   const name = old.plugin.Name;
   steps.persist(e, next);
-  await steps.stop(e);
   try {
+    await steps.stop(e);
     await steps.start(e);
     return 'restarted';
   } catch (err) {
