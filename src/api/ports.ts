@@ -15,6 +15,8 @@ import type {
   PluginFilters,
   PluginPrivilege,
   PluginStatus,
+  PluginUpdate,
+  ReconfigureOptions,
   TransferOptions,
 } from '../plugins/index.ts';
 import type { RegistryAuth } from '../registry/index.ts';
@@ -34,7 +36,10 @@ export interface PluginsPort {
   create(name: string, source: { readonly tar: Readable }, o: { runtime?: string }): Promise<unknown>;
   enable(ref: string, o: { timeoutMs?: number }): Promise<void>;
   disable(ref: string, o: { force?: boolean }): Promise<void>;
-  set(ref: string, items: readonly string[]): Promise<void>;
+  /** With `restart` also on an enabled plugin: applied, restarted, rolled back if the restart fails. */
+  set(ref: string, items: readonly string[], o?: ReconfigureOptions): Promise<void>;
+  /** berth's `POST /plugins/{name}/update`: limits, with set's restart/force rules. */
+  update(ref: string, change: PluginUpdate, o?: ReconfigureOptions): Promise<void>;
   remove(ref: string, o: { force?: boolean }): Promise<void>;
 }
 

@@ -104,7 +104,14 @@ function fakePlugins(calls: Calls): Pick<Backend, 'plugins' | 'pluginLogs'> {
     },
     enable: record('enable'),
     disable: record('disable'),
-    set: record('set'),
+    set: async (ref, items, o) => {
+      find(ref);
+      calls.push(['set', ref, items, ...(o?.restart || o?.force ? [o] : [])]);
+    },
+    update: async (ref, change, o) => {
+      find(ref);
+      calls.push(['update', ref, change, o]);
+    },
     remove: record('remove'),
   };
   const pluginLogs: Backend['pluginLogs'] = {
@@ -234,6 +241,25 @@ describe('routes over a fake backend (app.inject, no disk)', () => {
       ],
       ['POST', '/plugins/research/vol/set', ['DEBUG=1'], 204, ['set', 'research/vol', ['DEBUG=1']]],
       [
+        'POST',
+        '/plugins/research/vol/set?restart=1&force=1',
+        ['A=1'],
+        204,
+        ['set', 'research/vol', ['A=1'], { restart: true, force: true }],
+      ],
+      [
+        'POST',
+        '/plugins/research/vol/update?restart=true',
+        { resources: { memory: 1 << 26 }, x: 1 },
+        200,
+        [
+          'update',
+          'research/vol',
+          { resources: { Memory: 1 << 26 }, warnings: ['body.x: unknown key ignored'] },
+          { restart: true, force: false },
+        ],
+      ],
+      [
         'DELETE',
         '/plugins/research/vol:latest?force=true',
         undefined,
@@ -248,6 +274,16 @@ describe('routes over a fake backend (app.inject, no disk)', () => {
     }
     const bad = await app.inject({ method: 'POST', url: '/plugins/research/vol/set', payload: { A: 1 } });
     assert.equal(bad.statusCode, 400);
+    const update = (payload: object) =>
+      app.inject({ method: 'POST', url: '/plugins/research/vol/update', payload });
+    assert.deepEqual((await update({ Resources: {}, Bad: 1 })).json(), {
+      Warnings: ['body.Bad: unknown key ignored'],
+    });
+    const badLimit = await update({ Resources: { Memory: '1g' } });
+    assert.deepEqual(
+      [badLimit.statusCode, badLimit.json().message],
+      [400, 'body.Resources.Memory must be integer, not "1g"'],
+    );
     const timeout = await app.inject({ method: 'POST', url: '/plugins/research/vol/enable?timeout=soon' });
     assert.match(timeout.json().message, /timeout must be a non-negative integer of seconds, got "soon"/);
     assert.equal((await app.inject({ method: 'DELETE', url: '/plugins/nope' })).statusCode, 404);

@@ -40,6 +40,24 @@ describe('berth plugin spec', () => {
     );
   });
 
+  it("applies the plugin's Resources (as inspect shows them) as linux.resources, and refuses a bad one", () => {
+    const limited = {
+      ...request,
+      plugin: { ...request.plugin, resources: { memory: 64 << 20, PidsLimit: 50 } },
+    };
+    const r = berth(['plugin', 'spec', '--compact'], JSON.stringify(limited));
+    assert.equal(r.code, 0, r.stderr);
+    const spec = JSON.parse(r.stdout);
+    assert.deepEqual(
+      [spec.linux.resources.memory, spec.linux.resources.pids],
+      [{ limit: 64 << 20, swap: 128 << 20 }, { limit: 50 }],
+    );
+    const bad = { ...request, plugin: { ...request.plugin, Resources: { Memory: 1024 } } };
+    const refused = berth(['plugin', 'spec'], JSON.stringify(bad));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /plugin.Resources.Memory: minimum memory limit allowed is 6MB/);
+  });
+
   it('reads a file argument and prints compact JSON with --compact', () => {
     writeFileSync(`${dir}/in.json`, JSON.stringify(request));
     const r = berth(['plugin', 'spec', '--compact', `${dir}/in.json`]);

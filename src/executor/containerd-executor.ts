@@ -31,6 +31,7 @@ import type {
   RunningContainer,
   RuntimeHandle,
 } from './executor.ts';
+import { readOomKills } from './oom.ts';
 
 /**
  * A containerd runtime: the shim's name (`io.containerd.runc.v2`) and its options message's fields, as the runtime
@@ -71,6 +72,8 @@ export interface ContainerdExecutorOptions {
 }
 
 const run = promisify(execFile);
+/** Where containerd's runc shim keeps runc's state when its options name no root. */
+const RUNC_SHIM_ROOT = '/run/containerd/runc';
 const signalNumber = (s: NodeJS.Signals): number => os.signals[s] ?? 9;
 
 /** A FIFO read end that sees EOF only when every writer is gone; `hold` keeps one writer until the task exists. */
@@ -191,7 +194,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       exit.catch(() => undefined);
       io.started(await this.#client.startTask(id));
       const status = await exit;
-      return { code: status.exitStatus, signal: null, at: status.exitedAt };
+      return this.#exitStatus(runtime, status);
     } catch (err) {
       // The caller reads the reason where it reads a runtime's own complaints: on stderr, then the exit.
       const message = (err as Error).message;
@@ -204,6 +207,17 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       io.stdout.end();
       io.stderr.end();
     }
+  }
+
+  /**
+   * The exit as the executor reports it, read before the task is deleted (which removes its cgroup): whether the
+   * OOM killer struck comes from the cgroup the runc shim's runc state names (`<root>/<namespace>/<id>`).
+   */
+  #exitStatus(runtime: ContainerdHandle, exit: TaskExit): ExitStatus {
+    const fields = runtime.options?.type === 'runc' ? runtime.options.fields : {};
+    const root = typeof fields.root === 'string' && fields.root ? fields.root : RUNC_SHIM_ROOT;
+    const kills = readOomKills(join(root, this.#client.namespace), exit.id);
+    return { code: exit.exitStatus, signal: null, at: exit.exitedAt, ...(kills ? { oomKilled: true } : {}) };
   }
 
   /** FIFOs piped into the caller's streams, or `file://` URIs the shim appends to; `release` after Tasks.Create. */
@@ -351,8 +365,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     reopenFifo(join(dir, 'stderr'))?.pipe(stderr, { end: false });
     const exited = (async (): Promise<ExitStatus> => {
       try {
-        const s = await this.#waitExit(id);
-        return { code: s.exitStatus, signal: null, at: s.exitedAt };
+        return this.#exitStatus(runtime, await this.#waitExit(id));
       } catch (err) {
         return { code: 127, signal: null, at: new Date(), error: (err as Error).message };
       } finally {

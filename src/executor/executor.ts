@@ -19,6 +19,8 @@ export interface ExitStatus {
   readonly at: Date;
   /** Set when the runtime could not even be started (e.g. its binary is gone). */
   readonly error?: string;
+  /** The kernel's OOM killer killed a process of the container (read from its cgroup, never guessed from 137). */
+  readonly oomKilled?: boolean;
 }
 
 /** A container started by an executor. */

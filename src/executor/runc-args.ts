@@ -14,6 +14,11 @@ export interface RuncCli {
   readonly globalArgs: readonly string[];
   /** Pass `--no-pivot` to run/create (ramdisk hosts, where pivot_root fails). */
   readonly noPivot: boolean;
+  /**
+   * `run --keep` (runc has it; crun and runsc do not): the stopped container, and so its cgroup, stays until
+   * berth deletes it, which lets the executor read the cgroup's OOM-kill counter after the exit.
+   */
+  readonly keep?: boolean;
 }
 
 /** Global options shared by every command. */
@@ -43,6 +48,7 @@ export interface RunOptions {
   readonly bundle: string;
   readonly noPivot?: boolean;
   readonly pidFile?: string;
+  readonly keep?: boolean;
 }
 
 /** `run` in the foreground: the runtime stays the parent of the container and exits with its status. */
@@ -53,6 +59,7 @@ export function runArgs(id: string, o: RunOptions): string[] {
     o.bundle,
     ...(o.noPivot ? ['--no-pivot'] : []),
     ...(o.pidFile ? ['--pid-file', o.pidFile] : []),
+    ...(o.keep ? ['--keep'] : []),
     checkContainerId(id),
   ];
 }

@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { runCommand } from './command.ts';
 import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
+import { readOomKills, stateRoot } from './oom.ts';
 import {
   deleteArgs,
   killArgs,
@@ -46,7 +47,7 @@ export class RuncExecutor implements Executor<RuncCli> {
    */
   start(cli: RuncCli, id: string, bundle: string, output: ContainerOutput): RuncContainer {
     if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
-    const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot }));
+    const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot, keep: cli.keep === true }));
     let logFd: number | undefined;
     if (output !== 'pipe') {
       mkdirSync(dirname(output.logPath), { recursive: true, mode: 0o700 });
@@ -66,7 +67,9 @@ export class RuncExecutor implements Executor<RuncCli> {
       child.on('close', (code, signal) => {
         resolve({ code: shellExitCode(code, signal), signal, at: new Date() });
       });
-    }).finally(() => this.#running.delete(id));
+    })
+      .then((status) => (cli.keep ? this.#afterKeptExit(cli, id, status) : status))
+      .finally(() => this.#running.delete(id));
     const container: RuncContainer = {
       id,
       runtime: cli,
@@ -76,6 +79,14 @@ export class RuncExecutor implements Executor<RuncCli> {
     };
     this.#running.set(id, container);
     return container;
+  }
+
+  /** A `--keep` container has exited: what its cgroup says of the OOM killer, then the container goes. */
+  async #afterKeptExit(cli: RuncCli, id: string, status: ExitStatus): Promise<ExitStatus> {
+    const root = stateRoot(cli.globalArgs);
+    const kills = root === undefined ? undefined : readOomKills(root, id);
+    await this.delete(cli, id, { force: true }).catch(() => undefined);
+    return kills ? { ...status, oomKilled: true } : status;
   }
 
   /** Containers this executor started that are still running. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RuncCli } from '../executor/index.ts';
 import { globalArgs } from '../executor/index.ts';
 import { type ExecutableLookup, findExecutable } from '../host/index.ts';
@@ -114,6 +114,8 @@ function resolveRunc(
       binary: wrapper ?? binary,
       globalArgs: globalArgs({ root, systemdCgroup: target.systemdCgroup }),
       noPivot: target.noPivotRoot,
+      // runc's own `--keep` (others lack it) lets the executor read the OOM counter of the exited container.
+      keep: basename(binary) === 'runc',
     },
   };
 }

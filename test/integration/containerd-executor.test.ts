@@ -38,11 +38,14 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
     options: { type: 'runc', fields: { root: join(dir, 'runc-root') } },
   });
   /** A bundle whose root is relative, as runc bundles are. */
-  const bundle = (id: string, args: string[]) => {
+  const bundle = (id: string, args: string[], memory?: number) => {
     const b = join(dir, 'bundles', id);
     mkdirSync(b, { recursive: true });
     symlinkSync(rootfs, join(b, 'rootfs'));
-    writeFileSync(join(b, 'config.json'), JSON.stringify(containerSpec({ rootfs: 'rootfs', args })));
+    const spec = containerSpec({ rootfs: 'rootfs', args });
+    if (memory && spec.linux)
+      spec.linux.resources = { ...spec.linux.resources, memory: { limit: memory, swap: memory } };
+    writeFileSync(join(b, 'config.json'), JSON.stringify(spec));
     return b;
   };
   const newExecutor = (owner = 'test') =>
@@ -87,6 +90,20 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
     assert.match(exit.error ?? '', /containerd-shim-nope-v1/);
     assert.match(err, /containerd-shim-nope-v1/);
     assert.deepEqual(await client.listContainers(), []);
+  });
+
+  it('says a task was OOM-killed from its cgroup (read before the task is deleted), and not for a plain SIGKILL', async () => {
+    const hog = executor.start(
+      runtime(),
+      'oom',
+      bundle('oom', ['sh', '-c', 'x=a; while :; do x=$x$x; done'], 16 << 20),
+      'pipe',
+    );
+    assert.deepEqual([(await hog.exited).code, (await hog.exited).oomKilled], [137, true]);
+    const killed = executor.start(runtime(), 'kill9', bundle('kill9', ['sleep', '300']), 'pipe');
+    await waitRunning('kill9');
+    await executor.kill(runtime(), 'kill9', 'SIGKILL');
+    assert.deepEqual([(await killed.exited).code, (await killed.exited).oomKilled], [137, undefined]);
   });
 
   it('stops with SIGTERM when the process honours it, else SIGKILL after the grace period', async () => {

@@ -92,6 +92,22 @@ describe('RuncExecutor', { skip }, () => {
     await c.exited;
   });
 
+  it('with --keep reads OOM kills from the cgroup before deleting: an OOM is said, a plain SIGKILL is not', async () => {
+    const keep = { ...cli, keep: true };
+    const b = bundle('oom', 'x=a; while :; do x=$x$x; done');
+    const spec = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+    spec.linux.resources.memory = { limit: 16 << 20, swap: 16 << 20 };
+    writeFileSync(join(b, 'config.json'), JSON.stringify(spec));
+    const hog = await executor.start(keep, 'exec-oom', b, 'pipe').exited;
+    assert.deepEqual([hog.code, hog.oomKilled], [137, true]);
+    const c = executor.start(keep, 'exec-kill9', bundle('kill9', 'sleep 300'), 'pipe');
+    await waitRunning(executor, keep, 'exec-kill9');
+    await executor.kill(keep, 'exec-kill9', 'SIGKILL');
+    const killed = await c.exited;
+    assert.deepEqual([killed.code, killed.oomKilled], [137, undefined]);
+    assert.deepEqual(await executor.list(keep), [], 'kept containers are deleted after their exit');
+  });
+
   it('reports state, and reconcile removes containers it did not start', async () => {
     const other = new RuncExecutor(); // a "previous berthd"
     const c = other.start(cli, 'exec-orphan', bundle('orphan', 'sleep 30'), 'pipe');

@@ -8,18 +8,19 @@ import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError, RequestTimeoutError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
-import type {
-  PluginFilters,
-  PluginPrivilege,
-  ProgressMessage,
-  TransferOptions,
+import {
+  decodePluginUpdate,
+  type PluginFilters,
+  type PluginPrivilege,
+  type ProgressMessage,
+  type TransferOptions,
 } from '../../plugins/index.ts';
 import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { RAW_BODY } from '../body.ts';
 import { parseFilters, queryBool } from '../query.ts';
 
-const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
+const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs', 'update'];
 
 type Query = Record<string, string | undefined>;
 
@@ -32,6 +33,11 @@ export function splitPath(rest: string): { name: string; action: string } {
   const last = rest.slice(slash + 1);
   if (slash > 0 && ACTIONS.includes(last)) return { name: rest.slice(0, slash), action: last };
   return { name: rest, action: '' };
+}
+
+/** `?restart=true` (berth: reconfigure an enabled plugin in place) and `?force=true` (even while in use). */
+function reconfigureQuery(q: Query): { restart: boolean; force: boolean } {
+  return { restart: queryBool(q.restart), force: queryBool(q.force) };
 }
 
 function toFilters(raw: unknown): PluginFilters {
@@ -214,8 +220,14 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
           if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) {
             throw new InvalidParameterError('the body must be a JSON array of "name[.field]=value" strings');
           }
-          await plugins.set(name, items);
+          await plugins.set(name, items, reconfigureQuery(q));
           return reply.code(204).send();
+        }
+        case 'POST update': {
+          // berth's: resource limits (plugins/model/update.ts decodes the body as Go would), Docker's answer shape.
+          const update = decodePluginUpdate(req.body);
+          await plugins.update(name, update, reconfigureQuery(q));
+          return { Warnings: update.warnings };
         }
         case 'GET logs': {
           if (!queryBool(q.follow))

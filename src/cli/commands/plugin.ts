@@ -7,6 +7,7 @@ import { InvalidParameterError } from '../../errdefs/index.ts';
 import type { Plugin, PluginStatus } from '../../plugins/index.ts';
 import { clientFor } from '../host.ts';
 import { formatTable } from '../table.ts';
+import { registerPluginUpdate } from './plugin-update.ts';
 
 type PluginView = Plugin & { Status?: PluginStatus };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -154,9 +155,14 @@ export function registerPlugin(plugin: Command): void {
     )
     .argument('<name>')
     .argument('<settings...>')
-    .action(async (name: string, settings: string[], _o: unknown, cmd: Command) => {
-      await clientFor(cmd).json('POST', path(name, 'set'), { body: settings });
+    .option('--restart', 'also on an enabled plugin: apply, restart it, roll back if the restart fails')
+    .option('-f, --force', 'with --restart: restart even while the plugin is in use')
+    .action(async (name: string, settings: string[], o: { restart?: boolean; force?: boolean }, cmd) => {
+      const q = [...(o.restart ? ['restart=1'] : []), ...(o.force ? ['force=1'] : [])].join('&');
+      await clientFor(cmd).json('POST', `${path(name, 'set')}${q ? `?${q}` : ''}`, { body: settings });
     });
+
+  registerPluginUpdate(plugin);
 
   plugin
     .command('rm')

@@ -20,5 +20,19 @@ export type {
 } from './plugin-schema.ts';
 export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
 export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
+export {
+  applyResources,
+  CPU_PERIOD_US,
+  hasResources,
+  MIN_MEMORY_BYTES,
+  ociResources,
+  type PluginResources,
+  PluginResourcesSchema,
+  parseCpus,
+  parseInteger,
+  parseSize,
+  resourceProblem,
+} from './resources.ts';
 export { applySettings } from './set.ts';
 export { initialSettings, upgradeSettings } from './settings.ts';
+export { decodePluginUpdate, type PluginUpdate, PluginUpdateSchema } from './update.ts';

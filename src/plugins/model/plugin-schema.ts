@@ -8,6 +8,7 @@
  * @module
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { PluginResourcesSchema } from './resources.ts';
 
 /** `T | null`, encoded as a JSON Schema type list so ajv reports one clean error. */
 function nullable<T extends TSchema>(schema: T) {
@@ -91,6 +92,8 @@ export const PluginSchema = Type.Object({
   Name: str(),
   PluginReference: Type.Optional(Type.String()),
   Settings: Type.Optional(PluginSettingsSchema),
+  /** berth's resource limits (absent unless set with `berth plugin update`; dockerd has none). */
+  Resources: Type.Optional(PluginResourcesSchema),
 });
 
 export type PluginMount = Static<typeof PluginMountSchema>;

@@ -39,4 +39,26 @@ describe('preflightProblems()', () => {
     const caps = spec.process?.capabilities?.bounding ?? [];
     assert.deepEqual(preflightProblems(spec, { ...facts, boundingCapabilities: caps }, 'p'), []);
   });
+
+  it('refuses a swap limit on a cgroup v1 host without swap accounting, and only there', () => {
+    const spec = containerSpec({ rootfs: '/r', args: ['/p'] });
+    const caps = spec.process?.capabilities?.bounding ?? [];
+    spec.linux = { ...spec.linux, resources: { memory: { limit: 1 << 26, swap: 1 << 27 } } };
+    const host = (files: string[]) => ({
+      boundingCapabilities: caps,
+      exists: (p: string) => files.includes(p),
+    });
+    const v1 = '/sys/fs/cgroup/memory/memory.limit_in_bytes';
+    assert.match(
+      preflightProblems(spec, host([v1]), 'p')[0] ?? '',
+      /^memory-swap: this host's cgroup v1 has no swap accounting .*berth plugin update --memory-swap -1 p/,
+    );
+    assert.deepEqual(
+      preflightProblems(spec, host([v1, '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes']), 'p'),
+      [],
+    );
+    assert.deepEqual(preflightProblems(spec, host([]), 'p'), [], 'not a v1 memory host');
+    spec.linux.resources = { memory: { limit: 1 << 26, swap: -1 } };
+    assert.deepEqual(preflightProblems(spec, host([v1]), 'p'), [], 'unlimited swap needs no accounting');
+  });
 });

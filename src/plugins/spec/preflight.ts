@@ -31,6 +31,8 @@ export function preflightProblems(spec: Spec, facts: PreflightFacts, name: strin
     }
   }
   if (!spec.process?.args?.length) out.push('the plugin has no Entrypoint: nothing to run');
+  const swapProblem = swapAccountingProblem(spec, facts, name);
+  if (swapProblem) out.push(swapProblem);
   const bounding = new Set(facts.boundingCapabilities);
   const missing = (spec.process?.capabilities?.bounding ?? []).filter((c) => !bounding.has(c));
   if (missing.length) {
@@ -39,4 +41,18 @@ export function preflightProblems(spec: Spec, facts: PreflightFacts, name: strin
     );
   }
   return out;
+}
+
+const V1_MEMORY = '/sys/fs/cgroup/memory/memory.limit_in_bytes';
+const V1_SWAP = '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';
+
+/**
+ * A swap limit on a cgroup v1 host without swap accounting makes runc fail on a missing `memory.memsw.*` file;
+ * say so before (dockerd silently drops the swap limit for containers, which would hide the user's intent).
+ */
+function swapAccountingProblem(spec: Spec, facts: PreflightFacts, name: string): string | undefined {
+  const swap = spec.linux?.resources?.memory?.swap;
+  if (swap === undefined || swap === -1) return undefined;
+  if (!facts.exists(V1_MEMORY) || facts.exists(V1_SWAP)) return undefined;
+  return `memory-swap: this host's cgroup v1 has no swap accounting (${V1_SWAP} is missing; boot with swapaccount=1), so a swap limit cannot be applied; run "berth plugin update --memory-swap -1 ${name}" for unlimited swap`;
 }

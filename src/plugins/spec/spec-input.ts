@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { devicesFromPath } from '../../host/index.ts';
 import type { LinuxDevice, Spec } from '../../oci/index.ts';
-import type { Plugin } from '../model/index.ts';
+import { type Plugin, resourceProblem } from '../model/index.ts';
 import { type PluginSpecInput, pluginSpec } from './spec.ts';
 
 /** Where a plugin lives on the host. */
@@ -52,6 +52,8 @@ export function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): Plug
   requireAbsolute('rootfs', paths.rootfs);
   requireAbsolute('execRoot', paths.execRoot);
   const socketDir = join(paths.execRoot, plugin.Id);
+  const limits = plugin.Resources && resourceProblem(plugin.Resources);
+  if (limits) throw new InvalidParameterError(`plugin.${limits}`);
   const devices = resolveDevices(plugin);
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   return {
@@ -63,6 +65,7 @@ export function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): Plug
     socketDir,
     devices,
     metricsSocket: paths.metricsSocket ?? join(paths.execRoot, 'metrics.sock'),
+    ...(plugin.Resources ? { resources: plugin.Resources } : {}),
   };
 }
 

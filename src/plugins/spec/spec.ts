@@ -18,7 +18,12 @@ import {
   removeNamespace,
   type Spec,
 } from '../../oci/index.ts';
-import type { PluginConfig, PluginSettings } from '../model/index.ts';
+import {
+  ociResources,
+  type PluginConfig,
+  type PluginResources,
+  type PluginSettings,
+} from '../model/index.ts';
 
 /** Where a plugin finds its socket directory, inside its container. */
 export const PLUGIN_SOCKET_DIR_IN_CONTAINER = '/run/docker/plugins';
@@ -45,6 +50,8 @@ export interface PluginSpecInput {
   readonly devices: readonly LinuxDevice[];
   /** Host path of the daemon's metrics socket, bound into metrics-collector plugins. */
   readonly metricsSocket: string;
+  /** berth's limits (`berth plugin update`); none when absent, as dockerd runs plugins. */
+  readonly resources?: PluginResources | undefined;
 }
 
 const bind = (source: string, destination: string, options: string[]): Mount => ({
@@ -127,6 +134,10 @@ export function pluginSpec(input: PluginSpecInput): Spec {
   const baseLinux = base.linux ?? {};
   if (config.Linux.AllowAllDevices) baseLinux.resources = { devices: [{ allow: true, access: 'rwm' }] };
   addDevices(base, input.devices, 'rwm');
+  if (input.resources) {
+    const linux = base.linux ?? {};
+    base.linux = { ...linux, resources: { ...linux.resources, ...ociResources(input.resources) } };
+  }
 
   // Keys are added in Go's field order and only when non-empty (omitempty), so the JSON matches dockerd's.
   const user = { uid: 0, gid: 0 };

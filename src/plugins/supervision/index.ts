@@ -13,6 +13,7 @@ export {
   implementsMismatch,
   waitForSocket,
 } from './readiness.ts';
+export type { ReconfigureOptions } from './reconfigure.ts';
 export { backoffDelay, decideRestart, type RestartDecision, type RestartPolicy } from './restart-policy.ts';
 export { boundedWait, PendingRestores, type RestoreGroups, type RestoreReport } from './restores.ts';
 export {

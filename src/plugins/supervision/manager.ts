@@ -20,6 +20,7 @@ import {
   normalizeName,
   type Plugin,
   type PluginConfig,
+  type PluginUpdate,
   upgradeSettings,
   validateManifest,
 } from '../model/index.ts';
@@ -39,10 +40,17 @@ import {
 } from './entry.ts';
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
 import { newPluginState, type PluginSource, unpackSource } from './new-plugin.ts';
+import {
+  type ReconfigureOptions,
+  type ReconfigureSteps,
+  reconfigure,
+  reconfigureCommand,
+} from './reconfigure.ts';
 import { PluginRegistry } from './registry.ts';
 import { PendingRestores, type RestoreGroups, type RestoreReport } from './restores.ts';
 import { type PluginRuntimes, Supervisor } from './supervisor.ts';
 import { commandRefusal, type PluginCommand } from './transitions.ts';
+import { updatedState } from './update.ts';
 
 export interface PluginManagerOptions {
   readonly dataRoot: string;
@@ -226,12 +234,20 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     }
   }
 
-  /** Applies `set` items atomically and persists them. @throws {ConflictError} while enabled */
-  set(ref: string, items: readonly string[]): Promise<void> {
-    return this.#command('set', ref, {}, async (e) => {
+  /**
+   * Applies `set` items atomically; with `restart` also while enabled (see reconfigure.ts).
+   * @throws {ConflictError} while enabled without restart (Docker's 409), or in use without force
+   */
+  set(ref: string, items: readonly string[], o: ReconfigureOptions = {}): Promise<void> {
+    return this.#reconfigure('set', ref, o, (e) => {
       const Settings = applySettings(e.state.plugin.Config, e.state.plugin.Settings, items);
-      this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Settings } });
+      return { ...e.state, plugin: { ...e.state.plugin, Settings } };
     });
+  }
+
+  /** berth's limits (`Resources`), with set's `restart`/`force` rules. @throws {InvalidParameterError} bad limit */
+  update(ref: string, change: PluginUpdate, o: ReconfigureOptions = {}): Promise<void> {
+    return this.#reconfigure('update', ref, o, (e) => updatedState(e.state, change));
   }
 
   /**
@@ -368,18 +384,33 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   // ---- internals ----
 
+  /** set/update: plain while disabled or without restart, else applied, restarted, rolled back on failure. */
+  #reconfigure(plain: 'set' | 'update', ref: string, o: ReconfigureOptions, next: (e: Entry) => PluginState) {
+    return this.#command(reconfigureCommand(plain, o), ref, o, async (e) => {
+      const steps: ReconfigureSteps = {
+        persist: (x, state) => this.#persist(x, state),
+        stop: (x) => this.#stop(x),
+        start: (x) => this.#supervisor.start(x),
+        log: (level, msg) => this.#log(level, msg),
+      };
+      if ((await reconfigure(e, next(e), steps)) === 'restarted')
+        this.#emit('restart', e.state.plugin, { extra: { reason: 'reconfigure' } });
+    });
+  }
+
   /** Runs a command under the plugin's lock once the transition table allows it. @throws {ConflictError} */
   #command<T>(
-    command: PluginCommand,
+    command: PluginCommand | ((enabled: boolean) => PluginCommand),
     ref: string,
     o: { force?: boolean },
     work: (e: Entry) => Promise<T>,
   ): Promise<T> {
     return this.#lockedPlugin(ref, (e) => {
       const { Name: name, Enabled: enabled } = e.state.plugin;
-      const refused = commandRefusal(command, { name, enabled, inUse: e.refs > 0, force: o.force });
+      const which = typeof command === 'function' ? command(enabled) : command;
+      const refused = commandRefusal(which, { name, enabled, inUse: e.refs > 0, force: o.force });
       if (refused) return Promise.reject(new ConflictError(refused));
-      return timed(command, e, work, this.#o.onCommandDone);
+      return timed(which, e, work, this.#o.onCommandDone);
     });
   }
 

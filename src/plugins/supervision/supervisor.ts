@@ -210,7 +210,7 @@ export class Supervisor {
       if (!ready.ready) {
         const exited = ready.why === 'timeout' ? undefined : await container.exited;
         const why = exited
-          ? `plugin ${plugin.Name} exited with code ${exited.code} before listening on ${socket}`
+          ? `plugin ${plugin.Name} ${exited.oomKilled ? `was ${OOM_KILLED}, ` : ''}exited with code ${exited.code} before listening on ${socket}`
           : `plugin ${plugin.Name} did not listen on ${socket} within ${timeoutMs} ms; its container was removed`;
         this.#to(e, 'start-failed');
         Object.assign(e.run.status, { pid: 0, lastError: why, lastExitCode: exited?.code ?? null });
@@ -250,8 +250,12 @@ export class Supervisor {
     removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
     if (run.stopping || this.#closing) return;
     Object.assign(run.status, { pid: 0, lastExitCode: status.code });
-    this.#o.emit('crash', e.state.plugin, { exitCode: String(status.code) });
-    this.#failed(e, `exited unexpectedly with code ${status.code}`);
+    const reason = crashReason(status);
+    this.#o.emit('crash', e.state.plugin, { exitCode: String(status.code), ...(reason ? { reason } : {}) });
+    this.#failed(
+      e,
+      reason ? `${reason} (exit code ${status.code})` : `exited unexpectedly with code ${status.code}`,
+    );
   }
 
   /** Restarts after the policy's backoff, or marks the plugin failed after too many failures in the window. */
@@ -309,6 +313,14 @@ function activateWarning(
   }
   return answer.implements && implementsMismatch(types, answer.implements);
 }
+
+/** What the cgroup says killed the plugin, when it says anything: the OOM killer, not a guess from exit 137. */
+export function crashReason(status: ExitStatus): string | undefined {
+  return status.oomKilled ? OOM_KILLED : undefined;
+}
+
+/** The words `crash` events and Status use for a plugin the kernel killed for memory. */
+export const OOM_KILLED = 'killed: out of memory';
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');

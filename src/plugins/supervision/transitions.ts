@@ -10,7 +10,15 @@
 
 export type PluginRunState = 'disabled' | 'starting' | 'running' | 'restarting' | 'stopping' | 'failed';
 
-export type PluginCommand = 'enable' | 'disable' | 'set' | 'set-runtime' | 'upgrade' | 'remove';
+export type PluginCommand =
+  | 'enable'
+  | 'disable'
+  | 'set'
+  | 'set-runtime'
+  | 'upgrade'
+  | 'remove'
+  | 'update'
+  | 'reconfigure';
 
 type Desired = 'enabled' | 'disabled' | 'removed';
 type Outcome = { readonly next: Desired } | { readonly refuse: (name: string) => string };
@@ -22,6 +30,8 @@ interface CommandRow {
   readonly inUse?: 'before' | 'after';
   /** What `force` lifts: the in-use refusal only, or that and the desired state's. */
   readonly force?: 'in-use' | 'all';
+  /** The in-use refusal, when it says more than Docker's. */
+  readonly busy?: (name: string) => string;
 }
 
 const inUse = (name: string) => `plugin ${name} is in use`;
@@ -49,6 +59,23 @@ export const COMMANDS: Readonly<Record<PluginCommand, CommandRow>> = {
     enabled: { refuse: (n) => `plugin must be disabled before upgrading: plugin ${n} is enabled` },
     disabled: { next: 'disabled' },
   },
+  // berth's: limits (and the like) of `POST /plugins/{name}/update` without restart.
+  update: {
+    enabled: {
+      refuse: (n) =>
+        `cannot update an active plugin: disable plugin ${n} first, or update with restart (?restart=true, berth plugin update --restart)`,
+    },
+    disabled: { next: 'disabled' },
+  },
+  // berth's: set/update with restart; restarting a plugin in use cuts off its users, so only with force.
+  reconfigure: {
+    enabled: { next: 'enabled' },
+    disabled: { next: 'disabled' },
+    inUse: 'after',
+    force: 'in-use',
+    busy: (n) =>
+      `plugin ${n} is in use: restarting it interrupts its users; restart it anyway with force (?force=true, --force)`,
+  },
   remove: {
     enabled: { refuse: (n) => `plugin ${n} is enabled` },
     disabled: { next: 'removed' },
@@ -68,7 +95,7 @@ export interface CommandFacts {
 export function commandRefusal(command: PluginCommand, f: CommandFacts): string | undefined {
   const row = COMMANDS[command];
   const forced = row.force !== undefined && Boolean(f.force);
-  const busy = row.inUse && f.inUse && !forced ? inUse(f.name) : undefined;
+  const busy = row.inUse && f.inUse && !forced ? (row.busy ?? inUse)(f.name) : undefined;
   const outcome = f.enabled ? row.enabled : row.disabled;
   const stateForced = forced && row.force === 'all';
   const refused = 'refuse' in outcome && !stateForced ? outcome.refuse(f.name) : undefined;
