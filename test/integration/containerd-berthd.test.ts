@@ -57,8 +57,14 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     await d.start(ctrdArgs()); // with smoke tests: the shim runtimes get theirs through containerd
   });
   after(async () => {
+    // berthd stops its plugins; containerd's leftovers go while it answers; only then cleanup's rm.
+    if (d?.process) {
+      const killer = setTimeout(() => d.process.kill('SIGKILL'), 20_000);
+      await d.stop('SIGTERM');
+      clearTimeout(killer);
+    }
+    await ctrd?.destroy();
     await d?.cleanup();
-    await ctrd?.stop();
   });
 
   it('enables a plugin as a labelled containerd task and disables it without a trace', () => {
