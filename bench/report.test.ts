@@ -44,6 +44,7 @@ describe('bench report', () => {
     assert.equal(ratio(enable, 'dockerd'), '5.94× faster than dockerd');
     assert.equal(ratio(rps, 'dockerd'), '169.79× faster than dockerd');
     assert.equal(ratio(rps, 'runc'), '');
+    assert.equal(ratio({ ...enable, bare: 'ctr' }, 'runc'), '1.27× slower than ctr');
   });
 
   it('renders a Markdown table with empty cells for what was not compared', () => {

@@ -14,6 +14,8 @@ export interface Metric {
   readonly unit: Unit;
   readonly berth: number;
   readonly runc?: number | undefined;
+  /** What the bare column ran when it was not runc itself (e.g. "ctr"), for the ratio's words. */
+  readonly bare?: string;
   readonly dockerd?: number | undefined;
   /** What the project aims for, e.g. "≤ 200 ms" or "≤ 1.25 × runc". */
   readonly goal?: string;
@@ -44,11 +46,12 @@ export function ratio(m: Metric, other: 'runc' | 'dockerd'): string {
   const o = m[other];
   if (o === undefined || o === 0 || m.berth === 0) return '';
   const worse = m.lowerIsBetter ? m.berth / o : o / m.berth; // > 1: berth is worse
-  if (NUMBER.format(worse) === '1') return `as ${other}`;
+  const name = other === 'runc' ? (m.bare ?? 'runc') : other;
+  if (NUMBER.format(worse) === '1') return `as ${name}`;
   const [better, poorer] = m.unit === 'MiB' ? ['less memory', 'more memory'] : ['faster', 'slower'];
   return worse < 1
-    ? `${NUMBER.format(1 / worse)}× ${better} than ${other}`
-    : `${NUMBER.format(worse)}× ${poorer} than ${other}`;
+    ? `${NUMBER.format(1 / worse)}× ${better} than ${name}`
+    : `${NUMBER.format(worse)}× ${poorer} than ${name}`;
 }
 
 /** The summary table in Markdown. */

@@ -23,6 +23,7 @@ const BENCHES: [string, string[]][] = [
   ['spec-rate', quick ? ['--runs', '3'] : ['--runs', '11']],
   ['runtime-reload', quick ? ['--runs', '3', '--count', '200'] : ['--runs', '11', '--count', '1000']],
   ['plugin-lifecycle', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
+  ['containerd', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
   ['api-load', quick ? ['--seconds', '3'] : ['--seconds', '10']],
 ];
 

@@ -54,6 +54,20 @@ async function reachable(client: ContainerdClient, socket: string): Promise<void
   }
 }
 
+/**
+ * Concurrent callers share one call of `f`, and a caller after it settled makes a new one: a hundred plugins
+ * restored at once ask containerd whether it answers once, not a hundred times, and nobody gets a stale answer.
+ */
+function shared<T>(f: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= f().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) {
@@ -79,9 +93,10 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     fifoDir: join(config.execRoot, 'containerd-fifo'),
     owner: config.dataRoot,
   });
+  const reachableNow = shared(() => reachable(client, ctrd.socket));
   return {
     executor,
-    runtimes: underContainerd(runtimes, () => reachable(client, ctrd.socket)),
+    runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
     // Not the runc roots: under containerd they belong to the shims.
     reconcile: async () => {

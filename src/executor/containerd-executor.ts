@@ -21,6 +21,7 @@ import {
   runcOptionsType,
   runtimeOptionsType,
   type TaskExit,
+  type TaskInfo,
 } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import type {
@@ -111,6 +112,8 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
   readonly #client: ContainerdClient;
   readonly #o: ContainerdExecutorOptions;
   readonly #running = new Map<string, ContainerdContainer>();
+  /** The Tasks.List in flight, shared by the adoptions asking meanwhile (a restore adopts every plugin at once). */
+  #taskList: Promise<ReadonlyMap<string, TaskInfo>> | undefined;
 
   constructor(client: ContainerdClient, o: ContainerdExecutorOptions) {
     this.#client = client;
@@ -356,7 +359,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
    * output read again from the FIFOs the shim still writes to. Undefined when `id` has no running task.
    */
   async adopt(runtime: ContainerdHandle, id: string): Promise<ContainerdContainer | undefined> {
-    const task = await this.#client.getTask(id);
+    const task = (await this.#tasksNow()).get(id);
     if (task?.status !== 'RUNNING') return undefined;
     const dir = join(this.#o.fifoDir, id);
     const stdout = new PassThrough();
@@ -380,6 +383,17 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     const container = { id, runtime, runtimePid: task.pid, exited, stdout, stderr };
     this.#running.set(id, container);
     return container;
+  }
+
+  /** The tasks of the namespace by id: one list for every caller while it is in flight, a new one after. */
+  #tasksNow(): Promise<ReadonlyMap<string, TaskInfo>> {
+    this.#taskList ??= this.#client
+      .listTasks()
+      .then((tasks) => new Map(tasks.map((t) => [t.id, t])))
+      .finally(() => {
+        this.#taskList = undefined;
+      });
+    return this.#taskList;
   }
 
   /** Kills every container this executor runs (daemon shutdown without live restore) and waits for them. */

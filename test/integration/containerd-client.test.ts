@@ -58,7 +58,7 @@ describe('containerd client (private containerd 1.6)', { skip }, () => {
   });
   after(async () => {
     client?.close();
-    await ctrd?.stop();
+    await ctrd?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 

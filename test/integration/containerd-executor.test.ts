@@ -62,7 +62,7 @@ describe('containerd executor (private containerd 1.6)', { skip }, () => {
   after(async () => {
     await executor?.killAll();
     client?.close();
-    await ctrd?.stop();
+    await ctrd?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 

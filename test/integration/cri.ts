@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
+import { clearTasks, killShimsOf } from '../../bench/fixtures/containerd.ts';
 import {
   CONTAINERD_INTROSPECTION_PROTO,
   CRI_PROTO,
@@ -64,7 +65,13 @@ export interface PrivateContainerd {
   readonly process: ChildProcess;
   log(): string;
   ctr(args: readonly string[]): string;
+  /** Stops containerd only: its shims and tasks live on (as a containerd restart needs). */
   stop(): Promise<void>;
+  /**
+   * After a test: kills and deletes every task (bounded, 5 s), stops containerd, then kills whatever shim is still
+   * there with its container processes. Shims outlive containerd, and a test that leaves tasks behind leaked them.
+   */
+  destroy(): Promise<void>;
 }
 
 /** Starts `containerd --config FILE` on private paths and waits for its socket. */
@@ -89,18 +96,25 @@ export async function startContainerd(dir: string, config: string): Promise<Priv
     'containerd to boot',
   );
   if (exited) throw new Error(`containerd exited at start:\n${stderr}`);
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    if (!running()) return;
+    const done = new Promise((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(killer);
+  };
   return {
     socket,
     process: child,
     log: () => stderr,
     ctr: (args) => execFileSync('ctr', ['--address', socket, ...args], { encoding: 'utf8' }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise((r) => child.on('exit', r));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(killer);
+    stop,
+    async destroy() {
+      if (running()) await clearTasks(socket, 5000);
+      await stop();
+      killShimsOf(socket);
     },
   };
 }

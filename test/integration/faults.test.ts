@@ -73,6 +73,14 @@ function containers(execRoot: string): string[] {
     });
 }
 
+/** SIGTERM, and SIGKILL if berthd is not gone within `ms`. */
+async function stopWithin(d: TestDaemon | undefined, ms: number): Promise<void> {
+  if (!d?.process) return;
+  const killer = setTimeout(() => d.process.kill('SIGKILL'), ms);
+  await d.stop('SIGTERM');
+  clearTimeout(killer);
+}
+
 /** How berthd runs containers in a fault run, and how the test reads what is running. */
 interface Mode {
   readonly name: string;
@@ -116,7 +124,7 @@ function containerdMode(): Mode {
       writeFileSync(config, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n');
       ctrd = await startContainerd(join(dir, 'ctrd'), config);
     },
-    teardown: async () => ctrd?.stop(),
+    teardown: async () => ctrd?.destroy(),
     running: () =>
       tasks()
         .filter(([, , st]) => st === 'RUNNING')
@@ -160,8 +168,11 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
     });
     after(async () => {
       await agent?.close();
-      await d?.cleanup();
+      // berthd stops its plugins, then containerd's leftovers go while it still answers (cleanup's `runc delete`
+      // and rm behind containerd's back left shims running).
+      await stopWithin(d, 20_000);
       await mode.teardown();
+      await d?.cleanup();
     });
 
     /** One client doing random plugin and runtime operations until `stop` is set; errors are expected. */
