@@ -15,13 +15,12 @@ import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
 import type { Executor } from '../../executor/index.ts';
 import {
+  applyHealthUpdate,
   applySettings,
-  decodeManifestWithWarnings,
+  type HealthConfig,
   normalizeName,
   type Plugin,
   type PluginConfig,
-  upgradeSettings,
-  validateManifest,
 } from '../model/index.ts';
 import { PluginClient } from '../rpc/index.ts';
 import type { PreflightFacts } from '../spec/index.ts';
@@ -37,7 +36,7 @@ import {
   viewOf,
 } from './entry.ts';
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
-import { newPluginState, type PluginSource, unpackSource } from './new-plugin.ts';
+import { newPluginState, type PluginSource, unpackSource, upgradedState } from './new-plugin.ts';
 import { PluginRegistry } from './registry.ts';
 import { type PluginRuntimes, Supervisor } from './supervisor.ts';
 import { commandRefusal, type PluginCommand } from './transitions.ts';
@@ -50,6 +49,8 @@ export interface PluginManagerOptions {
   readonly preflight: PreflightFacts;
   /** Time for backoff and the failure window (the system clock unless a test drives it). */
   readonly clock?: Clock;
+  /** Time for health probes (`clock` unless a test drives them apart from the restart backoff). */
+  readonly healthClock?: Clock;
   /** How long enable waits for the socket. */
   readonly readyTimeoutMs?: number;
   /** How long enable waits for `Plugin.Activate` (best effort; no answer is a warning, not an error). */
@@ -220,23 +221,11 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       const staging = this.store.stage();
       try {
         const ctx = await source.fetch(staging);
-        const { config, warnings } = decodeManifestWithWarnings(ctx.manifest);
-        validateManifest(config);
-        check(config);
-        const old = e.state.plugin;
-        const merge = upgradeSettings(old.Config, old.Settings, config);
-        const plugin: Plugin = {
-          ...old,
-          Config: config,
-          PluginReference: source.reference,
-          Settings: merge.settings,
-        };
-        const { warnings: _old, ...rest } = e.state;
-        const state: PluginState = { ...rest, plugin, ...(warnings.length ? { warnings } : {}) };
+        const { state, kept, dropped } = upgradedState(e.state, ctx, source.reference, check);
         this.store.replaceRootfs(ctx.rootfs, state);
         e.state = state;
-        this.#emit('pull', plugin, { actorId: source.reference });
-        return { kept: merge.kept, dropped: merge.dropped };
+        this.#emit('pull', state.plugin, { actorId: source.reference });
+        return { kept, dropped };
       } finally {
         this.store.discard(staging);
       }
@@ -249,6 +238,14 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       if (runtime) this.#o.runtimes.lookup(runtime);
       const { runtime: _old, ...rest } = e.state;
       this.#persist(e, runtime ? { ...rest, runtime } : rest);
+    });
+  }
+
+  /** Changes the health check (berth's extension), persisted; a running plugin takes it at once. */
+  updateHealth(ref: string, update: HealthConfig): Promise<void> {
+    return this.#lockedPlugin(ref, async (e) => {
+      this.#persist(e, { ...e.state, health: applyHealthUpdate(e.state.health, update) });
+      this.#supervisor.healthChanged(e);
     });
   }
 
