@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
 import type { Executor } from '../../executor/index.ts';
+import type { Probe } from '../health/index.ts';
 import {
   applyHealthUpdate,
   applySettings,
@@ -51,6 +52,8 @@ export interface PluginManagerOptions {
   readonly clock?: Clock;
   /** Time for health probes (`clock` unless a test drives them apart from the restart backoff). */
   readonly healthClock?: Clock;
+  /** The health probe (`POST /Plugin.Activate` over the plugin's socket unless a test brings its own). */
+  readonly probe?: Probe;
   /** How long enable waits for the socket. */
   readonly readyTimeoutMs?: number;
   /** How long enable waits for `Plugin.Activate` (best effort; no answer is a warning, not an error). */
