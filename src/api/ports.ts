@@ -11,6 +11,7 @@ import type { ExitStatus } from '../executor/index.ts';
 import type {
   AuthzRequest,
   AuthzResponse,
+  HealthConfig,
   Plugin,
   PluginFilters,
   PluginPrivilege,
@@ -35,6 +36,8 @@ export interface PluginsPort {
   enable(ref: string, o: { timeoutMs?: number }): Promise<void>;
   disable(ref: string, o: { force?: boolean }): Promise<void>;
   set(ref: string, items: readonly string[]): Promise<void>;
+  /** berth's health check settings (`POST /plugins/{name}/update` `Health`); a running plugin takes them at once. */
+  updateHealth(ref: string, update: HealthConfig): Promise<void>;
   remove(ref: string, o: { force?: boolean }): Promise<void>;
 }
 

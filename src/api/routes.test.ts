@@ -105,6 +105,7 @@ function fakePlugins(calls: Calls): Pick<Backend, 'plugins' | 'pluginLogs'> {
     enable: record('enable'),
     disable: record('disable'),
     set: record('set'),
+    updateHealth: record('updateHealth'),
     remove: record('remove'),
   };
   const pluginLogs: Backend['pluginLogs'] = {

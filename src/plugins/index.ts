@@ -9,6 +9,13 @@ export {
   type TransferOptions,
 } from './distribution/index.ts';
 export type {
+  HealthState,
+  HealthStatus,
+  ProbeResult,
+} from './health/index.ts';
+export type {
+  EffectiveHealth,
+  HealthConfig,
   Plugin,
   PluginArgs,
   PluginConfig,
@@ -18,10 +25,15 @@ export type {
   PluginSettings,
 } from './model/index.ts';
 export {
+  applyHealthUpdate,
   applySettings,
   computePrivileges,
+  DEFAULT_HEALTH,
+  decodeHealthUpdate,
   decodeManifest,
   decodePlugin,
+  effectiveHealth,
+  healthConfigView,
   initialSettings,
   isIdPrefix,
   KNOWN_INTERFACES,

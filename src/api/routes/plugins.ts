@@ -18,8 +18,9 @@ import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { RAW_BODY } from '../body.ts';
 import { parseFilters, queryBool } from '../query.ts';
+import { updatePlugin } from './plugin-update.ts';
 
-const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs'];
+const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs', 'update'];
 
 type Query = Record<string, string | undefined>;
 
@@ -217,6 +218,8 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
           await plugins.set(name, items);
           return reply.code(204).send();
         }
+        case 'POST update':
+          return updatePlugin(plugins, name, req.body);
         case 'GET logs': {
           if (!queryBool(q.follow))
             return reply.type('text/plain; charset=utf-8').send(backend.pluginLogs.read(name));
