@@ -78,10 +78,7 @@ export class HealthWatch {
     if (e.run.health !== monitor) return;
     const { Name } = e.state.plugin;
     this.#o.emit(`health_status: ${state.Status}`, e.state.plugin);
-    if (state.Status !== 'unhealthy') {
-      this.#o.log('info', `plugin ${Name} is ${state.Status}`);
-      return;
-    }
+    if (state.Status !== 'unhealthy') return; // the event says it (berthd logs every event)
     const last = state.Log.at(-1)?.Output ?? '';
     const why = `unhealthy: ${state.FailingStreak} consecutive health probes failed (last: ${last})`;
     this.#o.log('warn', `plugin ${Name} is ${why}`);

@@ -304,11 +304,12 @@ export class Supervisor {
   /** A plugin that turned unhealthy: its container is stopped, then it restarts as after a crash (same backoff). */
   #recycle(e: Entry, why: string): void {
     const name = e.state.plugin.Name;
+    const unhealthy = e.run.container; // the one the probes found unhealthy: never a later one
     void this.#o
       .locked(e, async () => {
         const run = e.run;
         const c = run.container;
-        if (!c || run.stopping || this.#closing || run.status.state !== 'running') return;
+        if (!c || c !== unhealthy || run.stopping || this.#closing || run.status.state !== 'running') return;
         run.container = undefined; // its exit is this restart's, not a crash
         this.#health.stopped(e);
         this.#to(e, 'stop');
