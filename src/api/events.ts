@@ -75,7 +75,7 @@ export function eventMatches(e: EngineEvent, filters: ReadonlyMap<string, readon
       key === 'type'
         ? values.includes(e.Type)
         : key === 'event'
-          ? values.includes(e.Action)
+          ? values.includes(e.Action) || values.includes(actionVerb(e.Action))
           : key === e.Type
             ? values.some(
                 (v) => v === e.Actor.ID || v === e.Actor.Attributes.name || e.Actor.ID.startsWith(v),
@@ -84,6 +84,12 @@ export function eventMatches(e: EngineEvent, filters: ReadonlyMap<string, readon
     if (!ok) return false;
   }
   return true;
+}
+
+/** `health_status: healthy` → `health_status`: dockerd's event filter matches either (moby#25798). */
+function actionVerb(action: string): string {
+  const colon = action.indexOf(':');
+  return colon < 0 ? action : action.slice(0, colon);
 }
 
 /** Filter keys `GET /events` understands. */

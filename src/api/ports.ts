@@ -11,6 +11,7 @@ import type { ExitStatus } from '../executor/index.ts';
 import type {
   AuthzRequest,
   AuthzResponse,
+  HealthConfig,
   Plugin,
   PluginFilters,
   PluginPrivilege,
@@ -40,6 +41,8 @@ export interface PluginsPort {
   set(ref: string, items: readonly string[], o?: ReconfigureOptions): Promise<void>;
   /** berth's `POST /plugins/{name}/update`: limits, with set's restart/force rules. */
   update(ref: string, change: PluginUpdate, o?: ReconfigureOptions): Promise<void>;
+  /** berth's health check settings (`POST /plugins/{name}/update` `Health`); a running plugin takes them at once. */
+  updateHealth(ref: string, update: HealthConfig): Promise<void>;
   remove(ref: string, o: { force?: boolean }): Promise<void>;
 }
 

@@ -112,6 +112,7 @@ function fakePlugins(calls: Calls): Pick<Backend, 'plugins' | 'pluginLogs'> {
       find(ref);
       calls.push(['update', ref, change, o]);
     },
+    updateHealth: record('updateHealth'),
     remove: record('remove'),
   };
   const pluginLogs: Backend['pluginLogs'] = {

@@ -9,6 +9,13 @@ export {
   type TransferOptions,
 } from './distribution/index.ts';
 export type {
+  HealthState,
+  HealthStatus,
+  ProbeResult,
+} from './health/index.ts';
+export type {
+  EffectiveHealth,
+  HealthConfig,
   Plugin,
   PluginArgs,
   PluginConfig,
@@ -20,12 +27,17 @@ export type {
   PluginUpdate,
 } from './model/index.ts';
 export {
+  applyHealthUpdate,
   applyResources,
   applySettings,
   computePrivileges,
+  DEFAULT_HEALTH,
+  decodeHealthUpdate,
   decodeManifest,
   decodePlugin,
   decodePluginUpdate,
+  effectiveHealth,
+  healthConfigView,
   initialSettings,
   isIdPrefix,
   KNOWN_INTERFACES,

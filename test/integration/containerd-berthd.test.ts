@@ -171,11 +171,18 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     const id = inspect().Id as string;
     const pid = taskPid(id);
     assert.ok(pid > 0);
+    const update = await runBerth(d.host, ['plugin', 'update', '--health-interval', '100ms', 'ctrd/live']);
+    assert.equal(update.code, 0, update.stderr);
     await d.stop('SIGKILL');
     assert.equal(taskPid(id), pid, 'the task outlives berthd');
     await d.start(ctrdArgs());
     assert.deepEqual([inspect().Status.State, taskPid(id), containers()], ['running', pid, [id]]);
     assert.match(d.log(), /plugin ctrd\/live:latest: adopted its running container/);
+    // The health settings survived the kill -9, and the adopted task is probed with them.
+    assert.equal(inspect().Status.Healthcheck.Interval, 100e6);
+    for (let i = 0; i < 50 && inspect().Status.Health?.Status !== 'healthy'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(inspect().Status.Health?.Status, 'healthy', JSON.stringify(inspect().Status));
     await d.stop('SIGTERM'); // without --live-restore: stopped
     assert.deepEqual(containers(), []);
     await d.start([...ctrdArgs(), '--live-restore']);

@@ -8,17 +8,17 @@ import { PassThrough, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError, RequestTimeoutError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
-import {
-  decodePluginUpdate,
-  type PluginFilters,
-  type PluginPrivilege,
-  type ProgressMessage,
-  type TransferOptions,
+import type {
+  PluginFilters,
+  PluginPrivilege,
+  ProgressMessage,
+  TransferOptions,
 } from '../../plugins/index.ts';
 import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { RAW_BODY } from '../body.ts';
 import { parseFilters, queryBool } from '../query.ts';
+import { updatePlugin } from './plugin-update.ts';
 
 const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs', 'update'];
 
@@ -223,12 +223,8 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
           await plugins.set(name, items, reconfigureQuery(q));
           return reply.code(204).send();
         }
-        case 'POST update': {
-          // berth's: resource limits (plugins/model/update.ts decodes the body as Go would), Docker's answer shape.
-          const update = decodePluginUpdate(req.body);
-          await plugins.update(name, update, reconfigureQuery(q));
-          return { Warnings: update.warnings };
-        }
+        case 'POST update':
+          return updatePlugin(plugins, name, req.body, reconfigureQuery(q));
         case 'GET logs': {
           if (!queryBool(q.follow))
             return reply.type('text/plain; charset=utf-8').send(backend.pluginLogs.read(name));

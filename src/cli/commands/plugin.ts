@@ -32,15 +32,22 @@ export function filtersQuery(filters: readonly string[]): string {
 export function pluginTable(list: readonly PluginView[], noTrunc = false): string {
   const cut = (s: string, n: number) => (noTrunc || s.length <= n ? s : `${s.slice(0, n - 1)}…`);
   return formatTable(
-    ['ID', 'NAME', 'DESCRIPTION', 'ENABLED', 'STATE'],
+    ['ID', 'NAME', 'DESCRIPTION', 'ENABLED', 'STATE', 'HEALTH'],
     list.map((p) => [
       noTrunc ? p.Id : p.Id.slice(0, 12),
       p.Name,
       cut(p.Config.Description, 45),
       String(p.Enabled),
       p.Status?.State ?? '',
+      healthColumn(p.Status),
     ]),
   );
+}
+
+/** `healthy`, `starting`, `unhealthy` while it runs; `none` with the health check off; empty otherwise. */
+function healthColumn(status: PluginStatus | undefined): string {
+  if (status?.Health) return status.Health.Status;
+  return status?.Healthcheck?.Disable ? 'none' : '';
 }
 
 /** Tars a plugin directory for upload after the checks the docker CLI makes, reporting progress on a TTY. */

@@ -1,6 +1,17 @@
 /** The Plugin object and its manifest: schema, decoding, validation, names, settings and privileges. */
 export { decodePlugin } from './decode.ts';
 export {
+  applyHealthUpdate,
+  DEFAULT_HEALTH,
+  decodeHealthUpdate,
+  decodeStoredHealth,
+  type EffectiveHealth,
+  effectiveHealth,
+  HEALTH_FIELDS,
+  type HealthConfig,
+  healthConfigView,
+} from './health-config.ts';
+export {
   decodeManifest,
   decodeManifestWithWarnings,
   KNOWN_INTERFACES,

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../host/index.ts';
-import type { Plugin } from '../model/index.ts';
-import { decodePlugin } from '../model/index.ts';
+import type { HealthConfig, Plugin } from '../model/index.ts';
+import { decodePlugin, decodeStoredHealth } from '../model/index.ts';
 
 /** What berth persists per plugin. */
 export interface PluginState {
@@ -21,6 +21,8 @@ export interface PluginState {
   readonly runtime?: string;
   /** What the manifest's decoding warned about (unknown keys), kept for inspect. */
   readonly warnings?: readonly string[];
+  /** The health check's settings the user changed (absent: the defaults). */
+  readonly health?: HealthConfig;
 }
 
 export const STATE_FILE = 'state.json';
@@ -76,16 +78,19 @@ export class PluginStore {
           plugin?: unknown;
           runtime?: unknown;
           warnings?: unknown;
+          health?: unknown;
         };
         const plugin = decodePlugin(raw.plugin, 'state.plugin');
         if (plugin.Id !== entry) throw new Error(`state names id ${plugin.Id}`);
         if (!statSync(join(path, 'rootfs'), { throwIfNoEntry: false })?.isDirectory())
           throw new Error('rootfs/ is missing');
         const warnings = Array.isArray(raw.warnings) ? raw.warnings.filter((w) => typeof w === 'string') : [];
+        const health = decodeStoredHealth(raw.health, 'state.health');
         plugins.push({
           plugin,
           ...(typeof raw.runtime === 'string' ? { runtime: raw.runtime } : {}),
           ...(warnings.length ? { warnings } : {}),
+          ...(health && Object.keys(health).length ? { health } : {}),
         });
       } catch (err) {
         broken.push({ id: entry, reason: `${(err as Error).message}; fix or delete ${path}` });
@@ -155,6 +160,7 @@ export class PluginStore {
 }
 
 function stateJson(state: PluginState): string {
-  const { plugin, runtime, warnings } = state;
-  return `${JSON.stringify({ plugin, ...(runtime ? { runtime } : {}), ...(warnings?.length ? { warnings } : {}) })}\n`;
+  const { plugin, runtime, warnings, health } = state;
+  const hasHealth = health && Object.keys(health).length;
+  return `${JSON.stringify({ plugin, ...(runtime ? { runtime } : {}), ...(warnings?.length ? { warnings } : {}), ...(hasHealth ? { health } : {}) })}\n`;
 }

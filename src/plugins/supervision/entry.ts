@@ -5,7 +5,8 @@
  * @module
  */
 import type { RunningContainer } from '../../executor/index.ts';
-import type { Plugin } from '../model/index.ts';
+import type { HealthMonitor, HealthState } from '../health/index.ts';
+import { type HealthConfig, healthConfigView, type Plugin } from '../model/index.ts';
 import type { PluginClient } from '../rpc/index.ts';
 import type { CappedLog, PluginState } from '../store/index.ts';
 import type { Cancel } from './clock.ts';
@@ -22,6 +23,10 @@ export interface PluginStatus {
   readonly LastExitCode: number | null;
   readonly Warnings: string[];
   readonly RefCount: number;
+  /** The health check's settings in effect (nanoseconds, as `POST /plugins/{name}/update` takes them). */
+  readonly Healthcheck?: Required<HealthConfig>;
+  /** Docker's container `Health` object, while the plugin runs with its health check on. */
+  readonly Health?: HealthState;
 }
 
 /** What the supervisor knows about a plugin's process (in memory only). */
@@ -43,6 +48,8 @@ export interface RunRecord {
   cancelRestart: Cancel | undefined;
   /** Set while disable/remove stops it: an exit then is expected. */
   stopping: boolean;
+  /** Probes it while it runs (absent when stopped or with its health check off). */
+  health: HealthMonitor | undefined;
 }
 
 export interface Entry {
@@ -72,6 +79,7 @@ export function newEntry(state: PluginState): Entry {
       failures: [],
       cancelRestart: undefined,
       stopping: false,
+      health: undefined,
     },
     client: undefined,
     lock: Promise.resolve(),
@@ -94,6 +102,8 @@ export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
       LastExitCode: s.lastExitCode,
       Warnings: [...(e.state.warnings ?? []), ...s.warnings],
       RefCount: e.refs,
+      Healthcheck: healthConfigView(e.state.health),
+      ...(e.run.health ? { Health: e.run.health.state } : {}),
     },
   };
 }

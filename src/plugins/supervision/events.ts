@@ -1,9 +1,20 @@
+import type { HealthStatus } from '../health/index.ts';
 import type { Plugin } from '../model/index.ts';
 
 /** A plugin event, shaped like the Engine API's. */
 export interface PluginEvent {
   readonly Type: 'plugin';
-  readonly Action: 'create' | 'pull' | 'enable' | 'disable' | 'remove' | 'crash' | 'restart' | 'failed';
+  readonly Action:
+    | 'create'
+    | 'pull'
+    | 'enable'
+    | 'disable'
+    | 'remove'
+    | 'crash'
+    | 'restart'
+    | 'failed'
+    // Docker's container health events carry the status in the action.
+    | `health_status: ${HealthStatus}`;
   readonly Actor: { readonly ID: string; readonly Attributes: Record<string, string> };
   readonly time: number;
   readonly timeNano: number;

@@ -4,31 +4,27 @@
  * containers through an injected executor) and calling to per-plugin clients.
  *
  * Every operation on one plugin runs under that plugin's lock, so concurrent enable/disable/set/remove
- * serialise; a create reserves its name before unpacking. The persisted state is only the Plugin object
- * (with `Enabled` as the desired state) and the chosen runtime; the live status is in memory.
- *
+ * serialise; a create reserves its name before unpacking. The persisted state is the Plugin object (with
+ * `Enabled` as the desired state), the chosen runtime and the health settings; the live status is in memory.
  * @module
  */
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
-import type { Executor } from '../../executor/index.ts';
 import {
+  applyHealthUpdate,
   applySettings,
-  decodeManifestWithWarnings,
+  type HealthConfig,
   normalizeName,
   type Plugin,
   type PluginConfig,
   type PluginUpdate,
-  upgradeSettings,
-  validateManifest,
 } from '../model/index.ts';
-import { PluginClient, type RpcObserver } from '../rpc/index.ts';
-import type { PreflightFacts } from '../spec/index.ts';
+import { PluginClient } from '../rpc/index.ts';
 import { type PluginState, PluginStore, type UnpackedContext } from '../store/index.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { type CommandDone, timed } from './command-timing.ts';
+import { systemClock } from './clock.ts';
+import { timed } from './command-timing.ts';
 import {
   type Entry,
   matchesCapability,
@@ -39,7 +35,8 @@ import {
   viewOf,
 } from './entry.ts';
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
-import { newPluginState, type PluginSource, unpackSource } from './new-plugin.ts';
+import { DEFAULTS, type Options, type PluginManagerOptions } from './manager-options.ts';
+import { newPluginState, type PluginSource, unpackSource, upgradedState } from './new-plugin.ts';
 import {
   type ReconfigureOptions,
   type ReconfigureSteps,
@@ -48,50 +45,12 @@ import {
 } from './reconfigure.ts';
 import { PluginRegistry } from './registry.ts';
 import { PendingRestores, type RestoreGroups, type RestoreReport } from './restores.ts';
-import { type PluginRuntimes, Supervisor } from './supervisor.ts';
+import { scopedPath } from './scoped-path.ts';
+import { Supervisor } from './supervisor.ts';
 import { commandRefusal, type PluginCommand } from './transitions.ts';
 import { updatedState } from './update.ts';
 
-export interface PluginManagerOptions {
-  readonly dataRoot: string;
-  readonly execRoot: string;
-  readonly runtimes: PluginRuntimes;
-  readonly executor: Executor;
-  readonly preflight: PreflightFacts;
-  /** Time for backoff and the failure window (the system clock unless a test drives it). */
-  readonly clock?: Clock;
-  /** How long enable waits for the socket. */
-  readonly readyTimeoutMs?: number;
-  /** How long enable waits for `Plugin.Activate` (best effort; no answer is a warning, not an error). */
-  readonly activateTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace at disable. */
-  readonly stopGraceMs?: number;
-  /** Per-plugin log cap (the file rotates once: at most twice this on disk). */
-  readonly logMaxBytes?: number;
-  /** Crash loop: this many failures within `failureWindowMs` mark the plugin failed. */
-  readonly maxFailures?: number;
-  readonly failureWindowMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  /** Told about every call through the plugins' clients (metrics). */
-  readonly rpcObserver?: RpcObserver;
-  /** Told when a command's work has run (metrics): seconds under the lock, the error if it failed. */
-  readonly onCommandDone?: (done: CommandDone) => void;
-}
-
-const DEFAULTS = {
-  readyTimeoutMs: 10_000,
-  activateTimeoutMs: 2_000,
-  stopGraceMs: 10_000,
-  logMaxBytes: 1 << 20,
-  maxFailures: 5,
-  failureWindowMs: 60_000,
-  backoffBaseMs: 100,
-  backoffMaxMs: 10_000,
-};
-
-type Options = PluginManagerOptions & typeof DEFAULTS & { clock: Clock };
+export type { PluginManagerOptions } from './manager-options.ts';
 
 export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   readonly store: PluginStore;
@@ -251,9 +210,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   }
 
   /**
-   * Replaces a disabled plugin's rootfs and manifest with a new version (upgrade). `check` sees the new manifest
-   * before anything changes (privileges). Settings the user changed are carried over where the new version
-   * still declares them; the rest are reported as dropped.
+   * Replaces a disabled plugin's rootfs and manifest with a new version (upgrade); `check` sees the new manifest
+   * first (privileges). Changed settings the new version still declares are kept; the rest are reported dropped.
    * @throws {ConflictError} while enabled; whatever `fetch` or `check` throws, with the old version untouched
    */
   upgrade(
@@ -265,23 +223,11 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       const staging = this.store.stage();
       try {
         const ctx = await source.fetch(staging);
-        const { config, warnings } = decodeManifestWithWarnings(ctx.manifest);
-        validateManifest(config);
-        check(config);
-        const old = e.state.plugin;
-        const merge = upgradeSettings(old.Config, old.Settings, config);
-        const plugin: Plugin = {
-          ...old,
-          Config: config,
-          PluginReference: source.reference,
-          Settings: merge.settings,
-        };
-        const { warnings: _old, ...rest } = e.state;
-        const state: PluginState = { ...rest, plugin, ...(warnings.length ? { warnings } : {}) };
+        const { state, kept, dropped } = upgradedState(e.state, ctx, source.reference, check);
         this.store.replaceRootfs(ctx.rootfs, state);
         e.state = state;
-        this.#emit('pull', plugin, { actorId: source.reference });
-        return { kept: merge.kept, dropped: merge.dropped };
+        this.#emit('pull', state.plugin, { actorId: source.reference });
+        return { kept, dropped };
       } finally {
         this.store.discard(staging);
       }
@@ -294,6 +240,14 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       if (runtime) this.#o.runtimes.lookup(runtime);
       const { runtime: _old, ...rest } = e.state;
       this.#persist(e, runtime ? { ...rest, runtime } : rest);
+    });
+  }
+
+  /** Changes the health check (berth's extension), persisted; a running plugin takes it at once. */
+  updateHealth(ref: string, update: HealthConfig): Promise<void> {
+    return this.#lockedPlugin(ref, async (e) => {
+      this.#persist(e, { ...e.state, health: applyHealthUpdate(e.state.health, update) });
+      this.#supervisor.healthChanged(e);
     });
   }
 
@@ -347,17 +301,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     return e.client;
   }
 
-  /**
-   * Where a path the plugin reports (a volume's mountpoint) is on the host (moby's `ScopedPath`): under the
-   * propagated mount it maps to the plugin's `propagated-mount/` dir, anything else into its rootfs.
-   */
+  /** Where a path the plugin reports (a volume's mountpoint) is on the host: see {@link scopedPath}. */
   hostPath(ref: string, pathInPlugin: string): string {
-    const { Id, Config } = this.#plugins.entry(ref).state.plugin;
-    const propagated = Config.PropagatedMount.replace(/\/+$/, '');
-    if (propagated && (pathInPlugin === propagated || pathInPlugin.startsWith(`${propagated}/`))) {
-      return join(this.store.propagatedMount(Id), pathInPlugin.slice(propagated.length));
-    }
-    return join(this.store.rootfs(Id), pathInPlugin);
+    return scopedPath(this.#plugins.entry(ref).state.plugin, this.store, pathInPlugin);
   }
 
   /** Counts a user of the plugin (a volume, say): disable and remove then need force. */

@@ -3,6 +3,8 @@ import {
   decodeManifestWithWarnings,
   initialSettings,
   type Plugin,
+  type PluginConfig,
+  upgradeSettings,
   validateManifest,
 } from '../model/index.ts';
 import { type PluginState, type UnpackedContext, unpackDirectory, unpackTar } from '../store/index.ts';
@@ -41,6 +43,33 @@ export function newPluginState(
     Settings: initialSettings(config),
   };
   return { plugin, ...(runtime ? { runtime } : {}), ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * The state of a plugin upgraded to the version in `ctx`: `check` sees the new manifest first (privileges);
+ * settings the user changed are carried over where the new version still declares them, the rest reported as
+ * dropped; what berth keeps beside the Plugin object (runtime, health settings) stays.
+ * @throws {InvalidParameterError} bad manifest; whatever `check` throws
+ */
+export function upgradedState(
+  old: PluginState,
+  ctx: UnpackedContext,
+  reference: string,
+  check: (config: PluginConfig) => void,
+): { state: PluginState; kept: string[]; dropped: string[] } {
+  const { config, warnings } = decodeManifestWithWarnings(ctx.manifest);
+  validateManifest(config);
+  check(config);
+  const merge = upgradeSettings(old.plugin.Config, old.plugin.Settings, config);
+  const plugin: Plugin = {
+    ...old.plugin,
+    Config: config,
+    PluginReference: reference,
+    Settings: merge.settings,
+  };
+  const { warnings: _old, ...rest } = old;
+  const state: PluginState = { ...rest, plugin, ...(warnings.length ? { warnings } : {}) };
+  return { state, kept: merge.kept, dropped: merge.dropped };
 }
 
 function randomId(): string {

@@ -17,12 +17,14 @@ import {
   writeBundle,
 } from '../../executor/index.ts';
 import { socketAddress } from '../../host/index.ts';
+import { type Probe, probeActivate } from '../health/index.ts';
 import type { Plugin } from '../model/index.ts';
 import { buildPluginSpec, type PreflightFacts, preflightProblems } from '../spec/index.ts';
 import { CappedLog } from '../store/index.ts';
 import type { Clock } from './clock.ts';
 import type { Entry } from './entry.ts';
 import type { PluginEvent } from './events.ts';
+import { HealthWatch } from './health-watch.ts';
 import { type ActivateAnswer, askActivate, implementsMismatch, waitForSocket } from './readiness.ts';
 import { decideRestart, gaveUpMessage, type RestartPolicy } from './restart-policy.ts';
 import { nextRunState, type RunEvent } from './transitions.ts';
@@ -60,6 +62,9 @@ export interface SupervisorOptions {
   readonly activateTimeoutMs: number;
   readonly stopGraceMs: number;
   readonly logMaxBytes: number;
+  /** The health probe (`POST /Plugin.Activate` unless a test brings its own). */
+  readonly probe?: Probe;
+  readonly healthClock?: Clock;
   /** Runs `work` under the plugin's lock (restarts queue behind commands). */
   readonly locked: <T>(e: Entry, work: () => Promise<T>) => Promise<T>;
   /** Whether the plugin is still installed (a restart due after a remove does nothing). */
@@ -72,15 +77,29 @@ const STDERR_TAIL_CHUNKS = 20;
 
 export class Supervisor {
   readonly #o: SupervisorOptions;
+  readonly #health: HealthWatch;
   #closing = false;
 
   constructor(o: SupervisorOptions) {
     this.#o = o;
+    this.#health = new HealthWatch({
+      ...o,
+      clock: o.healthClock ?? o.clock,
+      probe: o.probe ?? probeActivate,
+      socketDir: o.paths.socketDir,
+      unhealthy: (e, why) => this.#recycle(e, why),
+    });
   }
 
-  /** Daemon shutdown: exits from now on are expected, nothing is restarted. */
+  /** Daemon shutdown: exits from now on are expected, nothing is restarted, nothing probed. */
   close(): void {
     this.#closing = true;
+    this.#health.close();
+  }
+
+  /** The plugin's stored health settings changed: they apply to it at once if it runs. */
+  healthChanged(e: Entry): void {
+    this.#health.reconfigure(e);
   }
 
   /** Builds the spec, runs the container, waits for the socket. On failure nothing is left running. */
@@ -96,6 +115,7 @@ export class Supervisor {
       throw err;
     }
     void container.exited.then((status) => this.#onExit(e, container, status));
+    this.#health.running(e);
   }
 
   /**
@@ -128,6 +148,7 @@ export class Supervisor {
       return false;
     }
     void container.exited.then((status) => this.#onExit(e, container, status));
+    this.#health.running(e);
     this.#o.log('info', `plugin ${plugin.Name}: adopted its running container (pid ${container.runtimePid})`);
     return true;
   }
@@ -138,6 +159,7 @@ export class Supervisor {
     run.cancelRestart?.();
     run.cancelRestart = undefined;
     run.stopping = true;
+    this.#health.stopped(e);
     const c = run.container;
     if (c) {
       this.#to(e, 'stop');
@@ -247,6 +269,7 @@ export class Supervisor {
     const run = e.run;
     if (run.container !== container) return; // replaced or stopped meanwhile
     run.container = undefined;
+    this.#health.stopped(e);
     removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
     if (run.stopping || this.#closing) return;
     Object.assign(run.status, { pid: 0, lastExitCode: status.code });
@@ -280,6 +303,29 @@ export class Supervisor {
       run.cancelRestart = undefined;
       void this.#restart(e);
     });
+  }
+
+  /** A plugin that turned unhealthy: its container is stopped, then it restarts as after a crash (same backoff). */
+  #recycle(e: Entry, why: string): void {
+    const name = e.state.plugin.Name;
+    const unhealthy = e.run.container; // the one the probes found unhealthy: never a later one
+    void this.#o
+      .locked(e, async () => {
+        const run = e.run;
+        const c = run.container;
+        if (!c || c !== unhealthy || run.stopping || this.#closing || run.status.state !== 'running') return;
+        run.container = undefined; // its exit is this restart's, not a crash
+        this.#health.stopped(e);
+        this.#to(e, 'stop');
+        const status = await this.#o.executor.stop(c.runtime, c.id, this.#o.stopGraceMs);
+        this.#to(e, 'stopped');
+        Object.assign(run.status, { pid: 0, lastExitCode: status?.code ?? null });
+        removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
+        this.#failed(e, why);
+      })
+      .catch((err: Error) =>
+        this.#o.log('error', `plugin ${name}: stopping it after it turned unhealthy failed: ${err.message}`),
+      );
   }
 
   #restart(e: Entry): Promise<void> {
