@@ -9,6 +9,12 @@ export {
   validateManifest,
 } from './manifest.ts';
 export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './plugin-name.ts';
+// The JSON Schemas TypeBox builds (plugin-schema.ts), generated: berthd does not load TypeBox at run time.
+export {
+  PluginConfigSchemaJson as PluginConfigSchema,
+  PluginSchemaJson as PluginSchema,
+  PluginSettingsSchemaJson as PluginSettingsSchema,
+} from './plugin-schema.generated.ts';
 export type {
   Plugin,
   PluginArgs,
@@ -18,7 +24,6 @@ export type {
   PluginMount,
   PluginSettings,
 } from './plugin-schema.ts';
-export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
 export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
 export { applySettings } from './set.ts';
 export { initialSettings, upgradeSettings } from './settings.ts';
