@@ -5,7 +5,7 @@
 // the user to pass, no re-exec. --max-semi-space-size would do the same but is read only at isolate creation.
 import { setFlagsFromString } from 'node:v8';
 
-// A node started with its own semi-space flag (node --max-semi-space-size=16 berthd.js) keeps it.
-if (!process.execArgv.some((a) => a.includes('semi-space')))
+// A node started with its own semi-space flag (node --max-semi-space-size=16 berthd.js, or in NODE_OPTIONS) keeps it.
+if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('semi-space')))
   setFlagsFromString('--semi-space-growth-factor=1');
 await import('../dist/daemon/entry.js');
