@@ -85,8 +85,9 @@ try {
     });
   }
   const warm = {
-    cycles: Math.max(PLUGINS * 10, Math.round(CYCLES / 20)),
-    requests: Math.round(REQUESTS / 20),
+    // Long enough for V8's old space and the first-use modules to reach their working size even in --quick.
+    cycles: Math.max(PLUGINS * 25, Math.round(CYCLES / 20)),
+    requests: Math.max(5000, Math.round(REQUESTS / 20)),
   };
   await round(d, warm.cycles, warm.requests);
   await new Promise((r) => setTimeout(r, 1000));
