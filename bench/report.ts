@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type Unit = 'ms' | 's' | 'ops/s' | 'req/s' | 'MiB';
+export type Unit = 'ms' | 's' | 'ops/s' | 'req/s' | 'MiB' | 'MiB/s' | 'fds';
 
 export interface Metric {
   readonly id: string;

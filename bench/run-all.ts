@@ -25,6 +25,11 @@ const BENCHES: [string, string[]][] = [
   ['plugin-lifecycle', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
   ['containerd', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
   ['api-load', quick ? ['--seconds', '3'] : ['--seconds', '10']],
+  [
+    'soak',
+    quick ? ['--cycles', '200', '--requests', '10000'] : ['--cycles', '10000', '--requests', '100000'],
+  ],
+  ['bulk', quick ? ['--mib', '50', '--runs', '1'] : ['--mib', '200', '--runs', '3']],
 ];
 
 function version(cmd: string, args: string[]): string {

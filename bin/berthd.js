@@ -1,2 +1,11 @@
 #!/usr/bin/env node
-import '../dist/daemon/entry.js';
+// The young generation stays at V8's initial 1 MiB semi-spaces instead of growing to 16 MiB ones during start-up
+// (~9 MiB of RSS a daemon keeps for nothing: berthd's requests allocate little and live short). The flag is read
+// whenever the new space would grow, so setting it here, before the daemon's modules load, is enough: no flag for
+// the user to pass, no re-exec. --max-semi-space-size would do the same but is read only at isolate creation.
+import { setFlagsFromString } from 'node:v8';
+
+// A node started with its own semi-space flag (node --max-semi-space-size=16 berthd.js, or in NODE_OPTIONS) keeps it.
+if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('semi-space')))
+  setFlagsFromString('--semi-space-growth-factor=1');
+await import('../dist/daemon/entry.js');

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+// yaml (~8 MiB) loads with the first RuntimeClass written, not with every berthd.
+const requireOnUse = createRequire(import.meta.url);
+const stringify = (value: unknown, options: Yaml.ToStringOptions): string =>
+  (requireOnUse('yaml') as typeof Yaml).stringify(value, options);
+
 import { labelKeyProblem } from '../runtimes/index.ts';
 import { type ExportPlan, type HandlerRuntime, sortedDeep } from './model.ts';
 

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { NotFoundError } from '../errdefs/index.ts';
-import { type CallOptions, serviceOf, unary, unixClient } from '../grpc/index.ts';
+import { type CallOptions, grpcJs, serviceOf, unary, unixClient } from '../grpc/index.ts';
 import { containerdError } from './errors.ts';
 import { type AnyValue, loadServices, specAny, taskExitType } from './protos.ts';
 
@@ -234,7 +234,7 @@ export class ContainerdClient {
   }
 
   #metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
+    const md = new (grpcJs().Metadata)();
     md.set('containerd-namespace', this.namespace);
     return md;
   }

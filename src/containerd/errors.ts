@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { status } from '@grpc/grpc-js';
 import {
   type BerthError,
   ConflictError,
@@ -15,25 +14,32 @@ import {
   SystemError,
   UnavailableError,
 } from '../errdefs/index.ts';
+import { grpcJs } from '../grpc/index.ts';
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => BerthError;
 
-const BY_CODE: Readonly<Partial<Record<number, ErrorClass>>> = {
-  [status.NOT_FOUND]: NotFoundError,
-  [status.ALREADY_EXISTS]: ConflictError,
-  [status.FAILED_PRECONDITION]: ConflictError,
-  [status.INVALID_ARGUMENT]: InvalidParameterError,
-  [status.UNAVAILABLE]: UnavailableError,
-  [status.DEADLINE_EXCEEDED]: DeadlineError,
-  [status.UNIMPLEMENTED]: NotImplementedError,
-};
+/** Built on first use: grpc-js loads only when containerd is used. */
+let byCode: Readonly<Partial<Record<number, ErrorClass>>> | undefined;
+function kindOf(code: number): ErrorClass | undefined {
+  const { status } = grpcJs();
+  byCode ??= {
+    [status.NOT_FOUND]: NotFoundError,
+    [status.ALREADY_EXISTS]: ConflictError,
+    [status.FAILED_PRECONDITION]: ConflictError,
+    [status.INVALID_ARGUMENT]: InvalidParameterError,
+    [status.UNAVAILABLE]: UnavailableError,
+    [status.DEADLINE_EXCEEDED]: DeadlineError,
+    [status.UNIMPLEMENTED]: NotImplementedError,
+  };
+  return byCode[code];
+}
 
 /** A failed containerd call as a berth error: `containerd <call>: <details>`, of the code's kind. */
 export function containerdError(call: string, err: unknown): BerthError {
   const e = err as { code?: number; details?: string; message?: string; cause?: unknown };
   // The gRPC layer already made an UnavailableError of a socket nobody listens on: keep its kind.
-  const code = err instanceof UnavailableError ? status.UNAVAILABLE : e.code;
-  const Kind = (code !== undefined ? BY_CODE[code] : undefined) ?? SystemError;
+  const code = err instanceof UnavailableError ? grpcJs().status.UNAVAILABLE : e.code;
+  const Kind = (code !== undefined ? kindOf(code) : undefined) ?? SystemError;
   const why = e.details || e.message || String(err);
   return new Kind(`containerd ${call}: ${why}`, { cause: err });
 }

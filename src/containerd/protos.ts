@@ -9,8 +9,11 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { loadProtos, VENDOR_DIR } from '../grpc/index.ts';
+
+// protobufjs loads with the first option message (only under --containerd).
+const requireOnUse = createRequire(import.meta.url);
 
 const API = 'github.com/containerd/containerd/';
 const INCLUDE = `${VENDOR_DIR}containerd-api`;
@@ -39,7 +42,8 @@ const DESCRIPTOR = join(
  * under two paths, which one root would load twice.
  */
 function loadFile(file: string): protobuf.Root {
-  const root = new protobuf.Root();
+  const { Root } = requireOnUse('protobufjs') as typeof protobuf;
+  const root = new Root();
   root.resolvePath = (_origin, target) => {
     if (target === 'google/protobuf/descriptor.proto') return DESCRIPTOR;
     return target.startsWith('google/protobuf/') ? target : join(INCLUDE, target);

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import type * as grpc from '@grpc/grpc-js';
+import type * as ProtoLoader from '@grpc/proto-loader';
 import { UnavailableError } from '../errdefs/index.ts';
 
 /** Where the vendored protos live (the package ships vendor/): from src/grpc and from dist/grpc alike. */
@@ -21,6 +22,13 @@ export const CONTAINERD_INTROSPECTION_PROTO = {
   includeDirs: [`${VENDOR_DIR}containerd-api`],
 } as const;
 
+// grpc-js and proto-loader (~10 MiB of berthd's memory) load on the first gRPC use: a berthd without containerd
+// never needs them. Synchronous require keeps these functions synchronous.
+const requireOnUse = createRequire(import.meta.url);
+let grpcModule: typeof grpc | undefined;
+/** @grpc/grpc-js, loaded on first use. */
+export const grpcJs = (): typeof grpc => (grpcModule ??= requireOnUse('@grpc/grpc-js') as typeof grpc);
+
 export interface ProtoSource {
   readonly files: readonly string[];
   readonly includeDirs: readonly string[];
@@ -28,6 +36,7 @@ export interface ProtoSource {
 
 /** Loads protos into a grpc-js package object. Fields keep their proto names; enums are strings. */
 export function loadProtos(source: ProtoSource): grpc.GrpcObject {
+  const protoLoader = requireOnUse('@grpc/proto-loader') as typeof ProtoLoader;
   const definition = protoLoader.loadSync([...source.files], {
     keepCase: true,
     longs: String,
@@ -36,7 +45,7 @@ export function loadProtos(source: ProtoSource): grpc.GrpcObject {
     oneofs: true,
     includeDirs: [...source.includeDirs],
   });
-  return grpc.loadPackageDefinition(definition);
+  return grpcJs().loadPackageDefinition(definition);
 }
 
 /** A service constructor by dotted name (`runtime.v1.RuntimeService`). */
@@ -49,7 +58,7 @@ export function serviceOf(pkg: grpc.GrpcObject, name: string): grpc.ServiceClien
 
 /** A client of `service` on a unix socket (no TLS: the socket's permissions are the access control). */
 export function unixClient(service: grpc.ServiceClientConstructor, socket: string): grpc.Client {
-  return new service(`unix://${socket}`, grpc.credentials.createInsecure(), RECONNECT);
+  return new service(`unix://${socket}`, grpcJs().credentials.createInsecure(), RECONNECT);
 }
 
 /**
@@ -80,7 +89,7 @@ export function unary<Res = Record<string, unknown>>(
 ): Promise<Res> {
   const fn = (client as unknown as Record<string, unknown>)[method];
   if (typeof fn !== 'function') return Promise.reject(new Error(`BUG: no gRPC method ${method}`));
-  const metadata = new grpc.Metadata();
+  const metadata = new (grpcJs().Metadata)();
   for (const [k, v] of Object.entries(o.metadata ?? {})) metadata.set(k, v);
   const deadline = new Date(Date.now() + (o.timeoutMs ?? 10_000));
   return new Promise<Res>((resolve, reject) => {
@@ -91,7 +100,7 @@ export function unary<Res = Record<string, unknown>>(
       { deadline, ...(o.waitForReady ? { waitForReady: true } : {}) },
       (err: grpc.ServiceError | null, res: Res) => {
         if (!err) resolve(res);
-        else if (err.code === grpc.status.UNAVAILABLE)
+        else if (err.code === grpcJs().status.UNAVAILABLE)
           reject(new UnavailableError(`gRPC ${method}: ${err.details || err.message}`, { cause: err }));
         else reject(err);
       },

@@ -2,6 +2,7 @@ export {
   type CallOptions,
   CONTAINERD_INTROSPECTION_PROTO,
   CRI_PROTO,
+  grpcJs,
   loadProtos,
   type ProtoSource,
   serviceOf,

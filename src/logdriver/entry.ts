@@ -5,10 +5,11 @@
  *
  * @module
  */
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 
 /** moby `entry.proto`: names, numbers and types as there (proto3). */
-const ROOT = protobuf.Root.fromJSON({
+const MESSAGES = {
   nested: {
     LogEntry: {
       fields: {
@@ -27,8 +28,15 @@ const ROOT = protobuf.Root.fromJSON({
       },
     },
   },
-});
-const LOG_ENTRY = ROOT.lookupType('LogEntry');
+};
+// protobufjs loads with the first log entry: a berthd whose plugins use no log driver never needs it.
+const requireOnUse = createRequire(import.meta.url);
+let logEntryType: protobuf.Type | undefined;
+function logEntry(): protobuf.Type {
+  const { Root } = requireOnUse('protobufjs') as typeof protobuf;
+  logEntryType ??= Root.fromJSON(MESSAGES).lookupType('LogEntry');
+  return logEntryType;
+}
 
 /** Docker's `PartialLogMetaData`: the pieces of one long line share `id`, count `ordinal` from 1, end `last`. */
 export interface PartialMetadata {
@@ -51,14 +59,15 @@ export const MAX_FRAME_BYTES = 2 << 20;
 
 /** One record: length prefix + LogEntry. */
 export function encodeFrame(e: LogEntry): Buffer {
-  const message = LOG_ENTRY.fromObject({
+  const type = logEntry();
+  const message = type.fromObject({
     source: e.source,
     time_nano: e.timeNano.toString(),
     line: e.line,
     partial: e.partial,
     ...(e.partialMetadata ? { partial_log_metadata: e.partialMetadata } : {}),
   });
-  const body = LOG_ENTRY.encode(message).finish();
+  const body = type.encode(message).finish();
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   frame.set(body, 4);
@@ -67,7 +76,8 @@ export function encodeFrame(e: LogEntry): Buffer {
 
 /** Decodes one LogEntry body (without its length prefix). */
 export function decodeEntry(body: Uint8Array): LogEntry {
-  const o = LOG_ENTRY.toObject(LOG_ENTRY.decode(body), { longs: String, defaults: true }) as {
+  const type = logEntry();
+  const o = type.toObject(type.decode(body), { longs: String, defaults: true }) as {
     source: string;
     time_nano: string;
     line: Uint8Array;

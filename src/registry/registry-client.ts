@@ -9,9 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Dispatcher, request } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import {
   type BerthError,
   ForbiddenError,
@@ -23,6 +25,10 @@ import {
 } from '../errdefs/index.ts';
 import { basicAuthorization, type Challenge, parseChallenges, type RegistryAuth } from './auth.ts';
 import { apiHost } from './reference.ts';
+
+// undici loads with the first registry request (pull, push, install): an idle berthd makes none.
+const requireOnUse = createRequire(import.meta.url);
+const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -258,7 +264,7 @@ export class RegistryClient {
     const body = o.body === undefined || Buffer.isBuffer(o.body) ? o.body : createReadStream(o.body.file);
     try {
       return response(
-        await request(url, {
+        await undici().request(url, {
           method,
           headers,
           ...(body !== undefined ? { body } : {}),
@@ -288,7 +294,7 @@ export class RegistryClient {
       return https;
     }
     try {
-      const r = await request(`${https}/v2/`, {
+      const r = await undici().request(`${https}/v2/`, {
         method: 'GET',
         headersTimeout: 5000,
         bodyTimeout: 5000,
@@ -334,7 +340,7 @@ export class RegistryClient {
           ...(scope ? { scope } : {}),
         });
         r = response(
-          await request(realm, {
+          await undici().request(realm, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: form.toString(),
@@ -348,7 +354,7 @@ export class RegistryClient {
         if (scope) url.searchParams.set('scope', scope);
         const basic = basicAuthorization(auth);
         r = response(
-          await request(url, {
+          await undici().request(url, {
             method: 'GET',
             headers: basic ? { authorization: basic } : {},
             headersTimeout: 30_000,

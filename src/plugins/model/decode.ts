@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema, type UnknownKey } from '../../gojson/index.ts';
-import { type Plugin, PluginSchema } from './plugin-schema.ts';
+import { PluginSchemaJson as PluginSchema } from './plugin-schema.generated.ts';
+import type { Plugin } from './plugin-schema.ts';
 import { initialSettings } from './settings.ts';
 
 const validators = new WeakMap<object, ValidateFunction>();

@@ -20,6 +20,12 @@ export {
   validateManifest,
 } from './manifest.ts';
 export { isIdPrefix, normalizeName, type PluginReference, parseReference } from './plugin-name.ts';
+// The JSON Schemas TypeBox builds (plugin-schema.ts), generated: berthd does not load TypeBox at run time.
+export {
+  PluginConfigSchemaJson as PluginConfigSchema,
+  PluginSchemaJson as PluginSchema,
+  PluginSettingsSchemaJson as PluginSettingsSchema,
+} from './plugin-schema.generated.ts';
 export type {
   Plugin,
   PluginArgs,
@@ -29,7 +35,6 @@ export type {
   PluginMount,
   PluginSettings,
 } from './plugin-schema.ts';
-export { PluginConfigSchema, PluginSchema, PluginSettingsSchema } from './plugin-schema.ts';
 export { computePrivileges, type PluginPrivilege, privilegesMatch } from './privileges.ts';
 export {
   applyResources,
@@ -38,7 +43,6 @@ export {
   MIN_MEMORY_BYTES,
   ociResources,
   type PluginResources,
-  PluginResourcesSchema,
   parseCpus,
   parseInteger,
   parseSize,
@@ -46,4 +50,4 @@ export {
 } from './resources.ts';
 export { applySettings } from './set.ts';
 export { initialSettings, upgradeSettings } from './settings.ts';
-export { decodePluginUpdate, type PluginUpdate, PluginUpdateSchema } from './update.ts';
+export { decodePluginUpdate, type PluginUpdate } from './update.ts';

@@ -9,7 +9,8 @@ import { InvalidParameterError } from '../../errdefs/index.ts';
 import { describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
 import { LINUX_CAPABILITIES } from '../../oci/index.ts';
 import { decodeWithSchema } from './decode.ts';
-import { type PluginConfig, PluginConfigSchema } from './plugin-schema.ts';
+import { PluginConfigSchemaJson as PluginConfigSchema } from './plugin-schema.generated.ts';
+import type { PluginConfig } from './plugin-schema.ts';
 
 /** `<prefix>.<capability>/<version>`, lower case, as lookups compare them (§1.2). */
 const INTERFACE_TYPE = /^[a-z0-9]+(?:\.[a-z0-9]+)*\.([a-z0-9]+)\/([0-9]+\.[0-9]+)$/;

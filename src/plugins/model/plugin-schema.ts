@@ -8,7 +8,7 @@
  * @module
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { PluginResourcesSchema } from './resources.ts';
+import { PluginResourcesSchema } from './resources-schema.ts';
 
 /** `T | null`, encoded as a JSON Schema type list so ajv reports one clean error. */
 function nullable<T extends TSchema>(schema: T) {

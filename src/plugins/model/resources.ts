@@ -10,22 +10,10 @@
  *
  * @module
  */
-import { type Static, Type } from '@sinclair/typebox';
 import { InvalidParameterError } from '../../errdefs/index.ts';
+import type { PluginResources } from './resources-schema.ts';
 
-const int64 = () => Type.Optional(Type.Integer());
-
-/** `Resources` as the update endpoint decodes it (Docker's `container.Resources` field names). */
-export const PluginResourcesSchema = Type.Object({
-  Memory: int64(),
-  MemorySwap: int64(),
-  NanoCpus: int64(),
-  CpuShares: int64(),
-  PidsLimit: int64(),
-});
-
-/** A plugin's limits: only the ones that are set (a missing field is no limit). */
-export type PluginResources = Static<typeof PluginResourcesSchema>;
+export type { PluginResources } from './resources-schema.ts';
 
 /** runc refuses smaller memory limits on some kernels; dockerd refuses them with this floor. */
 export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;

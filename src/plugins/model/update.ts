@@ -5,14 +5,10 @@
  *
  * @module
  */
-import { Type } from '@sinclair/typebox';
 import { describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
 import { decodeWithSchema } from './decode.ts';
-import { type PluginResources, PluginResourcesSchema } from './resources.ts';
-
-export const PluginUpdateSchema = Type.Object({
-  Resources: Type.Optional(PluginResourcesSchema),
-});
+import { PluginUpdateSchemaJson as PluginUpdateSchema } from './plugin-schema.generated.ts';
+import type { PluginResources } from './resources-schema.ts';
 
 export interface PluginUpdate {
   /** Limits to change (absent: limits unchanged). */

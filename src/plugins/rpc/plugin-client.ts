@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { Agent, errors, request } from 'undici';
+import type * as Undici from 'undici';
 import { DeadlineError, NotFoundError, SystemError, UnavailableError } from '../../errdefs/index.ts';
 import { type SocketAddress, socketAddress } from '../../host/index.ts';
 
@@ -17,6 +18,10 @@ export const LONG_CALL_TIMEOUT_MS = 120_000;
 const LONG_CALLS = new Set(['VolumeDriver.Create', 'VolumeDriver.Mount']);
 
 export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
+
+// undici (~15 MiB of berthd's memory) loads with the first plugin client: an idle berthd has none.
+const requireOnUse = createRequire(import.meta.url);
+const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 /**
  * Told how each call went, for metrics: the whole call (retries included; for a stream, until the plugin
@@ -44,7 +49,7 @@ function transportCode(err: unknown): string | undefined {
 
 export class PluginClient {
   readonly #address: SocketAddress;
-  readonly #agent: Agent;
+  readonly #agent: Undici.Agent;
   readonly #retryWindowMs: number;
   readonly #retryBaseMs: number;
   readonly #observer: RpcObserver | undefined;
@@ -54,7 +59,7 @@ export class PluginClient {
   constructor(name: string, socketDir: string, socket: string, o: PluginClientOptions = {}) {
     this.name = name;
     this.#address = socketAddress(socketDir, socket);
-    this.#agent = new Agent({ connect: { socketPath: this.#address.path } });
+    this.#agent = new (undici().Agent)({ connect: { socketPath: this.#address.path } });
     this.#retryWindowMs = o.retryWindowMs ?? 15_000;
     this.#retryBaseMs = o.retryBaseMs ?? 1_000;
     this.#observer = o.observer;
@@ -115,9 +120,9 @@ export class PluginClient {
   }
 
   async #once<T>(method: string, args: unknown, remainingMs: number, timeoutMs: number): Promise<T> {
-    let res: Awaited<ReturnType<typeof request>>;
+    let res: Undici.Dispatcher.ResponseData;
     try {
-      res = await request(`http://plugin/${method}`, {
+      res = await undici().request(`http://plugin/${method}`, {
         method: 'POST',
         dispatcher: this.#agent,
         headers: { Accept: PLUGIN_MEDIA_TYPE },
@@ -158,9 +163,9 @@ export class PluginClient {
   async #openStream(method: string, args: unknown): Promise<Readable> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      let res: Awaited<ReturnType<typeof request>>;
+      let res: Undici.Dispatcher.ResponseData;
       try {
-        res = await request(`http://plugin/${method}`, {
+        res = await undici().request(`http://plugin/${method}`, {
           method: 'POST',
           dispatcher: this.#agent,
           headers: { Accept: PLUGIN_MEDIA_TYPE },
@@ -187,6 +192,7 @@ export class PluginClient {
   }
 
   #transportError(method: string, err: unknown, timeoutMs: number): SystemError | DeadlineError {
+    const { errors } = undici();
     if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) {
       return new DeadlineError(
         `${method}: plugin ${this.name} did not answer within ${Math.round(timeoutMs)} ms`,

@@ -11,7 +11,6 @@ import { join, relative, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import * as tar from 'tar';
 import { MEDIA_TYPES, sha256 } from '../../registry/index.ts';
 import type { PluginConfig } from '../model/index.ts';
 
@@ -75,6 +74,7 @@ export async function packPlugin(
   const plain = meter();
   const compressed = meter();
   const { entries, statCache } = canonicalEntries(rootfs);
+  const tar = await import('tar'); // loaded with the first push, not at start
   await pipeline(
     tar.c({ cwd: rootfs, portable: false, noDirRecurse: true, statCache }, entries),
     plain,

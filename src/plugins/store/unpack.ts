@@ -11,7 +11,7 @@ import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, 
 import { join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import type * as tar from 'tar';
 import { BerthError, InvalidParameterError } from '../../errdefs/index.ts';
 import { errnoOf, fromErrno } from '../../host/index.ts';
 import { applyWhiteout, createSymlinks, isHardLinkTarget, LinkSpool, restoreTimes } from './links.ts';
@@ -117,7 +117,9 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
     contentBytes: 0,
     abort: () => undefined,
   };
-  const extract = new tar.UnpackSync({
+  // node-tar loads with the first unpack (create, install, upgrade): an idle berthd does not keep it.
+  const { UnpackSync } = await import('tar');
+  const extract = new UnpackSync({
     cwd,
     preserveOwner: true,
     filter: (path, entry) => filterEntry(run, path, entry as tar.ReadEntry),

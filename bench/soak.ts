@@ -1,0 +1,130 @@
+/**
+ * Soak: berthd under many enable/disable cycles and API requests at once must not leak. After a warm-up (JIT, lazy
+ * modules, V8's heap at its working size), it takes berthd's RSS and open file descriptors, then runs `--cycles`
+ * enable/disable cycles (over `--plugins` plugins cycling in parallel) while `--requests` API requests
+ * (`GET /plugins`, `GET /info`, `GET /plugins/<name>/json`, 8 connections) go on, lets it settle, and takes them
+ * again. Goals (issue 16): RSS growth ≤ 5 MiB, the same open fds.
+ *
+ *   node --import tsx bench/soak.ts [--cycles 10000] [--requests 100000] [--plugins 8]
+ *
+ * Needs root, runc, gcc with static libc (the plugin is bench/fixtures/mini-plugin.c); run npm run build first.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tar from 'tar';
+import { Agent, request } from 'undici';
+import { type BenchDaemon, startBerthd, stopBerthd } from './fixtures/berthd.ts';
+import { miniContext } from './fixtures/mini-plugin.ts';
+import { recordMetrics } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    cycles: { type: 'string', default: '10000' },
+    requests: { type: 'string', default: '100000' },
+    plugins: { type: 'string', default: '8' },
+  },
+});
+const CYCLES = Number(values.cycles);
+const REQUESTS = Number(values.requests);
+const PLUGINS = Number(values.plugins);
+const CONNECTIONS = 8;
+
+/** berthd's resident memory (MiB) and open file descriptors. */
+function usage(pid: number): { rss: number; fds: number } {
+  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { rss: kb / 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+async function call(agent: Agent, method: 'GET' | 'POST', path: string): Promise<void> {
+  const res = await request(`http://berth/v1.41${path}`, { method, dispatcher: agent });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+}
+
+/** `count` enable/disable cycles of plugin `name`. */
+async function cycle(agent: Agent, name: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await call(agent, 'POST', `/plugins/${name}/enable`);
+    await call(agent, 'POST', `/plugins/${name}/disable`);
+  }
+}
+
+/** `count` API requests over `CONNECTIONS` concurrent loops. */
+async function load(agent: Agent, count: number): Promise<void> {
+  const paths = ['/plugins', '/info', '/plugins/soak/p0/json'];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < count) await call(agent, 'GET', paths[next++ % paths.length] as string);
+    }),
+  );
+}
+
+/** Cycles and requests at once, spread over the plugins. */
+async function round(d: BenchDaemon, cycles: number, requests: number): Promise<void> {
+  const agent = new Agent({ connect: { socketPath: d.socket }, connections: CONNECTIONS + PLUGINS });
+  const per = Math.ceil(cycles / PLUGINS);
+  await Promise.all([
+    ...Array.from({ length: PLUGINS }, (_, i) => cycle(agent, `soak/p${i}`, per)),
+    load(agent, requests),
+  ]);
+  await agent.close(); // the client's keep-alive sockets are not berthd's leak
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-soak-'));
+const d = await startBerthd(dir, ['--no-runtime-smoke-test']);
+const pid = d.child.pid as number;
+try {
+  const ctx = miniContext(dir);
+  for (let i = 0; i < PLUGINS; i++) {
+    const stream = tar.c({ cwd: ctx }, ['.']) as unknown as import('node:stream').Readable;
+    await d.client.json('POST', `/plugins/create?name=soak/p${i}`, {
+      upload: { stream, contentType: 'application/x-tar' },
+    });
+  }
+  const warm = {
+    // Long enough for V8's old space and the first-use modules to reach their working size even in --quick.
+    cycles: Math.max(PLUGINS * 25, Math.round(CYCLES / 20)),
+    requests: Math.max(5000, Math.round(REQUESTS / 20)),
+  };
+  await round(d, warm.cycles, warm.requests);
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = usage(pid);
+  const t = performance.now();
+  await round(d, CYCLES, REQUESTS);
+  const seconds = (performance.now() - t) / 1000;
+  await new Promise((r) => setTimeout(r, 2000)); // timers of the last disables, sockets closing
+  const after = usage(pid);
+  const growth = after.rss - before.rss;
+  console.log(`warm-up: ${warm.cycles} cycles, ${warm.requests} requests`);
+  console.log(
+    `${CYCLES} enable/disable cycles (${PLUGINS} plugins in parallel) + ${REQUESTS} API requests in ${seconds.toFixed(0)} s`,
+  );
+  console.log(
+    `berthd RSS ${before.rss.toFixed(1)} → ${after.rss.toFixed(1)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB; goal ≤ 5)`,
+  );
+  console.log(`open fds ${before.fds} → ${after.fds} (goal: unchanged)`);
+  recordMetrics('soak', [
+    {
+      id: 'soak-rss-growth',
+      label: `RSS growth over ${CYCLES} enable/disable cycles + ${REQUESTS} API requests`,
+      unit: 'MiB',
+      berth: growth,
+      goal: '≤ 5 MiB',
+      lowerIsBetter: true,
+    },
+    {
+      id: 'soak-fd-growth',
+      label: `open fds after − before the soak (${before.fds} before)`,
+      unit: 'fds',
+      berth: after.fds - before.fds,
+      goal: '0',
+      lowerIsBetter: true,
+    },
+  ]);
+} finally {
+  await stopBerthd(d);
+  rmSync(dir, { recursive: true, force: true });
+}
