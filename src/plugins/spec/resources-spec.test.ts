@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateSpec } from '../../oci/index.ts';
-import { decodePlugin, type PluginSpecInput, pluginSpec } from '../index.ts';
+import { buildPluginSpec, decodePlugin, type PluginSpecInput, pluginSpec } from '../index.ts';
 
 const ID = '6f71fcb6bbe9d4c7235a89e0b9095023fbb1b15e23c64d34f03707de4c05c255';
 const MiB = 1024 * 1024;
@@ -51,5 +51,13 @@ describe('pluginSpec() with resource limits', () => {
   it('without limits the spec is what it was (dockerd)', () => {
     assert.deepEqual(pluginSpec(input(undefined)), pluginSpec(input({})));
     assert.equal(pluginSpec(input(undefined)).linux?.resources?.memory, undefined);
+  });
+
+  it('buildPluginSpec refuses a bad limit in the Plugin object, naming the field', () => {
+    const plugin = decodePlugin({ Id: ID, Config: { Entrypoint: ['/p'] }, Resources: { Memory: 1024 } });
+    assert.throws(
+      () => buildPluginSpec(plugin, { rootfs: '/p/rootfs', execRoot: '/nonexistent/never-created' }),
+      /^InvalidParameterError: plugin.Resources.Memory: minimum memory limit allowed is 6MB/,
+    );
   });
 });
