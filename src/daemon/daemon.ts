@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
-import { boundingCapabilities, groupId } from '../host/index.ts';
+import { boundingCapabilities, groupId, traceBegin, traceEnd, traceMark } from '../host/index.ts';
 import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { insecureRegistries } from '../registry/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
@@ -82,6 +82,7 @@ function socketGroup(name: string | undefined): number | undefined {
 /** Starts berthd: claims the pid file, loads runtimes, reconciles leftovers, then listens. */
 export async function startDaemon(o: StartOptions): Promise<Daemon> {
   const { config } = o;
+  traceBegin('boot', 'berthd');
   const log = o.log ?? pino({ level: config.logLevel, base: null }, pino.destination(2));
   mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
@@ -128,6 +129,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   });
   choice = chooseExecutor(config, runtimes, log);
   const first = await runtimes.reload(config.runtimes);
+  traceMark('berthd', 'runtimes');
   logDiff(log, first.diff, first.set);
   // Only now, before any container can use one, is it safe to drop scripts of older configurations.
   const keep = new Set(
@@ -176,6 +178,7 @@ async function bootServices(
   // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
   // leftovers are all dead berthd's and go first.
   if (!executor.adopt) await reconcile();
+  traceMark('berthd', 'reconciled');
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -193,6 +196,7 @@ async function bootServices(
   });
   undo.push(() => plugins.shutdown());
   const restore = await plugins.init();
+  traceMark('berthd', 'plugins-restored');
   if (executor.adopt) await reconcile();
   const authz = new AuthzChain(plugins, config.authorizationPlugins);
   let insecure = insecureRegistries(config.insecureRegistries);
@@ -279,6 +283,7 @@ async function bootServices(
   await app.listen({ path: socket });
   chmodSync(socket, 0o660);
   if (gid !== undefined) chownSync(socket, 0, gid);
+  traceEnd('berthd');
   log.info({ socket, dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berthd listening');
 
   let closing: Promise<void> | undefined;

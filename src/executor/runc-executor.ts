@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
+import { traceMark } from '../host/index.ts';
 import { runCommand } from './command.ts';
 import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
@@ -56,7 +57,9 @@ export class RuncExecutor implements Executor<RuncCli> {
     try {
       // Own process group: a Ctrl-C aimed at berthd must not reach the container.
       const stdio = logFd === undefined ? 'pipe' : logFd;
+      traceMark(id, 'spawn-call');
       child = spawn(cli.binary, argv, { cwd: bundle, stdio: ['ignore', stdio, stdio], detached: true });
+      traceMark(id, 'spawned');
     } finally {
       if (logFd !== undefined) closeSync(logFd);
     }
@@ -133,6 +136,7 @@ export class RuncExecutor implements Executor<RuncCli> {
   async stop(cli: RuncCli, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
     await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
+    traceMark(id, 'killed');
     if (mine) {
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
       if ((await Promise.race([mine.exited, timer])) !== 'timeout') return mine.exited;

@@ -4,4 +4,5 @@ export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { errnoOf, errnoText, fromErrno, kindOfErrno } from './errno.ts';
 export { type ExecutableLookup, findExecutable } from './executable.ts';
 export { groupId } from './groups.ts';
+export { type PhaseRecord, traceBegin, traceEnd, traceMark } from './phase-trace.ts';
 export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';

@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
 import type { Executor } from '../../executor/index.ts';
+import { traceBegin, traceEnd, traceMark } from '../../host/index.ts';
 import {
   applySettings,
   decodeManifestWithWarnings,
@@ -133,7 +134,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     const enabled = this.#plugins.all().filter((e) => e.state.plugin.Enabled);
     const restore = (e: Entry) =>
       this.#locked(e, async () => {
+        traceBegin('restore', e.state.plugin.Id);
         if (!(await this.#supervisor.adopt(e))) await this.#supervisor.start(e);
+        traceEnd(e.state.plugin.Id);
       }).then(
         () => true,
         (err: Error) => {
@@ -255,18 +258,27 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   /** Starts the plugin and waits until its socket answers. @throws {ConflictError} when already enabled */
   enable(ref: string, o: { timeoutMs?: number } = {}): Promise<void> {
     return this.#command('enable', ref, {}, async (e) => {
+      const id = e.state.plugin.Id;
+      traceBegin('enable', id);
       await this.#supervisor.start(e, o.timeoutMs);
       this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: true } });
+      traceMark(id, 'persisted');
       this.#emit('enable', e.state.plugin, { typed: ref });
+      traceEnd(id);
     });
   }
 
   /** Stops the plugin (SIGTERM, grace, SIGKILL). @throws {ConflictError} when disabled, or in use without force */
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
     return this.#command('disable', ref, o, async (e) => {
+      const id = e.state.plugin.Id;
+      traceBegin('disable', id);
       await this.#stop(e);
+      traceMark(id, 'stopped');
       this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: false } });
+      traceMark(id, 'persisted');
       this.#emit('disable', e.state.plugin, { typed: ref });
+      traceEnd(id);
     });
   }
 
