@@ -45,6 +45,14 @@ function rssMiB(pid: number): number {
   return Number(m?.[1] ?? 0) / 1024;
 }
 
+/** CPU time (user + system) the process has used, in ms: what berthd itself costs, whatever the machine's load. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+}
+
 const upload = (ctx: string) => ({
   stream: tar.c({ cwd: ctx }, ['.']) as unknown as import('node:stream').Readable,
   contentType: 'application/x-tar',
@@ -120,6 +128,7 @@ async function berthFigures(dir: string, ctx: string) {
     Array.from({ length: 9 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 1}/enable`)),
   );
   const rss10 = rssMiB(child.pid ?? 0);
+  const cpuBeforeMany = cpuMs(child.pid ?? 0);
   const manyMs = await timed(() =>
     Promise.all(
       Array.from({ length: MANY - 10 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 10}/enable`)),
@@ -128,10 +137,12 @@ async function berthFigures(dir: string, ctx: string) {
   await sleep(500);
   const rssMany = rssMiB(child.pid ?? 0);
   const many = phaseMedians(traceOf('many'));
+  const manyCpuMs = cpuMs(child.pid ?? 0) - cpuBeforeMany;
   // Restore: kill -9, restart, time until berthd listens (it restores enabled plugins before listening).
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const again = await startBerthd(dir, ['--no-runtime-smoke-test']);
+  const restoreCpuMs = cpuMs(again.child.pid ?? 0);
   const running = (await again.client.json<{ Status: { State: string } }[]>('GET', '/plugins')).filter(
     (p) => p.Status.State === 'running',
   ).length;
@@ -152,6 +163,8 @@ async function berthFigures(dir: string, ctx: string) {
     rss10,
     rssMany,
     manyMs,
+    manyCpuMs,
+    restoreCpuMs,
     restoreMs: again.startedMs,
     restoredRunning: running,
   };
@@ -219,10 +232,12 @@ try {
     ['  ratio berth / bare runc', (median(b.disable) / b.steps.disable).toFixed(2)],
     ...(d ? ([['disable, reference dockerd 20.10', fmt(median(d.disable))]] as [string, string][]) : []),
     [`enable ${MANY - 10} more plugins at once (10 already running)`, fmt(b.manyMs)],
+    ['  berthd CPU time meanwhile', fmt(b.manyCpuMs)],
     [
       `restore after kill -9: berthd start until listening, ${MANY} enabled plugins`,
       `${fmt(b.restoreMs)} (${b.restoredRunning} running)`,
     ],
+    ['  berthd CPU time until listening', fmt(b.restoreCpuMs)],
     ['  ratio restore / one bare runc enable', (b.restoreMs / median(b.bare)).toFixed(1)],
     [
       `berthd RSS idle / 1 / 10 / ${MANY} plugins`,
