@@ -1,7 +1,5 @@
-import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
 
 /** Whether something accepts connections on the unix socket `path` now. */
 export function canConnect(path: string): Promise<boolean> {
@@ -20,12 +18,10 @@ export type Readiness =
   | { readonly ready: false; readonly why: 'exited' | 'timeout' };
 
 /**
- * Waits until the socket accepts a connection, the process exits, or the deadline passes. The socket's
- * directory is watched (inotify): the plugin's bind creates the file, and that event starts a connect at once,
- * then every millisecond while the file is there but not yet listening. Without events the socket is still
- * tried on a backoff from 1 ms to {@link QUIET_POLL_MAX_MS} (a path the watch cannot see, a missed event).
- * Polling alone, every millisecond, cost each waiting enable a connect per millisecond: with 100 plugins
- * restoring at once that kept berthd's thread busy and took a core from the runtimes it was waiting for.
+ * Polls the socket until it accepts a connection, the process exits, or the deadline passes: every
+ * millisecond for the first second (a plugin is usually listening within tens of milliseconds, and a failed
+ * connect to a missing path costs microseconds), then every 10 ms. Exponential backoff would add up to the
+ * last interval to every enable.
  */
 export async function waitForSocket(
   path: string,
@@ -34,49 +30,15 @@ export async function waitForSocket(
 ): Promise<Readiness> {
   const started = performance.now();
   let gone = false;
-  let wake: (() => void) | undefined;
-  const woken = () => {
-    wake?.();
-    wake = undefined;
-  };
   void exited.then(() => {
     gone = true;
-    woken();
   });
-  const watcher = watchDir(dirname(path), woken);
-  try {
-    for (let quiet = 1; ; ) {
-      if (await canConnect(path)) return { ready: true, ms: performance.now() - started };
-      if (gone) return { ready: false, why: 'exited' };
-      const elapsed = performance.now() - started;
-      if (elapsed > timeoutMs) return { ready: false, why: 'timeout' };
-      // A socket file that exists is about to listen: retry soon. Otherwise back off until an event.
-      const delay = existsSync(path) ? 1 : quiet;
-      quiet = Math.min(quiet * 2, watcher ? QUIET_POLL_MAX_MS : 10);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(delay, timeoutMs - elapsed + 1));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    watcher?.close();
-  }
-}
-
-/** The longest wait between two connects when the directory watch is on and says nothing. */
-export const QUIET_POLL_MAX_MS = 50;
-
-/** Calls `changed` on every change in `dir`; undefined when it cannot be watched (then polling alone decides). */
-function watchDir(dir: string, changed: () => void): FSWatcher | undefined {
-  try {
-    const watcher = watch(dir, { persistent: false }, changed);
-    watcher.on('error', () => watcher.close());
-    return watcher;
-  } catch {
-    return undefined;
+  for (;;) {
+    if (await canConnect(path)) return { ready: true, ms: performance.now() - started };
+    if (gone) return { ready: false, why: 'exited' };
+    const elapsed = performance.now() - started;
+    if (elapsed > timeoutMs) return { ready: false, why: 'timeout' };
+    await new Promise((r) => setTimeout(r, elapsed < 1000 ? 1 : 10));
   }
 }
 
