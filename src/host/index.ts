@@ -1,4 +1,9 @@
-export { ATOMIC_TEMP_PREFIX, writeFileAtomicSync } from './atomic-file.ts';
+export {
+  ATOMIC_TEMP_PREFIX,
+  type PreparedWrite,
+  prepareFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-file.ts';
 export { boundingCapabilities } from './capabilities.ts';
 export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { errnoOf, errnoText, fromErrno, kindOfErrno } from './errno.ts';

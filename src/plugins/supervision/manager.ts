@@ -260,8 +260,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     return this.#command('enable', ref, {}, async (e) => {
       const id = e.state.plugin.Id;
       traceBegin('enable', id);
-      await this.#supervisor.start(e, o.timeoutMs);
-      this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: true } });
+      await this.#persistAfter(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: true } }, () =>
+        this.#supervisor.start(e, o.timeoutMs),
+      );
       traceMark(id, 'persisted');
       this.#emit('enable', e.state.plugin, { typed: ref });
       traceEnd(id);
@@ -273,9 +274,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
     return this.#command('disable', ref, o, async (e) => {
       const id = e.state.plugin.Id;
       traceBegin('disable', id);
-      await this.#stop(e);
-      traceMark(id, 'stopped');
-      this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: false } });
+      await this.#persistAfter(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: false } }, () =>
+        this.#stop(e),
+      );
       traceMark(id, 'persisted');
       this.#emit('disable', e.state.plugin, { typed: ref });
       traceEnd(id);
@@ -383,6 +384,23 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   #persist(e: Entry, state: PluginState): void {
     this.store.save(state);
+    e.state = state;
+  }
+
+  /**
+   * Saves `state` once `work` succeeded, as {@link #persist} after it would, but with the write and its fsync
+   * done while `work` runs: only the commit (rename + directory fsync) is left after it. Nothing is saved
+   * when `work` fails.
+   */
+  async #persistAfter(e: Entry, state: PluginState, work: () => Promise<void>): Promise<void> {
+    const prepared = this.store.prepareSave(state);
+    try {
+      await work();
+    } catch (err) {
+      await prepared.abandon();
+      throw err;
+    }
+    await prepared.commit();
     e.state = state;
   }
 
