@@ -12,7 +12,7 @@
  * Needs root, runc, gcc with static libc; the dockerd comparison needs ../shared/tools/reference-dockerd.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import * as tar from 'tar';
 import { BerthClient } from '../src/client/index.ts';
 import { socketAddress } from '../src/host/index.ts';
 import { canConnect } from '../src/plugins/index.ts';
+import { bareRuncSteps, medians, phaseMedians } from './enable-breakdown.ts';
 import { startBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
 import { recordMetrics } from './report.ts';
@@ -42,6 +43,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** CPU time (user + system) the process has used, in ms: what berthd itself costs, whatever the machine's load. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
 }
 
 const upload = (ctx: string) => ({
@@ -80,6 +89,13 @@ async function bareRunc(bundle: string, socketDir: string, root: string): Promis
 }
 
 async function berthFigures(dir: string, ctx: string) {
+  // berthd times its phases into this file (src/host/phase-trace.ts); each part of the bench renames it away.
+  const trace = join(dir, 'phases.jsonl');
+  const traceOf = (part: string) => {
+    if (existsSync(trace)) renameSync(trace, join(dir, `phases-${part}.jsonl`));
+    return join(dir, `phases-${part}.jsonl`);
+  };
+  process.env.BERTHD_TRACE_PHASES = trace;
   const { child, client } = await startBerthd(dir, ['--no-runtime-smoke-test']);
   await new Promise((r) => setTimeout(r, 500)); // settled after start, before any request
   const rssIdle = rssMiB(child.pid ?? 0);
@@ -87,6 +103,7 @@ async function berthFigures(dir: string, ctx: string) {
   const enable: number[] = [];
   const disable: number[] = [];
   const bare: number[] = [];
+  const steps: Awaited<ReturnType<typeof bareRuncSteps>>[] = [];
   const id = (await client.json<{ Id: string }>('GET', '/plugins/bench/mini/json')).Id;
   const bundleCopy = join(dir, 'bare-bundle');
   for (let i = 0; i < RUNS; i++) {
@@ -97,8 +114,10 @@ async function berthFigures(dir: string, ctx: string) {
     }
     disable.push(await timed(() => client.json('POST', '/plugins/bench/mini/disable')));
     bare.push(await bareRunc(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
+    steps.push(await bareRuncSteps(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
   }
   await client.json('DELETE', '/plugins/bench/mini');
+  const single = phaseMedians(traceOf('single'));
 
   // Many plugins: create, then enable all at once; RSS at 1, 10 and MANY enabled.
   for (let i = 0; i < MANY; i++)
@@ -109,6 +128,7 @@ async function berthFigures(dir: string, ctx: string) {
     Array.from({ length: 9 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 1}/enable`)),
   );
   const rss10 = rssMiB(child.pid ?? 0);
+  const cpuBeforeMany = cpuMs(child.pid ?? 0);
   const manyMs = await timed(() =>
     Promise.all(
       Array.from({ length: MANY - 10 }, (_, i) => client.json('POST', `/plugins/bench/m${i + 10}/enable`)),
@@ -116,6 +136,8 @@ async function berthFigures(dir: string, ctx: string) {
   );
   await sleep(500);
   const rssMany = rssMiB(child.pid ?? 0);
+  const many = phaseMedians(traceOf('many'));
+  const manyCpuMs = cpuMs(child.pid ?? 0) - cpuBeforeMany;
   // Restore: kill -9, restart, time until every plugin runs again (berthd listens first, then restores them).
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
@@ -127,20 +149,26 @@ async function berthFigures(dir: string, ctx: string) {
     running = list.filter((p) => p.Status.State === 'running').length;
   }
   const restoreMs = performance.now() - restoreStart;
+  const restoreCpuMs = cpuMs(again.child.pid ?? 0);
   await Promise.all(
     Array.from({ length: MANY }, (_, i) => again.client.json('DELETE', `/plugins/bench/m${i}?force=1`)),
   );
   again.child.kill('SIGTERM');
   await new Promise((r) => again.child.once('exit', r));
+  const restore = phaseMedians(traceOf('restore'));
   return {
     enable,
     disable,
     bare,
+    steps: medians(steps),
+    phases: { single, many, restore },
     rssIdle,
     rss1,
     rss10,
     rssMany,
     manyMs,
+    manyCpuMs,
+    restoreCpuMs,
     restoreMs,
     restoredRunning: running,
   };
@@ -177,6 +205,16 @@ async function dockerdFigures(ctx: string) {
   return { enable, disable, rss };
 }
 
+/** Where the time goes: berthd's traced phases (medians per phase) and bare runc's steps, in ms. */
+function printBreakdown(b: Awaited<ReturnType<typeof berthFigures>>): void {
+  const line = (title: string, parts: [string, number][]) =>
+    console.log(`${title}: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+  console.log('\nbreakdown (medians, ms; each phase is the time since the previous mark):');
+  for (const [part, ops] of Object.entries(b.phases))
+    for (const [op, m] of ops) line(`  berthd ${op} [${part}, n=${m.n}]`, m.phases);
+  line('  bare runc', Object.entries(b.steps));
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-plugins-'));
 try {
   const ctx = miniContext(dir);
@@ -194,12 +232,17 @@ try {
       ? ([['enable, reference dockerd 20.10 (API, timeout=0)', fmt(median(d.enable))]] as [string, string][])
       : []),
     ['disable, berth', fmt(median(b.disable))],
+    ['disable, bare `runc kill` + wait + `runc delete`', fmt(b.steps.disable)],
+    ['  ratio berth / bare runc', (median(b.disable) / b.steps.disable).toFixed(2)],
     ...(d ? ([['disable, reference dockerd 20.10', fmt(median(d.disable))]] as [string, string][]) : []),
     [`enable ${MANY - 10} more plugins at once (10 already running)`, fmt(b.manyMs)],
+    ['  berthd CPU time meanwhile', fmt(b.manyCpuMs)],
     [
       `restore after kill -9: berthd start until all ${MANY} enabled plugins run`,
       `${fmt(b.restoreMs)} (${b.restoredRunning} running)`,
     ],
+    ['  berthd CPU time until listening', fmt(b.restoreCpuMs)],
+    ['  ratio restore / one bare runc enable', (b.restoreMs / median(b.bare)).toFixed(1)],
     [
       `berthd RSS idle / 1 / 10 / ${MANY} plugins`,
       `${b.rssIdle.toFixed(0)} / ${b.rss1.toFixed(0)} / ${b.rss10.toFixed(0)} / ${b.rssMany.toFixed(0)} MiB`,
@@ -209,6 +252,7 @@ try {
       : []),
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(76)} ${v}`);
+  printBreakdown(b);
   recordMetrics('plugin-lifecycle', [
     {
       id: 'enable',
@@ -217,14 +261,16 @@ try {
       berth: median(b.enable),
       runc: median(b.bare),
       dockerd: d ? median(d.enable) : undefined,
-      goal: '≤ 1.25 × bare runc',
+      goal: '≤ 1.10 × bare runc',
       lowerIsBetter: true,
     },
     {
       id: 'disable',
-      label: 'plugin disable',
+      label: 'plugin disable (bare runc: kill + wait + delete)',
       unit: 'ms',
       berth: median(b.disable),
+      runc: b.steps.disable,
+      goal: '≤ 1.10 × bare runc',
       dockerd: d ? median(d.disable) : undefined,
       lowerIsBetter: true,
     },
@@ -237,9 +283,11 @@ try {
     },
     {
       id: 'restore',
-      label: `restore of ${MANY} enabled plugins after kill -9`,
+      label: `restore of ${MANY} enabled plugins after kill -9 (bare runc: one enable)`,
       unit: 's',
       berth: b.restoreMs / 1000,
+      runc: median(b.bare) / 1000,
+      goal: '≤ 50 × one bare runc enable',
       lowerIsBetter: true,
     },
     {

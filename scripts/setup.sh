@@ -21,6 +21,8 @@ command -v htpasswd >/dev/null || missing+=(apache2-utils)
 # Real clients: the Python docker SDK, and the reference dockerd 20.10 (docker.io) the client tests compare with.
 /usr/bin/python3 -c 'import docker' 2>/dev/null || missing+=(python3-docker)
 command -v dockerd >/dev/null || missing+=(docker.io)
+# gcc builds native/berth-spawner (below), the helper berthd forks runtimes through.
+command -v gcc >/dev/null || missing+=(gcc)
 # systemd-analyze checks the shipped unit file.
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
@@ -44,3 +46,8 @@ if [[ ! -d node_modules || $(cat "$stamp" 2>/dev/null) != "$lock_sum" ]]; then
   echo "$lock_sum" >"$stamp"
 fi
 npm run -s build
+# berth-spawner: berthd starts runc through this ~1 MiB helper instead of forking its own ~100 MiB process
+# (src/executor/spawner.ts); without it berthd forks runtimes itself, only slower.
+if [[ ! -x native/berth-spawner || native/berth-spawner.c -nt native/berth-spawner ]]; then
+  gcc -O2 -Wall -o native/berth-spawner native/berth-spawner.c
+fi

@@ -5,7 +5,6 @@ import { registerPlugin } from './commands/plugin.ts';
 import { registerPluginBuild } from './commands/plugin-build.ts';
 import { registerPluginRegistry } from './commands/plugin-registry.ts';
 import { registerPluginSpec } from './commands/plugin-spec.ts';
-import { registerPluginUpdate } from './commands/plugin-update.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuntime } from './commands/runtime.ts';
 import { registerSystem } from './commands/system.ts';
@@ -28,7 +27,6 @@ export function buildProgram(): Command {
   registerPluginRegistry(plugin);
   registerPluginSpec(plugin);
   registerPluginBuild(plugin);
-  registerPluginUpdate(plugin);
   registerRuntime(program);
   registerRun(program);
   registerSystem(program);

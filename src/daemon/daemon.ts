@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
-import { boundingCapabilities, groupId } from '../host/index.ts';
+import { boundingCapabilities, groupId, traceBegin, traceEnd, traceMark } from '../host/index.ts';
 import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
 import { insecureRegistries } from '../registry/index.ts';
 import { pruneWrappers, type ReloadDiff, RuntimeManager, type RuntimeSet } from '../runtimes/index.ts';
@@ -101,6 +101,7 @@ function idOf(plugins: PluginManager, name: string): string[] {
 /** Starts berthd: claims the pid file, loads runtimes, reconciles leftovers, then listens. */
 export async function startDaemon(o: StartOptions): Promise<Daemon> {
   const { config } = o;
+  traceBegin('boot', 'berthd');
   const log = o.log ?? pino({ level: config.logLevel, base: null }, pino.destination(2));
   mkdirSync(config.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(config.execRoot, { recursive: true, mode: 0o711 });
@@ -149,6 +150,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   });
   choice = chooseExecutor(config, runtimes, log);
   const first = await runtimes.reload(config.runtimes);
+  traceMark('berthd', 'runtimes');
   logDiff(log, first.diff, first.set);
   // Only now, before any container can use one, is it safe to drop scripts of older configurations.
   const keep = new Set(
@@ -199,6 +201,7 @@ async function bootServices(
   // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
   // leftovers are all dead berthd's and go first.
   if (!executor.adopt) await reconcile();
+  traceMark('berthd', 'reconciled');
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -319,6 +322,7 @@ async function bootServices(
   await app.listen({ path: socket });
   chmodSync(socket, 0o660);
   if (gid !== undefined) chownSync(socket, 0, gid);
+  traceMark('berthd', 'listening');
   log.info({ socket, dataRoot: config.dataRoot, execRoot: config.execRoot }, 'berthd listening');
 
   let closing: Promise<void> | undefined;
@@ -327,10 +331,12 @@ async function bootServices(
     startup.markAuthzReady();
     if (authzIds.size) log.info(first, 'authorization plugins restored');
     const all = await restore.all;
+    traceMark('berthd', 'plugins-restored');
     if (closing !== undefined) return; // stopped while restoring: leave the rest to the next start
     if (executor.adopt) await reconcile();
     await unmountLeftovers(volumes, log);
     if (all.restored.length || all.failed.length) log.info(all, 'plugins restored');
+    traceEnd('berthd');
     log.info('berthd ready');
   })().catch((err: Error) => log.error(`start: ${err.message}`));
   const close = () => {

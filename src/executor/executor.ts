@@ -28,7 +28,10 @@ export interface RunningContainer<Handle extends RuntimeHandle = RuntimeHandle> 
   readonly id: string;
   /** The runtime it was started with: later kill/delete use the same one, whatever reloads happen. */
   readonly runtime: Handle;
-  /** pid of the runtime process (`runc run`, a shim), not of the container init. */
+  /**
+   * pid of the runtime process (`runc run`, a shim), not of the container init; -1 until it is known (through
+   * berth-spawner the pid arrives a moment after `start` returns, always before the container can answer).
+   */
   readonly runtimePid: number;
   /** Resolves when the container has exited and the runtime has cleaned it up. */
   readonly exited: Promise<ExitStatus>;

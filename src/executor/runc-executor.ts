@@ -9,7 +9,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
+import { traceMark } from '../host/index.ts';
 import { runCommand } from './command.ts';
 import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
@@ -23,6 +25,7 @@ import {
   stateArgs,
   withGlobals,
 } from './runc-args.ts';
+import { type Spawner, sharedSpawner } from './spawner.ts';
 
 /** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
 function killGroup(pid: number): void {
@@ -31,6 +34,49 @@ function killGroup(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+/** A runtime process just started, however it was spawned. */
+interface Started {
+  pid(): number;
+  readonly exited: Promise<ExitStatus>;
+  readonly stdout?: Readable | undefined;
+  readonly stderr?: Readable | undefined;
+}
+
+/** Through berth-spawner: no fork of berthd. */
+function spawnThrough(spawner: Spawner, argv: string[], cwd: string, output: ContainerOutput): Started {
+  const child = spawner.spawn(argv, { cwd, ...(output === 'pipe' ? {} : { logPath: output.logPath }) });
+  const exited = child.closed.then(({ code, signal, error }): ExitStatus => {
+    if (error) return { code: 127, signal: null, at: new Date(), error: error.message };
+    return { code: shellExitCode(code, signal), signal, at: new Date() };
+  });
+  return { pid: () => child.pid, exited, stdout: child.stdout, stderr: child.stderr };
+}
+
+/** berthd forks the runtime itself (no berth-spawner built). Own process group: a Ctrl-C aimed at berthd must not reach the container. */
+function spawnHere(binary: string, argv: string[], cwd: string, output: ContainerOutput): Started {
+  const logFd = output === 'pipe' ? undefined : openSync(output.logPath, 'a', 0o600);
+  let child: ReturnType<typeof spawn>;
+  try {
+    const stdio = logFd === undefined ? 'pipe' : logFd;
+    child = spawn(binary, argv, { cwd, stdio: ['ignore', stdio, stdio], detached: true });
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
+  }
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.on('error', (err) => resolve({ code: 127, signal: null, at: new Date(), error: err.message }));
+    // 'close', not 'exit': with piped output, every byte has been read by then.
+    child.on('close', (code, signal) => {
+      resolve({ code: shellExitCode(code, signal), signal, at: new Date() });
+    });
+  });
+  return {
+    pid: () => child.pid ?? -1,
+    exited,
+    stdout: child.stdout ?? undefined,
+    stderr: child.stderr ?? undefined,
+  };
 }
 
 /** A container RuncExecutor started: the runtime handle is a runc-compatible CLI invocation. */
@@ -48,34 +94,24 @@ export class RuncExecutor implements Executor<RuncCli> {
   start(cli: RuncCli, id: string, bundle: string, output: ContainerOutput): RuncContainer {
     if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
     const argv = withGlobals(cli, runArgs(id, { bundle, noPivot: cli.noPivot, keep: cli.keep === true }));
-    let logFd: number | undefined;
-    if (output !== 'pipe') {
-      mkdirSync(dirname(output.logPath), { recursive: true, mode: 0o700 });
-      logFd = openSync(output.logPath, 'a', 0o600);
-    }
-    let child: ReturnType<typeof spawn>;
-    try {
-      // Own process group: a Ctrl-C aimed at berthd must not reach the container.
-      const stdio = logFd === undefined ? 'pipe' : logFd;
-      child = spawn(cli.binary, argv, { cwd: bundle, stdio: ['ignore', stdio, stdio], detached: true });
-    } finally {
-      if (logFd !== undefined) closeSync(logFd);
-    }
-    const exited = new Promise<ExitStatus>((resolve) => {
-      child.on('error', (err) => resolve({ code: 127, signal: null, at: new Date(), error: err.message }));
-      // 'close', not 'exit': with piped output, every byte has been read by then.
-      child.on('close', (code, signal) => {
-        resolve({ code: shellExitCode(code, signal), signal, at: new Date() });
-      });
-    })
+    if (output !== 'pipe') mkdirSync(dirname(output.logPath), { recursive: true, mode: 0o700 });
+    traceMark(id, 'spawn-call');
+    const spawner = sharedSpawner();
+    const started = spawner
+      ? spawnThrough(spawner, [cli.binary, ...argv], bundle, output)
+      : spawnHere(cli.binary, argv, bundle, output);
+    traceMark(id, 'spawned');
+    const exited = started.exited
       .then((status) => (cli.keep ? this.#afterKeptExit(cli, id, status) : status))
       .finally(() => this.#running.delete(id));
     const container: RuncContainer = {
       id,
       runtime: cli,
-      runtimePid: child.pid ?? -1,
+      get runtimePid() {
+        return started.pid();
+      },
       exited,
-      ...(child.stdout && child.stderr ? { stdout: child.stdout, stderr: child.stderr } : {}),
+      ...(started.stdout && started.stderr ? { stdout: started.stdout, stderr: started.stderr } : {}),
     };
     this.#running.set(id, container);
     return container;
@@ -144,6 +180,7 @@ export class RuncExecutor implements Executor<RuncCli> {
   async stop(cli: RuncCli, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
     await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
+    traceMark(id, 'killed');
     if (mine) {
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
       if ((await Promise.race([mine.exited, timer])) !== 'timeout') return mine.exited;

@@ -1,7 +1,13 @@
-export { ATOMIC_TEMP_PREFIX, writeFileAtomicSync } from './atomic-file.ts';
+export {
+  ATOMIC_TEMP_PREFIX,
+  type PreparedWrite,
+  prepareFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-file.ts';
 export { boundingCapabilities } from './capabilities.ts';
 export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { errnoOf, errnoText, fromErrno, kindOfErrno } from './errno.ts';
 export { type ExecutableLookup, findExecutable } from './executable.ts';
 export { groupId } from './groups.ts';
+export { type PhaseRecord, traceBegin, traceEnd, traceMark } from './phase-trace.ts';
 export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';

@@ -45,8 +45,8 @@ describe('RuncExecutor', { skip }, () => {
     const c = executor.start(cli, 'exec-a', bundle('a', 'echo to-stdout; echo to-stderr >&2; exit 42'), {
       logPath: log,
     });
-    assert.ok(c.runtimePid > 0);
     const status = await c.exited;
+    assert.ok(c.runtimePid > 0, 'the runtime pid is known (through berth-spawner, a moment after start)');
     assert.equal(status.code, 42);
     // Both streams land in the one file; foreground runc copies each through its own pipe, so their relative
     // order is not guaranteed.

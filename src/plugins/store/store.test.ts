@@ -63,6 +63,19 @@ describe('PluginStore', () => {
     );
   });
 
+  it('a state write a crash interrupted leaves the old state, and its temp file goes at load', () => {
+    const store = new PluginStore(join(dir, 'g'));
+    store.load();
+    const staging = store.stage();
+    mkdirSync(join(staging, 'rootfs'));
+    const id = '9'.repeat(64);
+    store.commit(staging, { plugin: plugin(id) });
+    // What a prepared save leaves when berthd is killed before its commit: the temp file, written and fsynced.
+    writeFileSync(join(store.dir(id), '.tmp-state.json-4242-0a0b0c0d'), JSON.stringify({ plugin: 'new' }));
+    assert.equal(store.load().plugins[0]?.plugin.Enabled, false);
+    assert.deepEqual(readdirSync(store.dir(id)).sort(), ['rootfs', 'state.json']);
+  });
+
   it('removes a plugin completely', () => {
     const store = new PluginStore(join(dir, 'c'));
     store.load();

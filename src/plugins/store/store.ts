@@ -10,7 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../host/index.ts';
+import {
+  ATOMIC_TEMP_PREFIX,
+  type PreparedWrite,
+  prepareFileAtomic,
+  writeFileAtomicSync,
+} from '../../host/index.ts';
 import type { HealthConfig, Plugin } from '../model/index.ts';
 import { decodePlugin, decodeStoredHealth } from '../model/index.ts';
 
@@ -74,6 +79,7 @@ export class PluginStore {
       if (!ID.test(entry)) continue;
       try {
         this.#finishUpgrade(path);
+        dropTempFiles(path);
         const raw = JSON.parse(readFileSync(join(path, STATE_FILE), 'utf8')) as {
           plugin?: unknown;
           runtime?: unknown;
@@ -125,6 +131,11 @@ export class PluginStore {
     writeFileAtomicSync(join(this.dir(state.plugin.Id), STATE_FILE), stateJson(state), 0o600);
   }
 
+  /** {@link save} in two halves: written and fsynced now, the state only once committed. */
+  prepareSave(state: PluginState): PreparedWrite {
+    return prepareFileAtomic(join(this.dir(state.plugin.Id), STATE_FILE), stateJson(state), 0o600);
+  }
+
   /**
    * Replaces a plugin's rootfs and state (upgrade) so that a crash at any point leaves either the old version or
    * the new one: the new state is written aside, the rootfs directories are swapped, and renaming the new state
@@ -157,6 +168,12 @@ export class PluginStore {
     renameSync(this.dir(id), removing);
     rmSync(removing, { recursive: true, force: true });
   }
+}
+
+/** Temp files of state writes a crash interrupted (never committed: the state file holds what it had). */
+function dropTempFiles(dir: string): void {
+  for (const name of readdirSync(dir))
+    if (name.startsWith(ATOMIC_TEMP_PREFIX)) rmSync(join(dir, name), { force: true });
 }
 
 function stateJson(state: PluginState): string {

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs/index.ts';
+import { traceBegin, traceEnd } from '../../host/index.ts';
 import {
   applyHealthUpdate,
   applySettings,
@@ -37,6 +38,7 @@ import {
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
 import { DEFAULTS, type Options, type PluginManagerOptions } from './manager-options.ts';
 import { newPluginState, type PluginSource, unpackSource, upgradedState } from './new-plugin.ts';
+import { persistAfter } from './persist-after.ts';
 import {
   type ReconfigureOptions,
   type ReconfigureSteps,
@@ -126,7 +128,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
         this.#locked(e, async () => {
           // A command that had the lock first (disable, remove) has the last word.
           if (!e.state.plugin.Enabled || !this.#plugins.isCurrent(e)) return;
+          traceBegin('restore', e.state.plugin.Id);
           if (!(await this.#supervisor.adopt(e))) await this.#supervisor.start(e);
+          traceEnd(e.state.plugin.Id);
         }),
       (e, err) => this.#log('error', `restoring plugin ${e.state.plugin.Name} failed: ${err.message}`),
     );
@@ -254,8 +258,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   /** Starts the plugin and waits until its socket answers. @throws {ConflictError} when already enabled */
   enable(ref: string, o: { timeoutMs?: number } = {}): Promise<void> {
     return this.#command('enable', ref, {}, async (e) => {
-      await this.#supervisor.start(e, o.timeoutMs);
-      this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: true } });
+      const next = { ...e.state, plugin: { ...e.state.plugin, Enabled: true } };
+      await persistAfter(this.store, e, next, () => this.#supervisor.start(e, o.timeoutMs), 'enable');
       this.#emit('enable', e.state.plugin, { typed: ref });
     });
   }
@@ -263,8 +267,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   /** Stops the plugin (SIGTERM, grace, SIGKILL). @throws {ConflictError} when disabled, or in use without force */
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
     return this.#command('disable', ref, o, async (e) => {
-      await this.#stop(e);
-      this.#persist(e, { ...e.state, plugin: { ...e.state.plugin, Enabled: false } });
+      const next = { ...e.state, plugin: { ...e.state.plugin, Enabled: false } };
+      await persistAfter(this.store, e, next, () => this.#stop(e), 'disable');
       this.#emit('disable', e.state.plugin, { typed: ref });
     });
   }

@@ -16,7 +16,7 @@ import {
   removeBundle,
   writeBundle,
 } from '../../executor/index.ts';
-import { socketAddress } from '../../host/index.ts';
+import { socketAddress, traceMark } from '../../host/index.ts';
 import { type Probe, probeActivate } from '../health/index.ts';
 import type { Plugin } from '../model/index.ts';
 import { buildPluginSpec, type PreflightFacts, preflightProblems } from '../spec/index.ts';
@@ -164,6 +164,7 @@ export class Supervisor {
     if (c) {
       this.#to(e, 'stop');
       const status = await this.#o.executor.stop(c.runtime, c.id, this.#o.stopGraceMs);
+      traceMark(c.id, 'exited');
       if (status) run.status.lastExitCode = status.code;
     }
     run.container = undefined;
@@ -178,15 +179,19 @@ export class Supervisor {
   async #prepare(e: Entry): Promise<{ runtime: Runnable; bundle: string }> {
     const { plugin } = e.state;
     const paths = this.#o.paths;
+    traceMark(plugin.Id, 'locked');
     const runtime = await this.#o.runtimes.runnable(e.state.runtime);
+    traceMark(plugin.Id, 'runtime');
     const spec = buildPluginSpec(plugin, { rootfs: paths.rootfs(plugin.Id), execRoot: paths.socketRoot });
     const problems = preflightProblems(spec, this.#o.preflight, plugin.Name);
     if (problems.length)
       throw new InvalidParameterError(`cannot enable plugin ${plugin.Name}: ${problems.join('; ')}`);
+    traceMark(plugin.Id, 'spec');
     rmSync(join(paths.socketDir(plugin.Id), plugin.Config.Interface.Socket), { force: true });
     const bundle = writeBundle(paths.bundleDir(plugin.Id), spec);
     if (plugin.Config.PropagatedMount)
       mkdirSync(paths.propagatedMount(plugin.Id), { recursive: true, mode: 0o755 });
+    traceMark(plugin.Id, 'bundle');
     return { runtime, bundle };
   }
 
@@ -199,6 +204,7 @@ export class Supervisor {
     const { plugin } = e.state;
     const run = e.run;
     run.logFile ??= new CappedLog(this.#o.paths.logPath(plugin.Id), this.#o.logMaxBytes);
+    traceMark(plugin.Id, 'log');
     const stderrTail: Buffer[] = [];
     const container = this.#o.executor.start(runtime.cli, plugin.Id, bundle, 'pipe', {
       'berth.kind': 'plugin',
@@ -229,6 +235,7 @@ export class Supervisor {
     const address = socketAddress(this.#o.paths.socketDir(plugin.Id), socket);
     try {
       const ready = await waitForSocket(address.path, container.exited, timeoutMs);
+      traceMark(plugin.Id, 'socket');
       if (!ready.ready) {
         const exited = ready.why === 'timeout' ? undefined : await container.exited;
         const why = exited
@@ -241,6 +248,7 @@ export class Supervisor {
       }
       const timeout = this.#o.activateTimeoutMs;
       const answer = await askActivate(address.path, timeout);
+      traceMark(plugin.Id, 'activate');
       const warning = activateWarning(answer, plugin.Config.Interface.Types ?? [], timeout);
       this.#to(e, 'ready');
       Object.assign(e.run.status, {
