@@ -35,6 +35,7 @@ import {
   type PluginFilters,
   type PluginStatus,
   viewOf,
+  viewsJson,
 } from './entry.ts';
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
 import { newPluginState, type PluginSource, unpackSource } from './new-plugin.ts';
@@ -167,6 +168,11 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       .all()
       .filter((e) => matchesFilters(e, filters))
       .map(viewOf);
+  }
+
+  /** `JSON.stringify(list(filters))`, cheaper: each Plugin object is serialised once (see viewsJson). */
+  listJson(filters: PluginFilters = {}): string {
+    return viewsJson(this.#plugins.all().filter((e) => matchesFilters(e, filters)));
   }
 
   /**
