@@ -1,11 +1,17 @@
 /**
  * API load: 50 concurrent connections on `GET /plugins` and `GET /info` over the unix socket (autocannon), berthd
- * vs the reference dockerd 20.10 in the same run, each holding the same 10 created plugins (2 enabled).
+ * vs the reference dockerd 20.10 in the same run, first with 2 plugins installed (both enabled), then with `--many`
+ * (default 100; 2 of them enabled). Rounds alternate between the daemons (and their order), so a load spike on this
+ * shared machine hits both; each figure is the median of the rounds.
  *
- *   node --import tsx bench/api-load.ts [--seconds 5] [--no-dockerd]
+ *   node --import tsx bench/api-load.ts [--seconds 2] [--rounds 5] [--many 100] [--no-dockerd]
+ *                                       [--baseline /path/to/other/bin/berthd.js]
+ *
+ * `--baseline` adds a second berthd (another build, e.g. a checkout before a change) to the same rounds: the
+ * before/after figures of an optimisation, measured in one run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,115 +19,200 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startBerthd, stopBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
-import { recordMetrics } from './report.ts';
+import { type Metric, recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, 'no-dockerd': { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
+    many: { type: 'string', default: '100' },
+    baseline: { type: 'string' },
+    'no-dockerd': { type: 'boolean', default: false },
+  },
 });
 const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const MANY = Number(values.many);
 const ROOT = new URL('../', import.meta.url).pathname;
 const REFERENCE_DOCKERD = join(ROOT, '../shared/tools/reference-dockerd');
-const PLUGINS = 10;
+const ENDPOINTS = ['plugins', 'info'] as const;
+type Endpoint = (typeof ENDPOINTS)[number];
 
 interface Load {
   readonly rps: number;
   readonly p99: number;
+  /** The daemon's CPU time per request served (user + system): its cost, whatever else the machine runs. */
+  readonly cpuUs: number;
+  /** The load generator's (this process's) CPU time per request. */
+  readonly clientUs: number;
   readonly errors: number;
   readonly non2xx: number;
 }
 
-async function load(socketPath: string, path: string): Promise<Load> {
+interface Target {
+  readonly name: string;
+  readonly socket: string;
+  readonly pid: number;
+}
+
+/** utime + stime of a process, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
+function cpuTimeUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(t: Target, path: string): Promise<Load> {
+  const cpu0 = cpuTimeUs(t.pid);
+  const client0 = process.cpuUsage();
   const r = await autocannon({
     url: `http://localhost${path}`,
-    socketPath,
+    socketPath: t.socket,
     connections: 50,
     duration: SECONDS,
   });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return {
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    cpuUs: (cpuTimeUs(t.pid) - cpu0) / Math.max(1, r.requests.total),
+    clientUs: ((u) => (u.user + u.system) / Math.max(1, r.requests.total))(process.cpuUsage(client0)),
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }
 
-/** Creates the plugins from contexts that differ by one file: dockerd refuses two identical rootfs (plugins.md §1.4). */
-function populate(host: string, ctx: string): void {
-  const env = { ...process.env, DOCKER_HOST: host };
-  for (let i = 0; i < PLUGINS; i++) {
+/** Creates plugins `from..to-1` from contexts that differ by one file: dockerd refuses two identical rootfs. */
+function populate(socket: string, ctx: string, from: number, to: number, enable: boolean): void {
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+  for (let i = from; i < to; i++) {
     const variant = `${ctx}-${i}`;
-    cpSync(ctx, variant, { recursive: true });
-    writeFileSync(join(variant, 'rootfs', 'variant'), String(i));
+    if (!existsSync(variant)) {
+      cpSync(ctx, variant, { recursive: true });
+      writeFileSync(join(variant, 'rootfs', 'variant'), String(i));
+    }
     execFileSync('docker', ['plugin', 'create', `bench/p${i}`, variant], { env, stdio: 'ignore' });
+    if (enable) execFileSync('docker', ['plugin', 'enable', `bench/p${i}`], { env, stdio: 'ignore' });
   }
-  for (let i = 0; i < 2; i++)
-    execFileSync('docker', ['plugin', 'enable', `bench/p${i}`], { env, stdio: 'ignore' });
 }
 
-function cleanup(host: string): void {
-  const env = { ...process.env, DOCKER_HOST: host };
-  for (let i = 0; i < PLUGINS; i++)
+function cleanup(socket: string, count: number): void {
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+  for (let i = 0; i < count; i++)
     spawnSync('docker', ['plugin', 'rm', '-f', `bench/p${i}`], { env, stdio: 'ignore' });
 }
 
-async function berth(dir: string, ctx: string) {
-  const d = await startBerthd(dir);
-  populate(`unix://${d.socket}`, ctx);
-  const result = {
-    plugins: await load(d.socket, '/v1.41/plugins'),
-    info: await load(d.socket, '/v1.41/info'),
-  };
-  cleanup(`unix://${d.socket}`);
-  await stopBerthd(d);
-  return result;
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+type Figures = Map<string, Record<Endpoint, Load[]>>;
+
+/** ROUNDS rounds over every target and endpoint; the order of the targets flips every round. */
+async function measure(targets: readonly Target[]): Promise<Figures> {
+  const figures: Figures = new Map(targets.map((t) => [t.name, { plugins: [], info: [] }]));
+  for (const ep of ENDPOINTS) for (const t of targets) await load(t, `/v1.41/${ep}`); // JIT warm-up, untimed
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? [...targets].reverse() : targets;
+    for (const ep of ENDPOINTS)
+      for (const t of order) figures.get(t.name)?.[ep].push(await load(t, `/v1.41/${ep}`));
+  }
+  return figures;
 }
 
-async function dockerd(ctx: string) {
-  const dir = '/tmp/berth-bench-dockerd';
-  execFileSync(REFERENCE_DOCKERD, ['start', dir], { stdio: 'ignore' });
-  const sock = join(dir, 'docker.sock');
-  cleanup(`unix://${sock}`);
-  populate(`unix://${sock}`, ctx);
-  const result = { plugins: await load(sock, '/v1.41/plugins'), info: await load(sock, '/v1.41/info') };
-  cleanup(`unix://${sock}`);
-  execFileSync(REFERENCE_DOCKERD, ['stop', dir], { stdio: 'ignore' });
-  return result;
+function summarise(loads: readonly Load[]): Load {
+  return {
+    rps: median(loads.map((l) => l.rps)),
+    p99: median(loads.map((l) => l.p99)),
+    cpuUs: median(loads.map((l) => l.cpuUs)),
+    clientUs: median(loads.map((l) => l.clientUs)),
+    errors: loads.reduce((n, l) => n + l.errors, 0),
+    non2xx: loads.reduce((n, l) => n + l.non2xx, 0),
+  };
+}
+
+function print(count: number, figures: Figures): void {
+  for (const ep of ENDPOINTS) {
+    const dockerd = figures.get('dockerd') ? summarise(figures.get('dockerd')?.[ep] ?? []) : undefined;
+    for (const [name, f] of figures) {
+      const l = summarise(f[ep]);
+      const vs =
+        dockerd && name !== 'dockerd'
+          ? `   ${(l.rps / dockerd.rps).toFixed(2)}× dockerd's req/s, p99 ${l.p99 <= dockerd.p99 ? '≤' : '>'} dockerd's`
+          : '';
+      console.log(
+        `${`${name} GET /${ep} (${count} plugins)`.padEnd(40)} ${l.rps.toFixed(0).padStart(8)} req/s   p99 ${String(l.p99).padStart(4)} ms   CPU ${l.cpuUs.toFixed(0).padStart(4)} µs/req (client ${l.clientUs.toFixed(0)})   errors ${l.errors}   non-2xx ${l.non2xx}${vs}`,
+      );
+    }
+  }
+}
+
+function metricsOf(count: number, figures: Figures): Metric[] {
+  return ENDPOINTS.flatMap((ep) => {
+    const b = summarise(figures.get('berthd')?.[ep] ?? []);
+    const d = figures.get('dockerd') ? summarise(figures.get('dockerd')?.[ep] ?? []) : undefined;
+    return [
+      {
+        id: `api-${ep}-${count}-rps`,
+        label: `GET /${ep}, ${count} plugins, 50 connections: throughput`,
+        unit: 'req/s' as const,
+        berth: b.rps,
+        dockerd: d?.rps,
+        lowerIsBetter: false,
+        goal: '≥ 1.5× dockerd',
+      },
+      {
+        id: `api-${ep}-${count}-p99`,
+        label: `GET /${ep}, ${count} plugins, 50 connections: p99 latency`,
+        unit: 'ms' as const,
+        berth: b.p99,
+        dockerd: d?.p99,
+        lowerIsBetter: true,
+        goal: '≤ dockerd',
+      },
+    ];
+  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-api-'));
+const dockerdDir = join(dir, 'dockerd'); // private: never another engineer's dockerd
+const useDockerd = !values['no-dockerd'] && existsSync(REFERENCE_DOCKERD);
+const daemons: Awaited<ReturnType<typeof startBerthd>>[] = [];
 try {
+  for (const sub of ['berthd', 'baseline']) mkdirSync(join(dir, sub));
   const ctx = miniContext(dir);
-  const b = await berth(dir, ctx);
-  const d = values['no-dockerd'] || !existsSync(REFERENCE_DOCKERD) ? undefined : await dockerd(ctx);
+  const targets: Target[] = [];
+  const berthd = await startBerthd(join(dir, 'berthd'));
+  daemons.push(berthd);
+  targets.push({ name: 'berthd', socket: berthd.socket, pid: berthd.child.pid ?? 0 });
+  if (values.baseline) {
+    const base = await startBerthd(join(dir, 'baseline'), [], values.baseline);
+    daemons.push(base);
+    targets.push({ name: 'baseline', socket: base.socket, pid: base.child.pid ?? 0 });
+  }
+  if (useDockerd) {
+    execFileSync(REFERENCE_DOCKERD, ['start', dockerdDir], { stdio: 'ignore' });
+    const pid = Number(readFileSync(join(dockerdDir, 'docker.pid'), 'utf8'));
+    targets.push({ name: 'dockerd', socket: join(dockerdDir, 'docker.sock'), pid });
+  }
   console.log(
-    `node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, autocannon 50 connections, ${SECONDS} s each`,
+    `node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, autocannon 50 connections, ${ROUNDS} rounds × ${SECONDS} s per daemon and endpoint`,
   );
-  const row = (name: string, l: Load) =>
-    console.log(
-      `${name.padEnd(28)} ${l.rps.toFixed(0).padStart(8)} req/s   p99 ${String(l.p99).padStart(4)} ms   errors ${l.errors}   non-2xx ${l.non2xx}`,
-    );
-  row('berthd GET /plugins', b.plugins);
-  if (d) row('dockerd GET /plugins', d.plugins);
-  row('berthd GET /info', b.info);
-  if (d) row('dockerd GET /info', d.info);
-  recordMetrics(
-    'api-load',
-    (['plugins', 'info'] as const).flatMap((ep) => [
-      {
-        id: `api-${ep}-rps`,
-        label: `GET /${ep}, 50 connections: throughput`,
-        unit: 'req/s' as const,
-        berth: b[ep].rps,
-        dockerd: d?.[ep].rps,
-        lowerIsBetter: false,
-      },
-      {
-        id: `api-${ep}-p99`,
-        label: `GET /${ep}, 50 connections: p99 latency`,
-        unit: 'ms' as const,
-        berth: b[ep].p99,
-        dockerd: d?.[ep].p99,
-        lowerIsBetter: true,
-      },
-    ]),
-  );
-  const failed = [b.plugins, b.info].some((l) => l.errors || l.non2xx);
-  if (failed) throw new Error('berthd answered with errors under load');
+  const metrics: Metric[] = [];
+  let installed = 0;
+  for (const count of [2, MANY]) {
+    for (const t of targets) populate(t.socket, ctx, installed, count, installed === 0);
+    installed = count;
+    const figures = await measure(targets);
+    print(count, figures);
+    metrics.push(...metricsOf(count, figures));
+    const b = figures.get('berthd');
+    if (b && [...b.plugins, ...b.info].some((l) => l.errors || l.non2xx))
+      throw new Error('berthd answered with errors under load');
+  }
+  recordMetrics('api-load', metrics);
+  for (const t of targets) cleanup(t.socket, installed);
 } finally {
+  for (const d of daemons) await stopBerthd(d);
+  if (useDockerd) spawnSync(REFERENCE_DOCKERD, ['stop', dockerdDir], { stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
 }

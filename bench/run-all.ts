@@ -3,8 +3,8 @@
  * API load), prints one table, writes bench/results/latest.json and docs/benchmarks.svg, and rewrites the summary
  * section of BENCHMARKS.md with the command, the machine and the figures.
  *
- *   npm run bench:all              (≥ 10 runs each: 11 runs, 100 plugins, 1000 runtimes, 10 s of load)
- *   npm run bench:all -- --quick   (a smoke run: 3 runs, 20 plugins, 200 runtimes, 3 s; BENCHMARKS.md untouched)
+ *   npm run bench:all              (≥ 10 runs each: 11 runs, 100 plugins, 1000 runtimes, 11 rounds of 2 s of load)
+ *   npm run bench:all -- --quick   (a smoke run: 3 runs, 20 plugins, 200 runtimes, 3 rounds of 1 s; BENCHMARKS.md untouched)
  *   npm run bench:all -- --render  (no run: rewrite the summary and chart from bench/results/latest.json)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,7 +24,10 @@ const BENCHES: [string, string[]][] = [
   ['runtime-reload', quick ? ['--runs', '3', '--count', '200'] : ['--runs', '11', '--count', '1000']],
   ['plugin-lifecycle', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
   ['containerd', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
-  ['api-load', quick ? ['--seconds', '3'] : ['--seconds', '10']],
+  [
+    'api-load',
+    quick ? ['--seconds', '1', '--rounds', '3', '--many', '20'] : ['--seconds', '2', '--rounds', '11'],
+  ],
   [
     'soak',
     quick ? ['--cycles', '200', '--requests', '10000'] : ['--cycles', '10000', '--requests', '100000'],

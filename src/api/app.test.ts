@@ -111,6 +111,8 @@ describe('Engine API in process (app.inject)', () => {
     assert.deepEqual(JSON.parse(after).find((p: { Name: string }) => p.Name === 'l1:latest').Settings.Env, [
       'A=2',
     ]);
+    const disabled = await app.inject({ url: '/plugins?filters={"enabled":["false"]}' });
+    assert.equal(disabled.body, JSON.stringify(plugins.list({ enabled: false })));
     for (const name of ['l1', 'l2']) await app.inject({ method: 'DELETE', url: `/plugins/${name}` });
   });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpStatusOf } from '../errdefs/index.ts';
 import type { AuthzRequest } from '../plugins/index.ts';
 import type { AuthzPort } from './ports.ts';
@@ -28,33 +28,50 @@ function requestOf(req: FastifyRequest): AuthzRequest {
   };
 }
 
+async function authorizeResponse(
+  chain: AuthzPort,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<unknown> {
+  const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : undefined;
+  try {
+    await chain.authorizeResponse(requestOf(req), {
+      ResponseStatusCode: reply.statusCode,
+      ResponseHeaders: headersOf(reply.getHeaders() as Record<string, string>),
+      ...(body && body.length <= MAX_INSPECTED_BODY ? { ResponseBody: body.toString('base64') } : {}),
+    });
+    return payload;
+  } catch (err) {
+    reply.code(httpStatusOf(err)).type('application/json');
+    return JSON.stringify({ message: (err as Error).message });
+  }
+}
+
 /**
- * Puts every request and response through the authorization chain (when it has active plugins), except those
- * `exempt` names (answered at start before the chain was ready: api/startup-gate.ts).
+ * Puts every request and response through the authorization chain when it has active plugins, except those
+ * `exempt` names (answered at start before the chain was ready: api/startup-gate.ts). The chain is asked on
+ * every request (a reload may configure or drop plugins at any time); with none active, the hooks are
+ * callback-style and return at once, so a daemon without authorization pays no promise per request.
  */
 export function registerAuthz(
   app: FastifyInstance,
   chain: AuthzPort,
   exempt: (req: FastifyRequest) => boolean = () => false,
 ): void {
-  app.addHook('preHandler', async (req) => {
-    if (exempt(req) || chain.active().length === 0) return;
-    await chain.authorizeRequest(requestOf(req));
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (exempt(req) || chain.active().length === 0) {
+      done();
+      return;
+    }
+    chain.authorizeRequest(requestOf(req)).then(() => done(), done);
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (exempt(req) || chain.active().length === 0 || reply.statusCode === 403) return payload;
-    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : undefined;
-    try {
-      await chain.authorizeResponse(requestOf(req), {
-        ResponseStatusCode: reply.statusCode,
-        ResponseHeaders: headersOf(reply.getHeaders() as Record<string, string>),
-        ...(body && body.length <= MAX_INSPECTED_BODY ? { ResponseBody: body.toString('base64') } : {}),
-      });
-      return payload;
-    } catch (err) {
-      reply.code(httpStatusOf(err)).type('application/json');
-      return JSON.stringify({ message: (err as Error).message });
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (exempt(req) || chain.active().length === 0 || reply.statusCode === 403) {
+      done(null, payload);
+      return;
     }
+    authorizeResponse(chain, req, reply, payload).then((p) => done(null, p), done);
   });
 }

@@ -46,9 +46,10 @@ export function parseJsonBody(text: string): unknown {
 /** Installs the one body parser; `limit` caps JSON bodies (413 past it). */
 export function registerBodyParsing(app: FastifyInstance, limit = 1 << 20): void {
   // A header that is not a media type at all would be refused 415 before any parser runs; dockerd ignores it.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', (req, _reply, done) => {
     const type = req.headers['content-type'];
     if (type !== undefined && !MEDIA_TYPE.test(type)) delete req.headers['content-type'];
+    done();
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (req, payload, done) => {

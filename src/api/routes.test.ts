@@ -97,6 +97,7 @@ function fakePlugins(calls: Calls): Pick<Backend, 'plugins' | 'pluginLogs'> {
       calls.push(['list', filters]);
       return filters?.enabled === false ? [] : [plugin];
     },
+    listJson: (filters?: PluginFilters) => JSON.stringify(plugins.list(filters)),
     inspect: find,
     create: async (name, _source, o) => {
       if (name === 'taken') throw new ConflictError('plugin taken:latest already exists');

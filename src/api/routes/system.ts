@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { arch, platform } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
@@ -61,10 +62,33 @@ export function registerSystemRoutes(app: FastifyInstance, backend: Backend): vo
     };
   });
 
-  app.get('/info', async (req) => {
+  app.get('/info', async (req, reply) => {
     const info = { ...systemInfo(backend), ...(await executorInfo(backend)) };
-    return shapeInfoFor(requestApiVersion(req.originalUrl), info);
+    const shaped = shapeInfoFor(requestApiVersion(req.originalUrl), info);
+    return reply.type('application/json').send(infoJson(shaped, runtimeInfo(backend.runtimes.current())));
   });
+}
+
+// Stand-ins for the runtime blocks while the rest of /info is serialised; the nonce keeps any other string from
+// ever matching them.
+const NONCE = randomBytes(8).toString('hex');
+const RUNTIMES_MARK = `berth-runtimes-${NONCE}`;
+const VIEWS_MARK = `berth-runtime-views-${NONCE}`;
+
+/**
+ * `JSON.stringify(info)`, byte for byte, with the runtime blocks (most of the bytes, the same until a reload)
+ * taken from their JSON serialised once per runtime set instead of serialised again.
+ */
+export function infoJson(
+  info: Record<string, unknown>,
+  rt: { runtimes: unknown; views: unknown; runtimesJson: string; viewsJson: string },
+): string {
+  const marked = { ...info };
+  if (marked.Runtimes === rt.runtimes) marked.Runtimes = RUNTIMES_MARK;
+  if (marked.BerthRuntimes === rt.views) marked.BerthRuntimes = VIEWS_MARK;
+  return JSON.stringify(marked)
+    .replace(`"${RUNTIMES_MARK}"`, () => rt.runtimesJson)
+    .replace(`"${VIEWS_MARK}"`, () => rt.viewsJson);
 }
 
 /**

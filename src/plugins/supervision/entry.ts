@@ -87,25 +87,52 @@ export function newEntry(state: PluginState): Entry {
   };
 }
 
-/** The Engine API Plugin object plus berth's status block. */
-export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
+function statusOf(e: Entry): PluginStatus {
   const s = e.run.status;
   return {
-    ...e.state.plugin,
-    Status: {
-      State: s.state,
-      Pid: s.pid,
-      Runtime: s.runtime || e.state.runtime || '',
-      Restarts: s.restarts,
-      StartedAt: s.startedAt,
-      LastError: s.lastError,
-      LastExitCode: s.lastExitCode,
-      Warnings: [...(e.state.warnings ?? []), ...s.warnings],
-      RefCount: e.refs,
-      Healthcheck: healthConfigView(e.state.health),
-      ...(e.run.health ? { Health: e.run.health.state } : {}),
-    },
+    State: s.state,
+    Pid: s.pid,
+    Runtime: s.runtime || e.state.runtime || '',
+    Restarts: s.restarts,
+    StartedAt: s.startedAt,
+    LastError: s.lastError,
+    LastExitCode: s.lastExitCode,
+    Warnings: [...(e.state.warnings ?? []), ...s.warnings],
+    RefCount: e.refs,
+    Healthcheck: healthConfigView(e.state.health),
+    ...(e.run.health ? { Health: e.run.health.state } : {}),
   };
+}
+
+/** The Engine API Plugin object plus berth's status block. */
+export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
+  return { ...e.state.plugin, Status: statusOf(e) };
+}
+
+/**
+ * JSON of Plugin objects, by identity. A plugin's state is never changed in place (every change persists a new
+ * object), so an object's JSON stays valid for as long as it lives; only the live status is serialised per call.
+ */
+const pluginJson = new WeakMap<Plugin, string>();
+
+/**
+ * `JSON.stringify(entries.map(viewOf))`, byte for byte, without serialising each Plugin object again: the one
+ * changing part of a listing is the status block (a 100-plugin listing is ~75 kB, of which ~25 kB status).
+ */
+export function viewsJson(entries: readonly Entry[]): string {
+  const parts: string[] = [];
+  for (const e of entries) {
+    const plugin = e.state.plugin;
+    let json = pluginJson.get(plugin);
+    if (json === undefined) {
+      json = JSON.stringify(plugin);
+      pluginJson.set(plugin, json);
+    }
+    // A plugin object with a Status key of its own would put the block elsewhere: serialise the view then.
+    if (json === '{}' || 'Status' in plugin) parts.push(JSON.stringify(viewOf(e)));
+    else parts.push(`${json.slice(0, -1)},"Status":${JSON.stringify(statusOf(e))}}`);
+  }
+  return `[${parts.join(',')}]`;
 }
 
 /** Filters of `GET /plugins`. */
