@@ -115,20 +115,21 @@ describe('plugin limits and reconfigure with runc', { skip }, () => {
     const p = await m.create('t/fork', { dir: behave });
     await m.set('t/fork', ['MODE=fork']);
     await m.update('t/fork', {
-      resources: { PidsLimit: 40, NanoCpus: 5e8, Memory: 256 * MiB },
+      // Memory well above what ~40 pids of node children use: the pids limit, not the OOM killer, must stop them.
+      resources: { PidsLimit: 40, NanoCpus: 5e8, Memory: 1024 * MiB },
       warnings: [],
     });
-    assert.deepEqual(m.inspect('t/fork').Resources, { PidsLimit: 40, NanoCpus: 5e8, Memory: 256 * MiB });
+    assert.deepEqual(m.inspect('t/fork').Resources, { PidsLimit: 40, NanoCpus: 5e8, Memory: 1024 * MiB });
     await m.enable('t/fork');
     const cgroups = runcState(p.Id).cgroup_paths;
     const read = (controller: string, file: string) =>
       readFileSync(join(cgroups[controller] ?? '', file), 'utf8').trim();
     assert.equal(read('pids', 'pids.max'), '40');
-    assert.equal(read('memory', 'memory.limit_in_bytes'), String(256 * MiB));
+    assert.equal(read('memory', 'memory.limit_in_bytes'), String(1024 * MiB));
     assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
     await until(
       () => /fork failed: EAGAIN/.test(readFileSync(m.logPath(p.Id), 'utf8')),
-      10_000,
+      30_000,
       'a failed fork',
     );
     assert.equal(m.inspect('t/fork').Status.State, 'running');
