@@ -6,6 +6,9 @@
  *   npm run bench:all              (≥ 10 runs each: 11 runs, 100 plugins, 1000 runtimes, 11 rounds of 2 s of load)
  *   npm run bench:all -- --quick   (a smoke run: 3 runs, 20 plugins, 200 runtimes, 3 rounds of 1 s; BENCHMARKS.md untouched)
  *   npm run bench:all -- --render  (no run: rewrite the summary and chart from bench/results/latest.json)
+ *   npm run bench:all -- --keep-dir DIR [--reuse soak]
+ *       (each bench's JSON is kept in DIR; a bench named in --reuse is not run again, its JSON in DIR is used:
+ *       for a long bench run on its own, e.g. BERTH_BENCH_OUT=DIR node --import tsx bench/soak.ts)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,12 @@ import { parseArgs } from 'node:util';
 import { type Metric, markdownTable, replaceSummary, svgChart } from './report.ts';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
+    'keep-dir': { type: 'string' },
+    reuse: { type: 'string', multiple: true, default: [] },
+  },
 });
 const ROOT = new URL('../', import.meta.url).pathname;
 const quick = values.quick;
@@ -56,10 +64,17 @@ function machine(): string {
 
 /** Runs every bench and returns their metrics in order. */
 function runAll(): Metric[] {
-  const out = mkdtempSync(join(tmpdir(), 'berth-bench-all-'));
+  const keep = values['keep-dir'];
+  const out = keep ?? mkdtempSync(join(tmpdir(), 'berth-bench-all-'));
+  mkdirSync(out, { recursive: true });
   const metrics: Metric[] = [];
   try {
     for (const [bench, args] of BENCHES) {
+      if (values.reuse.includes(bench)) {
+        console.log(`\n== ${bench}: reused from ${out}/${bench}.json (run on its own)`);
+        metrics.push(...(JSON.parse(readFileSync(join(out, `${bench}.json`), 'utf8')) as Metric[]));
+        continue;
+      }
       console.log(`\n== ${bench} ${args.join(' ')}`);
       const r = spawnSync(
         process.execPath,
@@ -73,7 +88,7 @@ function runAll(): Metric[] {
       metrics.push(...(JSON.parse(readFileSync(join(out, `${bench}.json`), 'utf8')) as Metric[]));
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    if (!keep) rmSync(out, { recursive: true, force: true });
   }
   return metrics;
 }
@@ -89,7 +104,7 @@ function writeOutputs(date: string, host: string, metrics: readonly Metric[]): v
   const summary = [
     '## Summary',
     '',
-    `Command: \`npm run bench:all\` (runs the four benchmarks below with ≥ 10 runs each and medians), on ${date}.`,
+    `Command: \`npm run bench:all\` (runs the benchmarks below with ≥ 10 runs each and medians), on ${date}.`,
     `Machine: ${host}. dockerd: the reference dockerd 20.10 (\`../shared/tools/reference-dockerd\`), measured in the same run.`,
     '',
     markdownTable(metrics),

@@ -48,7 +48,7 @@ function recordingAuthz(seen: string[]): AuthzPort {
 function api(startup: StartupPort, seen: string[]) {
   const backend = {
     system: { facts: FACTS, warnings: () => [] },
-    plugins: { list: () => [] },
+    plugins: { list: () => [], listJson: () => '[]' },
     authz: recordingAuthz(seen),
     startup,
   } as unknown as Backend;
