@@ -1,3 +1,4 @@
 export { type Bind, bindMount, parseBind } from './binds.ts';
 export type { ActiveMount } from './mounts.ts';
-export { type CreateVolume, type Volume, VolumeService } from './service.ts';
+export { VolumeService } from './service.ts';
+export type { CreateVolume, Volume } from './volume-types.ts';

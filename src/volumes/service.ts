@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BerthError,
   ConflictError,
   DeadlineError,
   InvalidParameterError,
@@ -21,47 +20,18 @@ import {
 import { writeFileAtomicSync } from '../host/index.ts';
 import type { PluginManager } from '../plugins/index.ts';
 import { type ActiveMount, MountLedger } from './mounts.ts';
-
 import { readVolumeFile, type VolumeRecord } from './volume-file.ts';
-
-/** The Engine API Volume object. */
-export interface Volume {
-  readonly CreatedAt: string;
-  readonly Driver: string;
-  readonly Labels: Record<string, string>;
-  readonly Mountpoint: string;
-  readonly Name: string;
-  readonly Options: Record<string, string>;
-  readonly Scope: string;
-  readonly Status?: Record<string, unknown>;
-}
-
-export interface CreateVolume {
-  readonly Name?: string;
-  readonly Driver?: string;
-  readonly DriverOpts?: Record<string, string>;
-  readonly Labels?: Record<string, string>;
-}
-
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-const CAPABILITY = 'volumedriver';
-
-export interface VolumeServiceOptions {
-  /** Each driver's share of `GET /volumes` (drivers are asked in parallel) and of `GET /volumes/NAME`. */
-  readonly listTimeoutMs?: number;
-  /**
-   * Create and remove answer by then, before the docker CLI gives up (30 s): 504 naming the plugin and the call
-   * it has not answered. The call itself keeps its own timeout, and its outcome is recorded when it comes.
-   */
-  readonly answerTimeoutMs?: number;
-  /** While berthd restores plugins: how long a request waits for its driver before a 503 naming it. */
-  readonly restoreWaitMs?: number;
-}
-
-const DEFAULT_LIST_TIMEOUT_MS = 5_000;
-const DEFAULT_ANSWER_TIMEOUT_MS = 25_000;
-const DEFAULT_RESTORE_WAIT_MS = 20_000;
+import { inspectVolume, matches, randomName, rewrap, unreachable } from './volume-helpers.ts';
+import {
+  CAPABILITY,
+  type CreateVolume,
+  DEFAULT_ANSWER_TIMEOUT_MS,
+  DEFAULT_LIST_TIMEOUT_MS,
+  DEFAULT_RESTORE_WAIT_MS,
+  NAME,
+  type Volume,
+  type VolumeServiceOptions,
+} from './volume-types.ts';
 
 export class VolumeService {
   readonly #plugins: PluginManager;
@@ -140,7 +110,7 @@ export class VolumeService {
             `volume ${name} already exists with driver ${existing.Driver}, not ${driver}`,
           );
         }
-        return this.#inspect(existing, this.#listTimeoutMs);
+        return inspectVolume(this.#plugins, existing, this.#listTimeoutMs);
       }
       const client = this.#plugins.client(driver, CAPABILITY);
       pending.driver = driver;
@@ -174,7 +144,7 @@ export class VolumeService {
         throw err;
       }
       this.#plugins.acquire(driver);
-      return this.#inspect(record, this.#listTimeoutMs);
+      return inspectVolume(this.#plugins, record, this.#listTimeoutMs);
     });
     return this.#answerWithin(work, () =>
       pending.call
@@ -188,7 +158,7 @@ export class VolumeService {
     const record = this.#volumes.get(name);
     if (!record) throw new NotFoundError(`get ${name}: no such volume`);
     await this.#driverRestored(record.Driver);
-    return this.#inspect(record, this.#listTimeoutMs);
+    return inspectVolume(this.#plugins, record, this.#listTimeoutMs);
   }
 
   /**
@@ -230,7 +200,10 @@ export class VolumeService {
       .list({ enabled: true, capability: [CAPABILITY] })
       .some((p) => p.Name === driver);
     if (!enabled)
-      return { recorded: await Promise.all(records.map((r) => this.#inspect(r, timeoutMs))), listed: [] };
+      return {
+        recorded: await Promise.all(records.map((r) => inspectVolume(this.#plugins, r, timeoutMs))),
+        listed: [],
+      };
     const listing = this.#plugins
       .client(driver, CAPABILITY)
       .call<{ Volumes?: { Name: string; Mountpoint?: string }[] }>('VolumeDriver.List', {}, { timeoutMs });
@@ -239,7 +212,7 @@ export class VolumeService {
         (l) => ({ volumes: l.Volumes ?? [] }),
         (err: Error) => ({ volumes: [], error: err.message }),
       ),
-      Promise.all(records.map((r) => this.#inspect(r, timeoutMs))),
+      Promise.all(records.map((r) => inspectVolume(this.#plugins, r, timeoutMs))),
     ]);
     return {
       recorded,
@@ -413,37 +386,6 @@ export class VolumeService {
     return this.#plugins.inspect(driver).Name;
   }
 
-  async #inspect(r: VolumeRecord, timeoutMs?: number): Promise<Volume> {
-    const base = {
-      CreatedAt: r.CreatedAt,
-      Driver: r.Driver,
-      Labels: r.Labels,
-      Name: r.Name,
-      Options: r.Options,
-      Scope: r.Scope,
-    };
-    try {
-      const got = await this.#plugins
-        .client(r.Driver, CAPABILITY)
-        .call<{ Volume?: { Mountpoint?: string; Status?: Record<string, unknown> } }>(
-          'VolumeDriver.Get',
-          { Name: r.Name },
-          timeoutMs === undefined ? {} : { timeoutMs },
-        );
-      const mountpoint = got.Volume?.Mountpoint
-        ? this.#plugins.hostPath(r.Driver, got.Volume.Mountpoint)
-        : '';
-      return {
-        ...base,
-        Mountpoint: mountpoint,
-        ...(got.Volume?.Status ? { Status: got.Volume.Status } : {}),
-      };
-    } catch (err) {
-      // The driver is down or disabled: the volume is still ours, shown with why it cannot be reached.
-      return unreachable(r, (err as Error).message);
-    }
-  }
-
   #save(): void {
     if (this.#readOnly) throw new UnavailableError(this.#readOnly);
     writeFileAtomicSync(this.#file, `${JSON.stringify([...this.#volumes.values()])}\n`, 0o600);
@@ -454,41 +396,4 @@ export class VolumeService {
     this.#lock = run.catch(() => undefined);
     return run;
   }
-}
-
-/** The same kind of error with `prefix: ` before its message (so its HTTP status stays the driver's). */
-function rewrap(err: unknown, prefix: string): Error {
-  const message = `${prefix}: ${(err as Error).message}`;
-  if (err instanceof BerthError) {
-    const Kind = err.constructor as new (m: string, o?: { cause?: unknown }) => BerthError;
-    return new Kind(message, { cause: err });
-  }
-  return new SystemError(message, { cause: err });
-}
-
-/** A volume whose driver cannot answer now, with why in `Status`. */
-function unreachable(r: VolumeRecord, why: string): Volume {
-  const { CreatedAt, Driver, Labels, Name, Options, Scope } = r;
-  return { CreatedAt, Driver, Labels, Name, Options, Scope, Mountpoint: '', Status: { error: why } };
-}
-
-function randomName(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join(
-    '',
-  );
-}
-
-function matches(v: Volume, filters: ReadonlyMap<string, readonly string[]>): boolean {
-  for (const [key, values] of filters) {
-    if (key === 'name' && !values.some((n) => v.Name.includes(n))) return false;
-    if (key === 'driver' && !values.some((d) => v.Driver === d || v.Driver === `${d}:latest`)) return false;
-    if (key === 'label') {
-      const ok = values.every((l) => {
-        const [k, val] = l.split('=', 2) as [string, string | undefined];
-        return k in v.Labels && (val === undefined || v.Labels[k] === val);
-      });
-      if (!ok) return false;
-    }
-  }
-  return true;
 }
