@@ -3,9 +3,9 @@
  *   - plugin enable through `berthd --containerd` (API call until it returns; the socket answers by then) vs
  *     `ctr run -d` of the same spec and rootfs until the socket accepts, vs the reference dockerd 20.10 (which also
  *     goes through containerd)
- *   - restore of MANY running plugins after kill -9 of berthd: berthd's spawn until its API socket accepts; berthd
- *     adopts every running task before it listens, and the bench checks that all MANY are running with the pids
- *     they had before the kill (adopted, not restarted); beside it, the same berthd start with nothing to restore
+ *   - restore of MANY running plugins after kill -9 of berthd: berthd's spawn until every plugin runs again (berthd
+ *     listens first, then adopts every running task), and the bench checks that all MANY are running with the
+ *     pids they had before the kill (adopted, not restarted); beside it, the same berthd start with nothing to restore
  *   - RSS of berthd + containerd + shims (and the plugins under them) with 1, 10 and MANY plugins, vs dockerd +
  *     containerd + shims: the summed RSS of every process whose command line names the daemon's private directory,
  *     and of their descendants
@@ -159,7 +159,7 @@ async function berthFigures(dir: string, ctx: string, ctrd: BenchContainerd) {
     rss.push(rssOf(daemon.child.pid ?? 0, dir));
   }
 
-  // Restore: kill -9, restart, berthd's spawn until it listens (it adopts before listening); all adopted?
+  // Restore: kill -9, restart, berthd's spawn until every plugin runs again; all adopted, none restarted?
   const tasks = new ContainerdClient(ctrd.socket, NAMESPACE);
   const pids = async () => new Map((await tasks.listTasks()).map((t) => [t.id, `${t.pid} ${t.status}`]));
   const restore: number[] = [];
@@ -167,12 +167,17 @@ async function berthFigures(dir: string, ctx: string, ctrd: BenchContainerd) {
     const before = await pids();
     daemon.child.kill('SIGKILL');
     await new Promise((r) => daemon.child.once('exit', r));
+    const spawned = performance.now();
     daemon = await startBerthd(dir, args);
     current = daemon.child;
-    restore.push(daemon.startedMs);
+    // berthd listens first and restores after (boot order): the figure ends when every plugin runs again.
+    let running = 0;
+    for (const t = performance.now(); running < MANY && performance.now() - t < 120_000; await sleep(5)) {
+      const plugins = await daemon.client.json<{ Status: { State: string } }[]>('GET', '/plugins');
+      running = plugins.filter((p) => p.Status.State === 'running').length;
+    }
+    restore.push(performance.now() - spawned);
     const after = await pids();
-    const plugins = await daemon.client.json<{ Status: { State: string } }[]>('GET', '/plugins');
-    const running = plugins.filter((p) => p.Status.State === 'running').length;
     const same = [...before].filter(([k, v]) => after.get(k) === v && v.endsWith('RUNNING')).length;
     if (running !== MANY || same !== MANY || after.size !== MANY)
       throw new Error(
