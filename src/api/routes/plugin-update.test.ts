@@ -58,4 +58,30 @@ describe('POST /plugins/{name}/update', () => {
       assert.ok(eventMatches(e, new Map([['event', [event]]])), event);
     assert.ok(!eventMatches(e, new Map([['event', ['health_status: healthy']]])));
   });
+
+  it('saves limits and health together in one update, so a refused limit change leaves health as it was', async () => {
+    const calls: unknown[] = [];
+    const port = {
+      update: async (...args: unknown[]) => {
+        calls.push(['update', ...args]);
+      },
+      updateHealth: async (...args: unknown[]) => {
+        calls.push(['updateHealth', ...args]);
+      },
+    } as unknown as PluginsPort;
+    await updatePlugin(
+      port,
+      'vol',
+      { resources: { PidsLimit: 5 }, health: { retries: 2 } },
+      { restart: true },
+    );
+    assert.deepEqual(calls, [
+      [
+        'update',
+        'vol',
+        { resources: { PidsLimit: 5 }, health: { Retries: 2 }, warnings: [] },
+        { restart: true },
+      ],
+    ]);
+  });
 });

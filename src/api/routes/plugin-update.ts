@@ -4,8 +4,7 @@
  * any applies, answered in Docker's container-update shape `{"Warnings": [...]}`.
  *
  * Two parts: `Resources` (limits; like `set`, refused while enabled unless `restart=true`) and `Health` (the health
- * check; a running plugin takes it at once). Limits apply first, so a refused limit change leaves the health check
- * untouched too.
+ * check; a running plugin takes it at once). With both, they are saved in one state write under the limits' rules.
  *
  * @module
  */
@@ -33,8 +32,13 @@ export async function updatePlugin(
   const health = decodeHealthUpdate(parts.Health, 'body.Health');
   const limits = decodePluginUpdate(parts.Resources == null ? {} : { Resources: parts.Resources });
   const warnings = [...top.unknown.map(describeUnknownKey), ...limits.warnings, ...health.warnings];
-  if (limits.resources) await plugins.update(name, { resources: limits.resources, warnings }, o);
-  // Also with nothing to change: an unknown plugin is a 404 either way.
-  if (parts.Health != null || !limits.resources) await plugins.updateHealth(name, health.update);
+  if (limits.resources) {
+    // Limits and health together are one state write: a refused limit change leaves the health check as it was.
+    const withHealth = parts.Health != null ? { health: health.update } : {};
+    await plugins.update(name, { resources: limits.resources, ...withHealth, warnings }, o);
+  } else {
+    // Health alone applies at once, also to a running plugin (also with nothing to change: a 404 when unknown).
+    await plugins.updateHealth(name, health.update);
+  }
   return { Warnings: warnings };
 }

@@ -7,12 +7,15 @@
  */
 import { describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
 import { decodeWithSchema } from './decode.ts';
+import type { HealthConfig } from './health-config.ts';
 import { PluginUpdateSchemaJson as PluginUpdateSchema } from './plugin-schema.generated.ts';
 import type { PluginResources } from './resources-schema.ts';
 
 export interface PluginUpdate {
   /** Limits to change (absent: limits unchanged). */
   readonly resources?: PluginResources;
+  /** Health check settings to change along with them, in the same state write (absent: unchanged). */
+  readonly health?: HealthConfig;
   /** Keys Go would ignore, worded for a warning. */
   readonly warnings: string[];
 }
