@@ -114,6 +114,26 @@ async function enableMany(client: BerthClient, prefix: string, from: number, to:
     );
 }
 
+/** The daemon's tree RSS with 1, 10 and MANY plugins enabled (from none). */
+async function rssAtSteps(
+  client: BerthClient,
+  prefix: string,
+  daemon: number,
+  dir: string,
+): Promise<number[]> {
+  const rss: number[] = [];
+  for (const [from, to] of [
+    [0, 1],
+    [1, 10],
+    [10, MANY],
+  ] as const) {
+    await enableMany(client, prefix, from, to);
+    await sleep(500);
+    rss.push(rssOf(daemon, dir));
+  }
+  return rss;
+}
+
 /** The berthd running now, killed if the bench fails half-way. */
 let current: import('node:child_process').ChildProcess | undefined;
 
@@ -148,16 +168,7 @@ async function berthFigures(dir: string, ctx: string, ctrd: BenchContainerd) {
 
   for (let i = 0; i < MANY; i++)
     await client.json('POST', `/plugins/create?name=bench/m${i}`, { upload: upload(ctx, i) });
-  const rss: number[] = [];
-  for (const [from, to] of [
-    [0, 1],
-    [1, 10],
-    [10, MANY],
-  ] as const) {
-    await enableMany(client, '', from, to);
-    await sleep(500);
-    rss.push(rssOf(daemon.child.pid ?? 0, dir));
-  }
+  const rss = await rssAtSteps(client, '', daemon.child.pid ?? 0, dir);
 
   // Restore: kill -9, restart, berthd's spawn until every plugin runs again; all adopted, none restarted?
   const tasks = new ContainerdClient(ctrd.socket, NAMESPACE);
@@ -209,16 +220,7 @@ async function dockerdFigures(ctx: string) {
     for (let i = 0; i < MANY; i++)
       await client.json('POST', `/v1.41/plugins/create?name=bench/m${i}`, { upload: upload(ctx, i) });
     const dockerd = Number(readFileSync(join(dir, 'docker.pid'), 'utf8'));
-    const rss: number[] = [];
-    for (const [from, to] of [
-      [0, 1],
-      [1, 10],
-      [10, MANY],
-    ] as const) {
-      await enableMany(client, '/v1.41', from, to);
-      await sleep(500);
-      rss.push(rssOf(dockerd, dir));
-    }
+    const rss = await rssAtSteps(client, '/v1.41', dockerd, dir);
     return { enable, rss };
   } finally {
     await removeAll().catch(() => undefined);
