@@ -7,23 +7,13 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import {
-  type AnyValue,
-  type ContainerdClient,
-  packAny,
-  runcOptionsType,
-  runtimeOptionsType,
-  type TaskExit,
-  type TaskInfo,
-} from '../containerd/index.ts';
+import { PassThrough } from 'node:stream';
+import type { ContainerdClient, TaskExit, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
+import { type ContainerdHandle, optionsAny } from './containerd-handle.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -32,32 +22,10 @@ import type {
   RunningContainer,
   RuntimeHandle,
 } from './executor.ts';
+import { openFifo, reopenFifo } from './fifo.ts';
 import { readOomKills } from './oom.ts';
 
-/**
- * A containerd runtime: the shim's name (`io.containerd.runc.v2`) and its options message's fields, as the runtime
- * registry maps them (runtimes/containerd-runtime.ts; the same shape, declared here because executor/ is below).
- */
-export interface ContainerdHandle extends RuntimeHandle {
-  /** The shim binary (`containerd-shim-runc-v2`), for views and error messages. */
-  readonly binary: string;
-  /** containerd's runtime name, passed verbatim. */
-  readonly name: string;
-  readonly options?: {
-    readonly type: 'runc' | 'runtimeoptions';
-    /** Keyed by the proto's field names (`binary_name`). */
-    readonly fields: Readonly<Record<string, unknown>>;
-  };
-}
-
-/** The options as the `Any` containerd takes. */
-function optionsAny(runtime: ContainerdHandle): AnyValue | undefined {
-  const o = runtime.options;
-  if (!o) return undefined;
-  return o.type === 'runc'
-    ? packAny(runcOptionsType(), 'containerd.runc.v1.Options', o.fields)
-    : packAny(runtimeOptionsType(), 'runtimeoptions.v1.Options', o.fields);
-}
+export type { ContainerdHandle } from './containerd-handle.ts';
 
 /** A container this executor runs. */
 export type ContainerdContainer = RunningContainer<ContainerdHandle>;
@@ -72,32 +40,9 @@ export interface ContainerdExecutorOptions {
   readonly owner: string;
 }
 
-const run = promisify(execFile);
 /** Where containerd's runc shim keeps runc's state when its options name no root. */
 const RUNC_SHIM_ROOT = '/run/containerd/runc';
 const signalNumber = (s: NodeJS.Signals): number => os.signals[s] ?? 9;
-
-/** A FIFO read end that sees EOF only when every writer is gone; `hold` keeps one writer until the task exists. */
-async function openFifo(path: string): Promise<{ stream: Readable; hold: number }> {
-  // Node has no mkfifo(3); coreutils' mkfifo is one short process per container start.
-  await run('mkfifo', ['-m', '0600', path], { timeout: 10_000 });
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  const hold = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-  return { stream: new Socket({ fd, readable: true, writable: false }), hold };
-}
-
-/** An existing FIFO (a task that outlived berthd still writes to it): its read end again. */
-function reopenFifo(path: string): Readable | undefined {
-  try {
-    return new Socket({
-      fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
-      readable: true,
-      writable: false,
-    });
-  } catch {
-    return undefined;
-  }
-}
 
 function specOf(bundle: string): unknown {
   const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { root?: { path?: string } };
