@@ -253,8 +253,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   enable(ref: string, o: { timeoutMs?: number } = {}): Promise<void> {
     return this.#command('enable', ref, {}, async (e) => {
       const next = { ...e.state, plugin: { ...e.state.plugin, Enabled: true } };
-      const start = (listening: () => void) => this.#supervisor.start(e, o.timeoutMs, listening);
-      await persistAfter(this.store, e, next, start, 'enable');
+      await persistAfter(this.store, e, next, () => this.#supervisor.start(e, o.timeoutMs), 'enable');
       this.#emit('enable', e.state.plugin, { typed: ref });
     });
   }

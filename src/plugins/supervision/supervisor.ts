@@ -102,16 +102,12 @@ export class Supervisor {
     this.#health.reconfigure(e);
   }
 
-  /**
-   * Builds the spec, runs the container, waits for the socket. On failure nothing is left running.
-   * `listening` is called once the socket answered, before `Plugin.Activate` is asked (enable commits its
-   * state from then on, beside that round trip).
-   */
-  async start(e: Entry, timeoutMs = this.#o.readyTimeoutMs, listening?: () => void): Promise<void> {
+  /** Builds the spec, runs the container, waits for the socket. On failure nothing is left running. */
+  async start(e: Entry, timeoutMs = this.#o.readyTimeoutMs): Promise<void> {
     const { runtime, bundle } = await this.#prepare(e);
     const { container, stderrTail } = this.#launch(e, runtime, bundle);
     try {
-      await this.#awaitReady(e, container, timeoutMs, stderrTail, listening);
+      await this.#awaitReady(e, container, timeoutMs, stderrTail);
     } catch (err) {
       // Whatever failed after the runtime started, the container must not outlive it unsupervised.
       if (!e.run.status.lastError) e.run.status.lastError = (err as Error).message;
@@ -233,7 +229,6 @@ export class Supervisor {
     container: RunningContainer,
     timeoutMs: number,
     stderrTail: Buffer[],
-    listening?: () => void,
   ): Promise<void> {
     const { plugin } = e.state;
     const socket = plugin.Config.Interface.Socket;
@@ -251,7 +246,6 @@ export class Supervisor {
         const tail = lastLines(Buffer.concat(stderrTail).toString('utf8'), 5);
         throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
       }
-      listening?.();
       const timeout = this.#o.activateTimeoutMs;
       const answer = await askActivate(address.path, timeout, ready.socket);
       traceMark(plugin.Id, 'activate');
