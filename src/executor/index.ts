@@ -29,3 +29,4 @@ export {
   withGlobals,
 } from './runc-args.ts';
 export { type RuncContainer, RuncExecutor } from './runc-executor.ts';
+export { sharedSpawner } from './spawner.ts';

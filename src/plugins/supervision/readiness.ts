@@ -1,20 +1,28 @@
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /** Whether something accepts connections on the unix socket `path` now. */
-export function canConnect(path: string): Promise<boolean> {
+export async function canConnect(path: string): Promise<boolean> {
+  const socket = await connected(path);
+  socket?.destroy();
+  return socket !== undefined;
+}
+
+/** A connection to the unix socket `path`, or undefined when nothing accepts one now. */
+function connected(path: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', () => resolve(undefined));
   });
 }
 
+/**
+ * `socket` is the connection that proved it: the caller sends its first request on it (`Plugin.Activate`, the
+ * next step of the readiness path) rather than connecting again, and must end it.
+ */
 export type Readiness =
-  | { readonly ready: true; readonly ms: number }
+  | { readonly ready: true; readonly ms: number; readonly socket: Socket }
   | { readonly ready: false; readonly why: 'exited' | 'timeout' };
 
 /**
@@ -34,7 +42,8 @@ export async function waitForSocket(
     gone = true;
   });
   for (;;) {
-    if (await canConnect(path)) return { ready: true, ms: performance.now() - started };
+    const socket = await connected(path);
+    if (socket) return { ready: true, ms: performance.now() - started, socket };
     if (gone) return { ready: false, why: 'exited' };
     const elapsed = performance.now() - started;
     if (elapsed > timeoutMs) return { ready: false, why: 'timeout' };
@@ -50,12 +59,16 @@ export type ActivateAnswer =
 /**
  * `POST /Plugin.Activate` (best effort: managed plugins need not answer it). Says whether the plugin answered
  * within `timeoutMs` and with which interfaces: a plugin that accepts connections but never answers is hung.
+ * `over` is a connection to `path` already open (the one {@link waitForSocket} proved the socket with): the
+ * request goes on it, which saves a connect and the plugin an accept; it is closed once answered.
  */
-export function askActivate(path: string, timeoutMs: number): Promise<ActivateAnswer> {
+export function askActivate(path: string, timeoutMs: number, over?: Socket): Promise<ActivateAnswer> {
   return new Promise((resolve) => {
     const req = request(
       {
         socketPath: path,
+        // A socket of our own gets no `timeout` from the options (net.connect would set it): set it here.
+        ...(over ? { createConnection: () => over.setTimeout(timeoutMs) } : {}),
         method: 'POST',
         path: '/Plugin.Activate',
         headers: { Accept: 'application/vnd.docker.plugins.v1.2+json' },

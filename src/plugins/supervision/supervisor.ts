@@ -247,7 +247,7 @@ export class Supervisor {
         throw new SystemError(tail ? `${why}; last output:\n${tail}` : why);
       }
       const timeout = this.#o.activateTimeoutMs;
-      const answer = await askActivate(address.path, timeout);
+      const answer = await askActivate(address.path, timeout, ready.socket);
       traceMark(plugin.Id, 'activate');
       const warning = activateWarning(answer, plugin.Config.Interface.Types ?? [], timeout);
       this.#to(e, 'ready');
