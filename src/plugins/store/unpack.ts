@@ -221,11 +221,14 @@ function onWarning(run: ExtractRun, code: string, message: string): void {
 
 /** zlib's output pieces when inflating a layer: 4× its default (below malloc's mmap threshold), 4× fewer writes. */
 const INFLATE_CHUNK = 64 * 1024;
+/** node-tar's guard against decompression bombs, kept now that the inflating happens before it: out / in. */
+const MAX_DECOMPRESSION_RATIO = 1000;
 
 /**
  * Inflates a gzip stream (told by its magic bytes, as node-tar does) on the thread pool, in large pieces; passes
  * anything else through. node-tar would inflate inside its synchronous parse, on the main thread and 16 KiB at a
  * time, one write per piece; here the inflating overlaps with the hashing, parsing and writing of what came before.
+ * Like node-tar, it fails once the output exceeds {@link MAX_DECOMPRESSION_RATIO} times the input read so far.
  */
 async function* inflateIfGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const chunks = source[Symbol.asyncIterator]();
@@ -235,9 +238,14 @@ async function* inflateIfGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buf
     if (next.done) break;
     head = head.length ? Buffer.concat([head, next.value]) : next.value;
   }
+  let compressed = 0;
   const rest = async function* (): AsyncGenerator<Buffer> {
+    compressed += head.length;
     if (head.length) yield head;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      compressed += next.value.length;
+      yield next.value;
+    }
   };
   if (head[0] !== 0x1f || head[1] !== 0x8b) {
     yield* rest();
@@ -245,7 +253,14 @@ async function* inflateIfGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buf
   }
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
   pipeline(Readable.from(rest(), { objectMode: false }), gunzip).catch(() => {}); // errors reach us through gunzip
-  yield* gunzip;
+  let inflated = 0;
+  for await (const piece of gunzip as AsyncIterable<Buffer>) {
+    inflated += piece.length;
+    const ratio = inflated / compressed;
+    if (ratio > MAX_DECOMPRESSION_RATIO)
+      throw new Error(`max decompression ratio exceeded: ${ratio.toFixed(2)} > ${MAX_DECOMPRESSION_RATIO}`);
+    yield piece;
+  }
 }
 
 /**
