@@ -4,9 +4,10 @@
  *
  *   npm run bench            (node --import tsx bench/spec-rate.ts [--seconds-per-run 1] [--runs 11])
  *
- * Three cases: the pure spec function (host facts gathered once, as berthd does at enable), the full path
- * with host facts read every time (mkdir of the socket dir, lstat of the device, like moby's InitSpec),
- * and defaultSpec() alone as a floor. Each run counts operations for a fixed time; the median of the runs
+ * Four cases: the pure spec function (host facts gathered once), the full path with host facts read every time
+ * (mkdir of the socket dir, lstat of the device, like moby's InitSpec) as a spec object then JSON.stringify, the
+ * same full path as berthd writes a plugin's config.json (buildPluginSpecJson: byte for byte the same JSON, the
+ * defaults pre-serialised; the like-for-like case), and defaultSpec() alone as a floor. Each run counts operations for a fixed time; the median of the runs
  * is reported.
  *
  * moby's Go is measured in the same run when `go` and Debian's moby sources are installed
@@ -20,6 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   buildPluginSpec,
+  buildPluginSpecJson,
   decodePlugin,
   defaultSpec,
   pluginSpec,
@@ -97,8 +99,14 @@ const cases: [string, () => unknown, boolean, string][] = [
     'spec-rate',
   ],
   [
-    'buildPluginSpec + JSON.stringify (mkdir + device lstat each time)',
+    'buildPluginSpec + JSON.stringify (mkdir + device lstat each time, spec object first)',
     () => JSON.stringify(buildPluginSpec(plugin, paths)),
+    false,
+    'spec-rate-host-object',
+  ],
+  [
+    'buildPluginSpecJson (mkdir + device lstat each time, the JSON berthd writes)',
+    () => buildPluginSpecJson(plugin, paths),
     false,
     'spec-rate-host',
   ],

@@ -8,4 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 // A node started with its own semi-space flag (node --max-semi-space-size=16 berthd.js, or in NODE_OPTIONS) keeps it.
 if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('semi-space')))
   setFlagsFromString('--semi-space-growth-factor=1');
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with Liftoff, then recompiles the hot
+// functions with TurboFan in the background, ~35 MiB of transient compiler memory a second after the first registry
+// or plugin request (berthd's peak RSS in a plugin install). Liftoff's code parses the few headers berthd's clients
+// read at the same speed as far as any request can tell (bodies are passed through, not parsed).
+setFlagsFromString('--liftoff-only');
 await import('../dist/daemon/entry.js');

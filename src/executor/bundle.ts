@@ -8,10 +8,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../oci/index.ts';
 
-/** Writes `spec` as `<dir>/config.json`; the directory is created private (0700: specs name host paths). */
-export function writeBundle(dir: string, spec: Spec): string {
+/**
+ * Writes `spec` (or its JSON, already serialised) as `<dir>/config.json`; the directory is created private
+ * (0700: specs name host paths).
+ */
+export function writeBundle(dir: string, spec: Spec | string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  writeFileSync(join(dir, 'config.json'), typeof spec === 'string' ? spec : JSON.stringify(spec));
   return dir;
 }
 

@@ -69,6 +69,7 @@ export {
 } from './rpc/index.ts';
 export {
   buildPluginSpec,
+  buildPluginSpecJson,
   METRICS_COLLECTOR_TYPE,
   METRICS_SOCKET_IN_CONTAINER,
   mergeMounts,
@@ -77,6 +78,7 @@ export {
   type PluginSpecInput,
   type PreflightFacts,
   pluginSpec,
+  pluginSpecJson,
   preflightProblems,
   resolvePluginSpecInput,
 } from './spec/index.ts';

@@ -8,4 +8,10 @@ export {
   type PluginSpecInput,
   pluginSpec,
 } from './spec.ts';
-export { buildPluginSpec, type PluginPaths, resolvePluginSpecInput } from './spec-input.ts';
+export {
+  buildPluginSpec,
+  buildPluginSpecJson,
+  type PluginPaths,
+  resolvePluginSpecInput,
+} from './spec-input.ts';
+export { pluginSpecJson } from './spec-json.ts';

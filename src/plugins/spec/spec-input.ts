@@ -5,6 +5,7 @@ import { devicesFromPath } from '../../host/index.ts';
 import type { LinuxDevice, Spec } from '../../oci/index.ts';
 import { type Plugin, resourceProblem } from '../model/index.ts';
 import { type PluginSpecInput, pluginSpec } from './spec.ts';
+import { pluginSpecJson } from './spec-json.ts';
 
 /** Where a plugin lives on the host. */
 export interface PluginPaths {
@@ -89,4 +90,12 @@ export function resolvePluginSpecInput(plugin: Plugin, paths: PluginPaths): Plug
  */
 export function buildPluginSpec(plugin: Plugin, paths: PluginPaths): Spec {
   return pluginSpec(resolvePluginSpecInput(plugin, paths));
+}
+
+/**
+ * `JSON.stringify(buildPluginSpec(plugin, paths))` byte for byte, with the same host reads on every call:
+ * {@link resolvePluginSpecInput} then {@link pluginSpecJson} (no spec object is built).
+ */
+export function buildPluginSpecJson(plugin: Plugin, paths: PluginPaths): string {
+  return pluginSpecJson(resolvePluginSpecInput(plugin, paths));
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_PATH_ENV,
   defaultSpec,
   type LinuxDevice,
+  type LinuxDeviceCgroup,
   type LinuxSpec,
   type Mount,
   type Process,
@@ -54,6 +55,9 @@ export interface PluginSpecInput {
   readonly resources?: PluginResources | undefined;
 }
 
+/** The one cgroup rule of a plugin with `AllowAllDevices`. */
+export const allowAllDevices = (): LinuxDeviceCgroup => ({ allow: true, access: 'rwm' });
+
 const bind = (source: string, destination: string, options: string[]): Mount => ({
   destination,
   type: 'bind',
@@ -74,8 +78,8 @@ function toSpecMount(
   };
 }
 
-/** The mounts the plugin adds on top of the defaults, in moby's order. */
-function pluginMounts(input: PluginSpecInput): Mount[] {
+/** The mounts the plugin adds on top of the defaults, in moby's order (also used by ./spec-json.ts). */
+export function pluginMounts(input: PluginSpecInput): Mount[] {
   const { config, settings } = input;
   const mounts: Mount[] = [];
   if (config.PropagatedMount) {
@@ -102,7 +106,8 @@ function pluginMounts(input: PluginSpecInput): Mount[] {
 
 // Only paths with `//`, `.` or `..` segments, or a trailing slash, need posix.normalize (the rare case).
 const NEEDS_NORMALIZING = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
-const normalizeDestination = (p: string): string =>
+/** A mount destination as it is compared with the defaults' (which are normal already). */
+export const normalizeDestination = (p: string): string =>
   NEEDS_NORMALIZING.test(p) ? posix.normalize(p).replace(/(.)\/+$/, '$1') : p;
 
 /**
@@ -132,7 +137,7 @@ export function pluginSpec(input: PluginSpecInput): Spec {
   if (config.PidHost) removeNamespace(base, 'pid');
   if (config.IpcHost) removeNamespace(base, 'ipc');
   const baseLinux = base.linux ?? {};
-  if (config.Linux.AllowAllDevices) baseLinux.resources = { devices: [{ allow: true, access: 'rwm' }] };
+  if (config.Linux.AllowAllDevices) baseLinux.resources = { devices: [allowAllDevices()] };
   addDevices(base, input.devices, 'rwm');
   if (input.resources) {
     const linux = base.linux ?? {};

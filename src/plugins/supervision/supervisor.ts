@@ -19,7 +19,13 @@ import {
 import { socketAddress, traceMark } from '../../host/index.ts';
 import { type Probe, probeActivate } from '../health/index.ts';
 import type { Plugin } from '../model/index.ts';
-import { buildPluginSpec, type PreflightFacts, preflightProblems } from '../spec/index.ts';
+import {
+  type PreflightFacts,
+  pluginSpec,
+  pluginSpecJson,
+  preflightProblems,
+  resolvePluginSpecInput,
+} from '../spec/index.ts';
 import { CappedLog } from '../store/index.ts';
 import type { Clock } from './clock.ts';
 import type { Entry } from './entry.ts';
@@ -182,13 +188,17 @@ export class Supervisor {
     traceMark(plugin.Id, 'locked');
     const runtime = await this.#o.runtimes.runnable(e.state.runtime);
     traceMark(plugin.Id, 'runtime');
-    const spec = buildPluginSpec(plugin, { rootfs: paths.rootfs(plugin.Id), execRoot: paths.socketRoot });
-    const problems = preflightProblems(spec, this.#o.preflight, plugin.Name);
+    const input = resolvePluginSpecInput(plugin, {
+      rootfs: paths.rootfs(plugin.Id),
+      execRoot: paths.socketRoot,
+    });
+    const problems = preflightProblems(pluginSpec(input), this.#o.preflight, plugin.Name);
     if (problems.length)
       throw new InvalidParameterError(`cannot enable plugin ${plugin.Name}: ${problems.join('; ')}`);
     traceMark(plugin.Id, 'spec');
     rmSync(join(paths.socketDir(plugin.Id), plugin.Config.Interface.Socket), { force: true });
-    const bundle = writeBundle(paths.bundleDir(plugin.Id), spec);
+    // The object above is for the checks; config.json gets the same JSON written straight (spec-json.ts).
+    const bundle = writeBundle(paths.bundleDir(plugin.Id), pluginSpecJson(input));
     if (plugin.Config.PropagatedMount)
       mkdirSync(paths.propagatedMount(plugin.Id), { recursive: true, mode: 0o755 });
     traceMark(plugin.Id, 'bundle');
