@@ -1,0 +1,32 @@
+// Bundles the daemon (dist/daemon/entry.js, as tsc emitted it) into dist/berthd/: one minified ES module for what
+// berthd loads at start, plus chunks for what it imports on first use (node-tar, the metrics server). berthd's idle
+// RSS and start-up CPU are mostly module records and their sources: ~520 files at start unbundled, 2 bundled
+// (BENCHMARKS.md, "Memory"). Packages berth loads with requireOnUse (undici, grpc-js, protobufjs, yaml) are not
+// seen by esbuild and stay lazy node_modules requires. dist/berthd/ sits at the depth of dist/daemon/, so the
+// `../../` paths built from import.meta.url (package.json, vendor/, native/) still resolve.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+/** Another directory (at the same depth) builds a variant to compare, e.g. `dist/before`. */
+const OUT = process.argv[2] ?? 'dist/berthd';
+rmSync(OUT, { recursive: true, force: true }); // no chunks left from an earlier build
+await build({
+  entryPoints: { berthd: 'dist/daemon/entry.js' },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  // Error names (`this.name = new.target.name`, pino's `type`) and fastify plugin names stay the source's.
+  keepNames: true,
+  // Maps back to src/*.ts through tsc's maps; node reads them only with --enable-source-maps.
+  sourcemap: true,
+  chunkNames: 'chunk-[hash]',
+  // The CommonJS packages bundled (fastify, pino, ajv…) require node's built-ins.
+  banner: {
+    js: "import{createRequire as __berthRequire}from'node:module';const require=__berthRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
