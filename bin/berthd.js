@@ -13,4 +13,6 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.include
 // or plugin request (berthd's peak RSS in a plugin install). Liftoff's code parses the few headers berthd's clients
 // read at the same speed as far as any request can tell (bodies are passed through, not parsed).
 setFlagsFromString('--liftoff-only');
-await import('../dist/daemon/entry.js');
+// The daemon bundled by `npm run build` (scripts/bundle-berthd.mjs): ~14 MiB less RSS and half the start-up CPU of
+// loading dist/daemon/entry.js's ~520 files one by one.
+await import('../dist/berthd/berthd.js');

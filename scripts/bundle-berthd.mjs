@@ -1,0 +1,53 @@
+// Bundles the daemon (dist/daemon/entry.js, as tsc emitted it) into dist/berthd/: one minified ES module for what
+// berthd loads at start, plus chunks for what it imports on first use (node-tar, the metrics server). berthd's idle
+// RSS and start-up CPU are mostly module records and their sources: ~520 files at start unbundled, 2 bundled
+// (BENCHMARKS.md, "Memory"). Packages berth loads with requireOnUse (undici, grpc-js, protobufjs, yaml) are not
+// seen by esbuild and stay lazy node_modules requires. dist/berthd/ sits at the depth of dist/daemon/, so the
+// `../../` paths built from import.meta.url (package.json, vendor/, native/) still resolve.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+/**
+ * fastify's server.js requires node:https, node:http2 and node:dns at load, for TLS and HTTP/2 servers and
+ * listening on a host name, none of which berthd does (a unix socket; the metrics address is an IP). Bundled, they
+ * become objects that require the module on first property access: the same module when used, ~3 MiB less RSS.
+ */
+const lazyFastifyBuiltins = {
+  name: 'lazy-fastify-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(https|http2|dns)$/ }, (args) =>
+      /[\\/]fastify[\\/]lib[\\/]server\.js$/.test(args.importer)
+        ? { path: args.path, namespace: 'lazy-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('${args.path}'))[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Another directory (at the same depth) builds a variant to compare, e.g. `dist/before`. */
+const OUT = process.argv[2] ?? 'dist/berthd';
+rmSync(OUT, { recursive: true, force: true }); // no chunks left from an earlier build
+await build({
+  entryPoints: { berthd: 'dist/daemon/entry.js' },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  // Error names (`this.name = new.target.name`, pino's `type`) and fastify plugin names stay the source's.
+  keepNames: true,
+  // Maps back to src/*.ts through tsc's maps; node reads them only with --enable-source-maps.
+  sourcemap: true,
+  chunkNames: 'chunk-[hash]',
+  // The CommonJS packages bundled (fastify, pino, ajv…) require node's built-ins.
+  banner: {
+    js: "import{createRequire as __berthRequire}from'node:module';const require=__berthRequire(import.meta.url);",
+  },
+  plugins: [lazyFastifyBuiltins],
+  logLevel: 'warning',
+});
