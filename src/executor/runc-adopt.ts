@@ -73,14 +73,15 @@ export function parentOf(pid: number): number | undefined {
 /** A watch whose pidfd is open and whose process `stillMeant` confirms; else cancelled, and undefined. */
 export async function confirmedWatch(
   watch: WatchedProcess,
-  stillMeant: () => boolean | Promise<boolean>,
+  stillMeant: (openedAt: number) => boolean | Promise<boolean>,
 ): Promise<WatchedProcess | undefined> {
+  let openedAt: number;
   try {
-    await watch.watching;
+    openedAt = await watch.watching;
   } catch {
     return undefined; // gone already, or no pidfd on this kernel
   }
-  if (await stillMeant()) return watch;
+  if (await stillMeant(openedAt)) return watch;
   watch.cancel();
   return undefined;
 }

@@ -135,8 +135,8 @@ export class RuncExecutor implements Executor<RuncCli> {
     const adoptable =
       spawner && found.status === 'running' && (o.bundle === undefined || found.bundle === o.bundle);
     const init = adoptable
-      ? await confirmedWatch(spawner.watch(found.pid), async () => {
-          const now = (await this.#listSince(cli, performance.now())).get(id);
+      ? await confirmedWatch(spawner.watch(found.pid), async (openedAt) => {
+          const now = (await this.#listSince(cli, openedAt)).get(id);
           return now?.status === 'running' && now.pid === found.pid;
         })
       : undefined;

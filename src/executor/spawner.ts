@@ -28,8 +28,11 @@ type Closed = Awaited<SpawnedChild['closed']>;
 
 /** A process the spawner watches through a pidfd: one it did not start, whose exit status is not its to read. */
 export interface WatchedProcess {
-  /** Resolves once the pidfd is open (the caller then checks the pid is still the process it meant); rejects when it cannot be. */
-  readonly watching: Promise<void>;
+  /**
+   * Resolves once the pidfd is open, with when berthd heard so (`performance.now()`): the caller then checks,
+   * with facts read after that moment, that the pid is still the process it meant. Rejects when it cannot be.
+   */
+  readonly watching: Promise<number>;
   /** Resolves once the process has ended or the watch was cancelled (with `error` when the spawner died first). */
   readonly ended: Promise<{ error?: Error }>;
   /** Ends the watch (`ended` resolves). */
@@ -101,8 +104,8 @@ export class Spawner {
   watch(pid: number): WatchedProcess {
     const tag = this.#nextTag++;
     let opened!: (err?: Error) => void;
-    const watching = new Promise<void>((resolve, reject) => {
-      opened = (err) => (err ? reject(err) : resolve());
+    const watching = new Promise<number>((resolve, reject) => {
+      opened = (err) => (err ? reject(err) : resolve(performance.now()));
     });
     watching.catch(() => undefined); // `ended` reports it too
     let resolve!: (c: Closed) => void;
