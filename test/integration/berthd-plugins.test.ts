@@ -240,7 +240,7 @@ describe('berthd managed plugins', { skip }, () => {
     assert.equal(docker('plugin', 'ls', '-q').stdout, '');
   });
 
-  it('berth plugin commands and logs; kill -9 of berthd: the running plugin is adopted, a stale container goes, a later crash restarts it', async () => {
+  it('berth plugin commands and logs; kill -9 of berthd: the running plugin is adopted, a stale container goes, a later crash restarts it; --live-restore', async () => {
     const cli = (...args: string[]) => runBerth(d.host, args);
     assert.equal((await cli('plugin', 'create', 'example/vol', ctx)).code, 0);
     assert.equal((await cli('plugin', 'create', 'example/stale', ctx)).code, 0);
@@ -268,7 +268,7 @@ describe('berthd managed plugins', { skip }, () => {
     });
     closeSync(errors);
     assert.equal(stale.status, 0, readFileSync(join(d.dir, 'stale.err'), 'utf8'));
-    await d.start(['--no-runtime-smoke-test']);
+    await d.start(['--no-runtime-smoke-test', '--live-restore']);
     assert.deepEqual(runcIds(), before, 'the plugin was adopted (same pid), the stale container deleted');
     assert.match(d.log(), /plugin example\/vol:latest: adopted its running container/);
     const ls = await cli('plugin', 'ls', '--format', 'json');
@@ -289,6 +289,12 @@ describe('berthd managed plugins', { skip }, () => {
       'the crashed plugin restarted',
     );
     assert.match(d.log(), /exited unexpectedly \(exit code unknown: adopted after a berthd restart\)/);
+    // A stop with --live-restore leaves it running too, and the next berthd adopts it.
+    const restarted = runcIds();
+    await d.stop('SIGTERM');
+    assert.deepEqual(runcIds(), restarted, 'live restore: the plugin outlives berthd');
+    await d.start(['--no-runtime-smoke-test']);
+    assert.deepEqual(runcIds(), restarted, 'adopted after a --live-restore stop');
     const rm = await cli('plugin', 'rm', '-f', 'example/vol');
     assert.deepEqual([rm.code, rm.stdout], [0, 'example/vol\n']);
     assert.equal((await cli('plugin', 'rm', 'example/stale')).code, 0);
