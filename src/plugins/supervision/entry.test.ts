@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { HealthMonitor } from '../health/index.ts';
 import { decodePlugin, type Plugin } from '../model/index.ts';
 import { newEntry, viewOf, viewsJson } from './entry.ts';
 
@@ -20,6 +21,39 @@ describe('viewsJson()', () => {
     a.state = { ...a.state, plugin: { ...a.state.plugin, Enabled: true } };
     same();
     assert.equal(viewsJson([]), '[]');
+  });
+
+  it('writes every status field as JSON.stringify would, and odd field types through the generic path', () => {
+    const e = newEntry({ plugin: plugin('c'), health: { Interval: 2e9, Retries: 5 } });
+    const same = () => assert.equal(viewsJson([e]), JSON.stringify([viewOf(e)]));
+    const s = e.run.status;
+    same();
+    Object.assign(s, { state: 'running', pid: 7, runtime: 'r\u2028"x"', restarts: 2, lastExitCode: 137 });
+    Object.assign(s, {
+      startedAt: '2026-12-02T04:00:00.000Z',
+      lastError: 'exit \\ "1"\n',
+      warnings: ['é', '\u0000'],
+    });
+    same();
+    e.run.health = { state: { Status: 'healthy', FailingStreak: 0, Log: [] } } as unknown as HealthMonitor;
+    same();
+    e.run.health = { state: undefined } as unknown as HealthMonitor;
+    same();
+    for (const odd of [
+      { pid: Number.NaN },
+      { pid: 1.5 },
+      { lastExitCode: undefined },
+      { startedAt: undefined },
+    ]) {
+      Object.assign(s, odd);
+      same();
+    }
+    s.warnings = [undefined as unknown as string];
+    same();
+    const { health: _, ...stored } = e.state;
+    e.state = { ...stored, warnings: [] };
+    s.warnings = [];
+    same();
   });
 
   it('places the status block as the spread does when a plugin object is empty or has a Status key', () => {

@@ -109,6 +109,60 @@ export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
   return { ...e.state.plugin, Status: statusOf(e) };
 }
 
+/** `Healthcheck` JSON by the stored settings' identity (a state is never changed in place; undefined = defaults). */
+const healthcheckJson = new WeakMap<object, string>();
+const DEFAULT_HEALTHCHECK_JSON = JSON.stringify(healthConfigView(undefined));
+
+function healthcheckJsonOf(config: HealthConfig | undefined): string {
+  if (config === undefined) return DEFAULT_HEALTHCHECK_JSON;
+  let json = healthcheckJson.get(config);
+  if (json === undefined) {
+    json = JSON.stringify(healthConfigView(config));
+    healthcheckJson.set(config, json);
+  }
+  return json;
+}
+
+/** A JSON array of strings, or undefined when one is not a string (the generic path serialises that). */
+function stringsJson(a: readonly unknown[], b: readonly unknown[]): string | undefined {
+  if (a.length + b.length === 0) return '[]';
+  for (const x of a) if (typeof x !== 'string') return undefined;
+  for (const x of b) if (typeof x !== 'string') return undefined;
+  return JSON.stringify(a.length === 0 ? b : b.length === 0 ? a : [...a, ...b]);
+}
+
+/**
+ * `JSON.stringify(statusOf(e))`, byte for byte, written field by field: a listing of 100 plugins serialises 100
+ * status blocks per request, and building each object first cost ~2 µs of the ~2.3 µs per plugin. Any field of an
+ * unexpected type (JSON.stringify would drop or print it differently) takes the generic path.
+ */
+function statusJson(e: Entry): string {
+  const s = e.run.status;
+  const runtime = s.runtime || e.state.runtime || '';
+  const warnings = stringsJson(e.state.warnings ?? [], s.warnings);
+  const exit = s.lastExitCode;
+  const simple =
+    typeof s.state === 'string' &&
+    Number.isSafeInteger(s.pid) &&
+    typeof runtime === 'string' &&
+    Number.isSafeInteger(s.restarts) &&
+    typeof s.startedAt === 'string' &&
+    typeof s.lastError === 'string' &&
+    (exit === null || Number.isSafeInteger(exit)) &&
+    warnings !== undefined &&
+    Number.isSafeInteger(e.refs);
+  if (!simple) return JSON.stringify(statusOf(e));
+  const healthState = e.run.health?.state; // an undefined Health is left out, as JSON.stringify leaves it out
+  const healthJson = healthState === undefined ? undefined : JSON.stringify(healthState);
+  const health = healthJson === undefined ? '' : `,"Health":${healthJson}`;
+  return (
+    `{"State":${JSON.stringify(s.state)},"Pid":${s.pid},"Runtime":${JSON.stringify(runtime)},` +
+    `"Restarts":${s.restarts},"StartedAt":${JSON.stringify(s.startedAt)},` +
+    `"LastError":${JSON.stringify(s.lastError)},"LastExitCode":${exit},"Warnings":${warnings},` +
+    `"RefCount":${e.refs},"Healthcheck":${healthcheckJsonOf(e.state.health)}${health}}`
+  );
+}
+
 /**
  * JSON of Plugin objects, by identity. A plugin's state is never changed in place (every change persists a new
  * object), so an object's JSON stays valid for as long as it lives; only the live status is serialised per call.
@@ -130,7 +184,7 @@ export function viewsJson(entries: readonly Entry[]): string {
     }
     // A plugin object with a Status key of its own would put the block elsewhere: serialise the view then.
     if (json === '{}' || 'Status' in plugin) parts.push(JSON.stringify(viewOf(e)));
-    else parts.push(`${json.slice(0, -1)},"Status":${JSON.stringify(statusOf(e))}}`);
+    else parts.push(`${json.slice(0, -1)},"Status":${statusJson(e)}}`);
   }
   return `[${parts.join(',')}]`;
 }
