@@ -164,29 +164,54 @@ function statusJson(e: Entry): string {
 }
 
 /**
- * JSON of Plugin objects, by identity. A plugin's state is never changed in place (every change persists a new
- * object), so an object's JSON stays valid for as long as it lives; only the live status is serialised per call.
+ * The UTF-8 JSON of Plugin objects up to their Status key (`{…,"Status":`), by identity. A plugin's state is never
+ * changed in place (every change persists a new object), so it stays valid for as long as the object lives; only
+ * the live status is serialised per call.
  */
-const pluginJson = new WeakMap<Plugin, string>();
+const pluginHead = new WeakMap<Plugin, Buffer>();
+
+/** The cached head of the entry's view, or undefined when the status block cannot go last (see below). */
+function headOf(plugin: Plugin): Buffer | undefined {
+  let head = pluginHead.get(plugin);
+  if (head === undefined) {
+    const json = JSON.stringify(plugin);
+    // A plugin object with a Status key of its own would put the block elsewhere: serialise the view then.
+    if (json === '{}' || 'Status' in plugin) return undefined;
+    head = Buffer.from(`${json.slice(0, -1)},"Status":`);
+    pluginHead.set(plugin, head);
+  }
+  return head;
+}
+
+const EMPTY = Buffer.from('[]');
 
 /**
- * `JSON.stringify(entries.map(viewOf))`, byte for byte, without serialising each Plugin object again: the one
- * changing part of a listing is the status block (a 100-plugin listing is ~75 kB, of which ~25 kB status).
+ * `Buffer.from(JSON.stringify(entries.map(viewOf)))`, byte for byte, without serialising each Plugin object
+ * again: the one changing part of a listing is the status block (a 100-plugin listing is ~84 kB, of which ~25 kB
+ * status). The answer is built in one buffer outside V8's heap: an 84 kB string per request, encoded again on
+ * the socket write, kept berthd's 1 MiB young generation collecting every few requests.
  */
-export function viewsJson(entries: readonly Entry[]): string {
-  const parts: string[] = [];
+export function viewsJson(entries: readonly Entry[]): Buffer {
+  if (entries.length === 0) return EMPTY;
+  const heads: (Buffer | undefined)[] = [];
+  const tails: string[] = [];
+  let max = 1 + entries.length; // `[`, the commas and `]`
   for (const e of entries) {
-    const plugin = e.state.plugin;
-    let json = pluginJson.get(plugin);
-    if (json === undefined) {
-      json = JSON.stringify(plugin);
-      pluginJson.set(plugin, json);
-    }
-    // A plugin object with a Status key of its own would put the block elsewhere: serialise the view then.
-    if (json === '{}' || 'Status' in plugin) parts.push(JSON.stringify(viewOf(e)));
-    else parts.push(`${json.slice(0, -1)},"Status":${statusJson(e)}}`);
+    const head = headOf(e.state.plugin);
+    const tail = head ? `${statusJson(e)}}` : JSON.stringify(viewOf(e));
+    heads.push(head);
+    tails.push(tail);
+    max += (head?.length ?? 0) + 3 * tail.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
   }
-  return `[${parts.join(',')}]`;
+  const out = Buffer.allocUnsafe(max);
+  let n = out.write('[');
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) n += out.write(',', n);
+    n += heads[i]?.copy(out, n) ?? 0;
+    n += out.write(tails[i] ?? '', n);
+  }
+  n += out.write(']', n);
+  return out.subarray(0, n);
 }
 
 /** Filters of `GET /plugins`. */
