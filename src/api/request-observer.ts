@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { observeFastPath } from './fast-path.ts';
 import { splitPath } from './routes/plugins.ts';
 
 /** Told about every answered request. Called on the hot path: it must be cheap and must not throw. */
@@ -32,6 +33,7 @@ export function routeOf(req: FastifyRequest): string {
  * this: without it the API has no per-request hook at all. Must be called before the server listens.
  */
 export function observeRequests(app: FastifyInstance, observer: RequestObserver): void {
+  observeFastPath(app, observer);
   app.addHook('onResponse', (req, reply, done) => {
     observer.requestDone(req.method, routeOf(req), reply.statusCode, reply.elapsedTime / 1000);
     done();
