@@ -16,7 +16,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { AuthzPort, StartupPort } from './ports.ts';
 import { parseQueryString } from './query.ts';
-import type { RequestObserver } from './request-observer.ts';
+import { observersOf, type RequestObserver } from './request-observer.ts';
 import { unsupportedVersion } from './versions.ts';
 
 export interface FastPathOptions {
@@ -33,13 +33,6 @@ export interface FastPathOptions {
 /** `/plugins` and `/v1.41/plugins`, with a query; find-my-way reads anything else (`%`, `;`, `#`) its own way. */
 const PLUGINS_URL = /^(?:\/v(\d+\.\d+))?\/plugins(?:\?([^#]*))?$/;
 
-const observers = new WeakMap<FastifyInstance, RequestObserver[]>();
-
-/** Also tells `observer` about the requests the fast path answers (see request-observer.ts). */
-export function observeFastPath(app: FastifyInstance, observer: RequestObserver): void {
-  observers.get(app)?.push(observer);
-}
-
 /** Whether a request carries a body (as the body-timeout hook tells it): the fast path leaves those to fastify. */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -54,8 +47,7 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
   const server: Server = app.server;
   const [fastify] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!fastify) return;
-  const told: RequestObserver[] = [];
-  observers.set(app, told);
+  const told = observersOf(app); // observeRequests may add to it later, before the server listens
   const head = Object.fromEntries(Object.entries(o.headers).map(([k, v]) => [k.toLowerCase(), v]));
 
   const answered = (req: IncomingMessage, res: ServerResponse): boolean => {
