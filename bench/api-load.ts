@@ -5,13 +5,16 @@
  * shared machine hits both; each figure is the median of the rounds.
  *
  *   node --import tsx bench/api-load.ts [--seconds 2] [--rounds 5] [--many 100] [--no-dockerd]
- *                                       [--baseline /path/to/other/bin/berthd.js]
+ *                                       [--baseline /path/to/other/bin/berthd.js] [--floor]
  *
  * `--baseline` adds a second berthd (another build, e.g. a checkout before a change) to the same rounds: the
- * before/after figures of an optimisation, measured in one run.
+ * before/after figures of an optimisation, measured in one run. `--floor` adds a bare node:http server answering
+ * berthd's own bytes for each path (bench/fixtures/bare-http.ts): what one Node thread serves with no framework
+ * and no work per request, under the same load generator on the same cores.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     many: { type: 'string', default: '100' },
     baseline: { type: 'string' },
     'no-dockerd': { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -98,6 +102,46 @@ function cleanup(socket: string, count: number): void {
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
   for (let i = 0; i < count; i++)
     spawnSync('docker', ['plugin', 'rm', '-f', `bench/p${i}`], { env, stdio: 'ignore' });
+}
+
+/** berthd's answer to `path`, as bare-http.ts replays it (its own Date and keep-alive headers are node's). */
+function capture(socket: string, path: string): Promise<unknown> {
+  const own = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+  return new Promise((resolve, reject) => {
+    request({ socketPath: socket, path }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const [k = '', v = ''] = res.rawHeaders.slice(i, i + 2);
+          if (!own.has(k.toLowerCase())) headers.push([k, v]);
+        }
+        resolve({ status: res.statusCode, headers, body: Buffer.concat(chunks).toString('base64') });
+      });
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** The floor target: a bare node:http server replaying berthd's current answers to the bench's paths. */
+async function startFloor(
+  berthdSocket: string,
+  sub: string,
+): Promise<{ child: ChildProcess; target: Target }> {
+  const answers: Record<string, unknown> = {};
+  for (const ep of ENDPOINTS) answers[`/v1.41/${ep}`] = await capture(berthdSocket, `/v1.41/${ep}`);
+  mkdirSync(sub, { recursive: true });
+  writeFileSync(join(sub, 'answers.json'), JSON.stringify(answers));
+  const socket = join(sub, 'bare.sock');
+  rmSync(socket, { force: true });
+  const script = join(ROOT, 'bench/fixtures/bare-http.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, socket, join(sub, 'answers.json')], {
+    stdio: 'ignore',
+  });
+  while (!existsSync(socket)) await new Promise((r) => setTimeout(r, 10));
+  return { child, target: { name: 'bare node', socket, pid: child.pid ?? 0 } };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -202,7 +246,9 @@ try {
   for (const count of [2, MANY]) {
     for (const t of targets) populate(t.socket, ctx, installed, count, installed === 0);
     installed = count;
-    const figures = await measure(targets);
+    const floor = values.floor ? await startFloor(berthd.socket, join(dir, `floor-${count}`)) : undefined;
+    const figures = await measure(floor ? [...targets, floor.target] : targets);
+    floor?.child.kill();
     print(count, figures);
     metrics.push(...metricsOf(count, figures));
     const b = figures.get('berthd');

@@ -34,7 +34,9 @@ const BENCHES: [string, string[]][] = [
   ['containerd', quick ? ['--runs', '3', '--many', '20'] : ['--runs', '11', '--many', '100']],
   [
     'api-load',
-    quick ? ['--seconds', '1', '--rounds', '3', '--many', '20'] : ['--seconds', '2', '--rounds', '11'],
+    quick
+      ? ['--seconds', '1', '--rounds', '3', '--many', '20']
+      : ['--seconds', '2', '--rounds', '11', '--floor'],
   ],
   [
     'soak',

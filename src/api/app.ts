@@ -16,9 +16,10 @@ import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
 import { registerBodyParsing } from './body.ts';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.ts';
+import { installFastPath } from './fast-path.ts';
 import { parseQueryString } from './query.ts';
 import { registerEventRoutes } from './routes/events.ts';
-import { registerPluginRoutes } from './routes/plugins.ts';
+import { pluginListing, registerPluginRoutes } from './routes/plugins.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
 import { registerSystemRoutes } from './routes/system.ts';
@@ -53,6 +54,8 @@ export interface ApiOptions {
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
   /** A request body that sends nothing for this long is answered 408 (default 60 s). */
   readonly bodyIdleTimeoutMs?: number;
+  /** false: `GET /plugins` goes through fastify too (fast-path.test.ts compares both answers). */
+  readonly fastPath?: boolean;
 }
 
 export function createApi(backend: Backend, options: ApiOptions = {}): FastifyInstance {
@@ -142,6 +145,15 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
   registerVolumeRoutes(app, backend);
   registerRuntimeRoutes(app, backend);
   registerRunRoutes(app, backend);
+  if (options.fastPath !== false) {
+    installFastPath(app, {
+      headers: commonHeaders,
+      listPlugins: (query) => pluginListing(backend.plugins, query),
+      authz: backend.authz,
+      startup: backend.startup,
+      logsRequests: () => LOGS_REQUESTS.has(options.loggerInstance?.level ?? 'silent'),
+    });
+  }
   return app;
 }
 

@@ -31,8 +31,8 @@ export type PluginView = Plugin & { readonly Status: PluginStatus };
 /** Installed plugins: views and the commands of `/plugins/...`. Refs are names, full ids or unique id prefixes. */
 export interface PluginsPort {
   list(filters?: PluginFilters): PluginView[];
-  /** `JSON.stringify(list(filters))`, byte for byte (the hot path of `GET /plugins`). */
-  listJson(filters?: PluginFilters): string;
+  /** `JSON.stringify(list(filters))`, byte for byte, or its UTF-8 (the hot path of `GET /plugins`). */
+  listJson(filters?: PluginFilters): string | Buffer;
   /** @throws {NotFoundError} no such plugin */
   inspect(ref: string): PluginView;
   /** A plugin from a context tar (plain or gzip); the stream is consumed (or left for the caller to drain). */

@@ -27,11 +27,24 @@ export function routeOf(req: FastifyRequest): string {
   return action ? `/plugins/:name/${action}` : '/plugins/:name';
 }
 
+const observers = new WeakMap<FastifyInstance, RequestObserver[]>();
+
+/** The observers given to `app` (api/fast-path.ts tells them about the requests it answers before fastify). */
+export function observersOf(app: FastifyInstance): RequestObserver[] {
+  let list = observers.get(app);
+  if (list === undefined) {
+    list = [];
+    observers.set(app, list);
+  }
+  return list;
+}
+
 /**
  * Adds one `onResponse` hook that tells `observer` about each request. Only berthd with `--metrics-addr` calls
  * this: without it the API has no per-request hook at all. Must be called before the server listens.
  */
 export function observeRequests(app: FastifyInstance, observer: RequestObserver): void {
+  observersOf(app).push(observer);
   app.addHook('onResponse', (req, reply, done) => {
     observer.requestDone(req.method, routeOf(req), reply.statusCode, reply.elapsedTime / 1000);
     done();

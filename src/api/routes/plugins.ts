@@ -55,6 +55,11 @@ function toFilters(raw: unknown): PluginFilters {
   return out;
 }
 
+/** The body of `GET /plugins?filters=…` (also answered by api/fast-path.ts). @throws {InvalidParameterError} bad filters */
+export function pluginListing(plugins: Backend['plugins'], query: Query): string | Buffer {
+  return plugins.listJson(toFilters(query.filters));
+}
+
 /** `timeout` of enable: optional here (dockerd: required, 500 without it); a non-negative integer of seconds. */
 function enableTimeout(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -152,7 +157,7 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
 
   // Serialised by the manager, which reuses each Plugin object's JSON: byte for byte what fastify would send.
   app.get('/plugins', async (req, reply) =>
-    reply.type('application/json').send(plugins.listJson(toFilters((req.query as Query).filters))),
+    reply.type('application/json').send(pluginListing(plugins, req.query as Query)),
   );
 
   app.get('/plugins/privileges', async (req) =>

@@ -109,30 +109,109 @@ export function viewOf(e: Entry): Plugin & { Status: PluginStatus } {
   return { ...e.state.plugin, Status: statusOf(e) };
 }
 
-/**
- * JSON of Plugin objects, by identity. A plugin's state is never changed in place (every change persists a new
- * object), so an object's JSON stays valid for as long as it lives; only the live status is serialised per call.
- */
-const pluginJson = new WeakMap<Plugin, string>();
+/** `Healthcheck` JSON by the stored settings' identity (a state is never changed in place; undefined = defaults). */
+const healthcheckJson = new WeakMap<object, string>();
+const DEFAULT_HEALTHCHECK_JSON = JSON.stringify(healthConfigView(undefined));
+
+function healthcheckJsonOf(config: HealthConfig | undefined): string {
+  if (config === undefined) return DEFAULT_HEALTHCHECK_JSON;
+  let json = healthcheckJson.get(config);
+  if (json === undefined) {
+    json = JSON.stringify(healthConfigView(config));
+    healthcheckJson.set(config, json);
+  }
+  return json;
+}
+
+/** A JSON array of strings, or undefined when one is not a string (the generic path serialises that). */
+function stringsJson(a: readonly unknown[], b: readonly unknown[]): string | undefined {
+  if (a.length + b.length === 0) return '[]';
+  for (const x of a) if (typeof x !== 'string') return undefined;
+  for (const x of b) if (typeof x !== 'string') return undefined;
+  return JSON.stringify(a.length === 0 ? b : b.length === 0 ? a : [...a, ...b]);
+}
 
 /**
- * `JSON.stringify(entries.map(viewOf))`, byte for byte, without serialising each Plugin object again: the one
- * changing part of a listing is the status block (a 100-plugin listing is ~75 kB, of which ~25 kB status).
+ * `JSON.stringify(statusOf(e))`, byte for byte, written field by field: a listing of 100 plugins serialises 100
+ * status blocks per request, and building each object first cost ~2 µs of the ~2.3 µs per plugin. Any field of an
+ * unexpected type (JSON.stringify would drop or print it differently) takes the generic path.
  */
-export function viewsJson(entries: readonly Entry[]): string {
-  const parts: string[] = [];
-  for (const e of entries) {
-    const plugin = e.state.plugin;
-    let json = pluginJson.get(plugin);
-    if (json === undefined) {
-      json = JSON.stringify(plugin);
-      pluginJson.set(plugin, json);
-    }
+function statusJson(e: Entry): string {
+  const s = e.run.status;
+  const runtime = s.runtime || e.state.runtime || '';
+  const warnings = stringsJson(e.state.warnings ?? [], s.warnings);
+  const exit = s.lastExitCode;
+  const simple =
+    typeof s.state === 'string' &&
+    Number.isSafeInteger(s.pid) &&
+    typeof runtime === 'string' &&
+    Number.isSafeInteger(s.restarts) &&
+    typeof s.startedAt === 'string' &&
+    typeof s.lastError === 'string' &&
+    (exit === null || Number.isSafeInteger(exit)) &&
+    warnings !== undefined &&
+    Number.isSafeInteger(e.refs);
+  if (!simple) return JSON.stringify(statusOf(e));
+  const healthState = e.run.health?.state; // an undefined Health is left out, as JSON.stringify leaves it out
+  const healthJson = healthState === undefined ? undefined : JSON.stringify(healthState);
+  const health = healthJson === undefined ? '' : `,"Health":${healthJson}`;
+  return (
+    `{"State":${JSON.stringify(s.state)},"Pid":${s.pid},"Runtime":${JSON.stringify(runtime)},` +
+    `"Restarts":${s.restarts},"StartedAt":${JSON.stringify(s.startedAt)},` +
+    `"LastError":${JSON.stringify(s.lastError)},"LastExitCode":${exit},"Warnings":${warnings},` +
+    `"RefCount":${e.refs},"Healthcheck":${healthcheckJsonOf(e.state.health)}${health}}`
+  );
+}
+
+/**
+ * The UTF-8 JSON of Plugin objects up to their Status key (`{…,"Status":`), by identity. A plugin's state is never
+ * changed in place (every change persists a new object), so it stays valid for as long as the object lives; only
+ * the live status is serialised per call.
+ */
+const pluginHead = new WeakMap<Plugin, Buffer>();
+
+/** The cached head of the entry's view, or undefined when the status block cannot go last (see below). */
+function headOf(plugin: Plugin): Buffer | undefined {
+  let head = pluginHead.get(plugin);
+  if (head === undefined) {
+    const json = JSON.stringify(plugin);
     // A plugin object with a Status key of its own would put the block elsewhere: serialise the view then.
-    if (json === '{}' || 'Status' in plugin) parts.push(JSON.stringify(viewOf(e)));
-    else parts.push(`${json.slice(0, -1)},"Status":${JSON.stringify(statusOf(e))}}`);
+    if (json === '{}' || 'Status' in plugin) return undefined;
+    head = Buffer.from(`${json.slice(0, -1)},"Status":`);
+    pluginHead.set(plugin, head);
   }
-  return `[${parts.join(',')}]`;
+  return head;
+}
+
+const EMPTY = Buffer.from('[]');
+
+/**
+ * `Buffer.from(JSON.stringify(entries.map(viewOf)))`, byte for byte, without serialising each Plugin object
+ * again: the one changing part of a listing is the status block (a 100-plugin listing is ~84 kB, of which ~25 kB
+ * status). The answer is built in one buffer outside V8's heap: an 84 kB string per request, encoded again on
+ * the socket write, kept berthd's 1 MiB young generation collecting every few requests.
+ */
+export function viewsJson(entries: readonly Entry[]): Buffer {
+  if (entries.length === 0) return EMPTY;
+  const heads: (Buffer | undefined)[] = [];
+  const tails: string[] = [];
+  let max = 1 + entries.length; // `[`, the commas and `]`
+  for (const e of entries) {
+    const head = headOf(e.state.plugin);
+    const tail = head ? `${statusJson(e)}}` : JSON.stringify(viewOf(e));
+    heads.push(head);
+    tails.push(tail);
+    max += (head?.length ?? 0) + 3 * tail.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  }
+  const out = Buffer.allocUnsafe(max);
+  let n = out.write('[');
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) n += out.write(',', n);
+    n += heads[i]?.copy(out, n) ?? 0;
+    n += out.write(tails[i] ?? '', n);
+  }
+  n += out.write(']', n);
+  return out.subarray(0, n);
 }
 
 /** Filters of `GET /plugins`. */

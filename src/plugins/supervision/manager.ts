@@ -161,8 +161,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       .map(viewOf);
   }
 
-  /** `JSON.stringify(list(filters))`, cheaper: each Plugin object is serialised once (see viewsJson). */
-  listJson(filters: PluginFilters = {}): string {
+  /** `JSON.stringify(list(filters))` as UTF-8, cheaper: each Plugin object is serialised once (see viewsJson). */
+  listJson(filters: PluginFilters = {}): Buffer {
     return viewsJson(this.#plugins.all().filter((e) => matchesFilters(e, filters)));
   }
 
