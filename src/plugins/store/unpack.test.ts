@@ -168,14 +168,6 @@ describe('unpackTar(): plugin contexts', () => {
     assert.deepEqual(readdirSync(dirname(staging)), ['s']);
   });
 
-  it('refuses a gzip bomb (more than 1000× its compressed size), as node-tar does', async () => {
-    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }); // ~65 KiB of gzip
-    await assert.rejects(unpackTar(Readable.from([bomb]), join(fresh(), 's')), {
-      name: 'InvalidParameterError',
-      message: /max decompression ratio exceeded/,
-    });
-  });
-
   it('says so for a body that is not a tar at all', async () => {
     await assert.rejects(unpackTar(Readable.from([Buffer.from('hello, not a tar')]), join(fresh(), 's')), {
       name: 'InvalidParameterError',

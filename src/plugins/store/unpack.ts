@@ -9,9 +9,8 @@
  */
 import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar';
 import { BerthError, InvalidParameterError } from '../../errdefs/index.ts';
 import { errnoOf, fromErrno } from '../../host/index.ts';
@@ -219,56 +218,6 @@ function onWarning(run: ExtractRun, code: string, message: string): void {
   }
 }
 
-/** zlib's output pieces when inflating a layer: 4× its default (below malloc's mmap threshold), 4× fewer writes. */
-const INFLATE_CHUNK = 64 * 1024;
-/** node-tar's guard against decompression bombs, kept now that the inflating happens before it: out / in. */
-const MAX_DECOMPRESSION_RATIO = 1000;
-
-/**
- * Inflates a gzip stream (told by its magic bytes, as node-tar does) on the thread pool, in large pieces; passes
- * anything else through. node-tar would inflate inside its synchronous parse, on the main thread and 16 KiB at a
- * time, one write per piece; here the inflating overlaps with the hashing, parsing and writing of what came before.
- * Like node-tar, it fails once the output exceeds {@link MAX_DECOMPRESSION_RATIO} times the input read so far.
- */
-async function* inflateIfGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const chunks = source[Symbol.asyncIterator]();
-  let head: Buffer = Buffer.alloc(0);
-  while (head.length < 2) {
-    const next = await chunks.next();
-    if (next.done) break;
-    head = head.length ? Buffer.concat([head, next.value]) : next.value;
-  }
-  let compressed = 0;
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    compressed += head.length;
-    if (head.length) yield head;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-      compressed += next.value.length;
-      yield next.value;
-    }
-  };
-  if (head[0] !== 0x1f || head[1] !== 0x8b) {
-    yield* rest();
-    return;
-  }
-  const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-  pipeline(Readable.from(rest(), { objectMode: false }), gunzip).catch(() => {}); // errors reach us through gunzip
-  let inflated = 0;
-  for await (const piece of gunzip as AsyncIterable<Buffer>) {
-    inflated += piece.length;
-    const ratio = inflated / compressed;
-    if (ratio > MAX_DECOMPRESSION_RATIO)
-      throw new Error(`max decompression ratio exceeded: ${ratio.toFixed(2)} > ${MAX_DECOMPRESSION_RATIO}`);
-    yield piece;
-  }
-}
-
-/**
- * {@link inflateIfGzip} as a stream: node-tar's sync unpack ends (and says so) inside `end()`, which pipeline's
- * pump from a generator misses (it would wait forever); piped from a stream it is seen.
- */
-const inflating = (): Duplex => Duplex.from(inflateIfGzip);
-
 /** Streams `input` through the byte cap into the extraction. @throws {InvalidParameterError} what stopped it */
 async function pump(input: Readable, run: ExtractRun, extract: tar.UnpackSync): Promise<void> {
   try {
@@ -277,7 +226,7 @@ async function pump(input: Readable, run: ExtractRun, extract: tar.UnpackSync): 
     const source = new PassThrough();
     const forward = (err: Error) => source.destroy(err);
     input.on('error', forward);
-    await pipeline(input.pipe(source), byteCap(run.o.limits.maxBytes), inflating(), extract).finally(() =>
+    await pipeline(input.pipe(source), byteCap(run.o.limits.maxBytes), extract).finally(() =>
       input.off('error', forward),
     );
   } catch (err) {
