@@ -10,17 +10,7 @@
  *            'F' u32 tag, i32 errno, message       could not start (fork, chdir, log file or exec failed)
  *            'O' / 'E' u32 tag, bytes              the child's stdout / stderr (pipe mode)
  *            'X' u32 tag, i32 code, i32 signal     exited (code -1 when killed by a signal), after its output
- *   request  'W' u32 tag, i32 pid                  watch a process that is not the spawner's child (a container
- *                                                  init a previous berthd started): through a pidfd, so a pid
- *                                                  reused later is never mistaken for it
- *   event    'P' u32 tag, i32 pid                  watching (the pidfd is open; the caller checks that the pid is
- *                                                  still the process it meant, then keeps or cancels the watch)
- *            'F' u32 tag, i32 errno, message       cannot watch it (pidfd_open failed: gone, or an old kernel)
- *            'G' u32 tag                           it ended, or the watch was cancelled; its exit status is its
- *                                                  parent's to read, not the spawner's
- *   request  'C' u32 tag                           cancel a watch ('G' follows)
- * The child runs in its own session (setsid), stdin /dev/null, signals at their defaults; piped stdout/stderr
- * are opened read-write (see reopen_rw). When stdin reaches
+ * The child runs in its own session (setsid), stdin /dev/null, signals at their defaults. When stdin reaches
  * EOF (berthd exited or was killed) the spawner exits and leaves its children running, as berthd's own
  * children would be left.
  */
@@ -30,24 +20,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 struct child {
   uint32_t tag;
   pid_t pid;
   int out, err; /* read ends, -1 once at EOF (or with a log file) */
   int reaped, code, sig;
-  int pidfd; /* a watched process (not a child): its pidfd, -1 once it ended; -2 for a child */
 };
 
 static struct child *kids;
@@ -88,32 +71,6 @@ static void fail(uint32_t tag, int e, const char *what) {
   emit('F', tag, ints, 1, what, strlen(what));
 }
 
-static void add_kid(struct child c) {
-  if (nkids == capkids) {
-    capkids = capkids ? capkids * 2 : 16;
-    kids = realloc(kids, capkids * sizeof *kids);
-    if (!kids) _exit(70);
-  }
-  kids[nkids++] = c;
-}
-
-/*
- * Pipe mode: the child's stdout/stderr become read-write opens of their pipes. The pipe then always has a
- * reader while the child (and a container it hands them to) lives, so when berthd and this spawner die its
- * writes do not fail with EPIPE (a Go program dies of that SIGPIPE): they wait in the pipe (64 KiB, as with
- * dockerd's live restore) until a new berthd reads them again through /proc/<pid>/fd. EOF is unchanged: it
- * comes when the last process holding the pipe exits.
- */
-static int reopen_rw(int fd) {
-  char path[32];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  int rw = open(path, O_RDWR);
-  if (rw < 0) return -1;
-  int r = dup2(rw, fd);
-  close(rw);
-  return r;
-}
-
 /* Parses "cwd\0log\0argv0\0argv1\0..." and starts the child. */
 static void spawn_child(uint32_t tag, char *p, size_t n) {
   char *end = p + n, *fields[4096];
@@ -146,7 +103,6 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
     int o = logfd >= 0 ? logfd : outp[1], e = logfd >= 0 ? logfd : errp[1];
     int32_t code = 0;
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) code = errno;
-    else if (logfd < 0 && (reopen_rw(1) < 0 || reopen_rw(2) < 0)) code = errno;
     else if (chdir(cwd) < 0) code = errno;
     else execvp(argv[0], argv), code = errno;
     (void)!write(report[1], &code, sizeof code);
@@ -171,28 +127,14 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
     if (outp[0] >= 0) close(outp[0]), close(errp[0]);
     return fail(tag, code, "exec");
   }
-  add_kid((struct child){tag, pid, outp[0], errp[0], 0, 0, 0, -2});
-  int32_t ints[1] = {pid};
-  emit('P', tag, ints, 1, NULL, 0);
-}
-
-/* 'W': watch `pid`, which some other process will reap, until it ends. */
-static void watch_process(uint32_t tag, pid_t pid) {
-  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (fd < 0) return fail(tag, errno, "pidfd_open");
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
-  add_kid((struct child){tag, pid, -1, -1, 0, 0, 0, fd});
-  int32_t ints[1] = {pid};
-  emit('P', tag, ints, 1, NULL, 0);
-}
-
-/* 'C': the watch of `tag` ends now (reported as ended by report_exits). */
-static void cancel_watch(uint32_t tag) {
-  for (size_t i = 0; i < nkids; i++) {
-    if (kids[i].tag != tag || kids[i].pidfd < 0) continue;
-    close(kids[i].pidfd);
-    kids[i].pidfd = -1;
+  if (nkids == capkids) {
+    capkids = capkids ? capkids * 2 : 16;
+    kids = realloc(kids, capkids * sizeof *kids);
+    if (!kids) _exit(70);
   }
+  kids[nkids++] = (struct child){tag, pid, outp[0], errp[0], 0, 0, 0};
+  int32_t ints[1] = {pid};
+  emit('P', tag, ints, 1, NULL, 0);
 }
 
 /* Complete frames in inbuf: handle each, keep the rest. */
@@ -203,8 +145,6 @@ static void handle_requests(void) {
     if (inlen - off - 4 < len) break;
     unsigned char *f = inbuf + off + 4;
     if (len >= 5 && f[0] == 'S') spawn_child(get32(f + 1), (char *)f + 5, len - 5);
-    else if (len >= 9 && f[0] == 'W') watch_process(get32(f + 1), (pid_t)get32(f + 5));
-    else if (len >= 5 && f[0] == 'C') cancel_watch(get32(f + 1));
     off += 4 + len;
   }
   memmove(inbuf, inbuf + off, inlen - off);
@@ -225,7 +165,7 @@ static void reap(void) {
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     for (size_t i = 0; i < nkids; i++) {
-      if (kids[i].pid != pid || kids[i].pidfd != -2) continue;
+      if (kids[i].pid != pid) continue;
       kids[i].reaped = 1;
       kids[i].code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       kids[i].sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -237,10 +177,7 @@ static void reap(void) {
 static void report_exits(void) {
   for (size_t i = 0; i < nkids;) {
     struct child *c = &kids[i];
-    if (c->pidfd == -1) {
-      emit('G', c->tag, NULL, 0, NULL, 0);
-      kids[i] = kids[--nkids];
-    } else if (c->reaped && c->out < 0 && c->err < 0) {
+    if (c->reaped && c->out < 0 && c->err < 0) {
       int32_t ints[2] = {c->code, c->sig};
       emit('X', c->tag, ints, 2, NULL, 0);
       kids[i] = kids[--nkids];
@@ -262,7 +199,7 @@ int main(void) {
   struct pollfd *fds = NULL;
   size_t capfds = 0;
   for (;;) {
-    size_t need = 2 + 3 * nkids, n = 0;
+    size_t need = 2 + 2 * nkids, n = 0;
     if (need > capfds) {
       capfds = need * 2;
       fds = realloc(fds, capfds * sizeof *fds);
@@ -273,7 +210,6 @@ int main(void) {
     for (size_t i = 0; i < nkids; i++) {
       if (kids[i].out >= 0) fds[n++] = (struct pollfd){kids[i].out, POLLIN, 0};
       if (kids[i].err >= 0) fds[n++] = (struct pollfd){kids[i].err, POLLIN, 0};
-      if (kids[i].pidfd >= 0) fds[n++] = (struct pollfd){kids[i].pidfd, POLLIN, 0};
     }
     if (poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
@@ -284,7 +220,6 @@ int main(void) {
       for (size_t i = 0; i < nkids; i++) {
         if (kids[i].out == fds[k].fd) drain(&kids[i], &kids[i].out, 'O');
         else if (kids[i].err == fds[k].fd) drain(&kids[i], &kids[i].err, 'E');
-        else if (kids[i].pidfd == fds[k].fd) close(kids[i].pidfd), kids[i].pidfd = -1;
       }
     }
     if (fds[1].revents) {

@@ -198,7 +198,8 @@ async function bootServices(
     for (const [name, why] of Object.entries(report.failed))
       log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
   };
-  // An executor that can adopt (containerd, runc) cleans up after the restore, which adopts what still runs.
+  // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
+  // leftovers are all dead berthd's and go first.
   if (!executor.adopt) await reconcile();
   traceMark('berthd', 'reconciled');
 
@@ -343,7 +344,7 @@ async function bootServices(
       // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
       // server's close waits for their streams, which end with them.
       await Promise.all([app.close(), runs.shutdown(), closeMetrics()]);
-      // Live restore: plugins go on running (under their shims, or their `runc run`); the next berthd adopts them.
+      // Live restore: plugins go on running under their shims; the next berthd adopts them.
       await plugins.shutdown({ leaveRunning: config.liveRestore });
       if (!config.liveRestore) await executor.killAll();
       choice.close();

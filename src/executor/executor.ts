@@ -21,11 +21,6 @@ export interface ExitStatus {
   readonly error?: string;
   /** The kernel's OOM killer killed a process of the container (read from its cgroup, never guessed from 137). */
   readonly oomKilled?: boolean;
-  /**
-   * The exit code could not be read, and `code` (-1) means nothing: an adopted runc container's init is reaped
-   * by the `runc run` a previous berthd started, not by anything of this berthd.
-   */
-  readonly codeUnknown?: true;
 }
 
 /** A container started by an executor. */
@@ -89,9 +84,8 @@ export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
   /** Kills every container this executor started (daemon shutdown) and waits for them to end. */
   killAll(): Promise<void>;
   /**
-   * Live restore, for executors whose containers outlive berthd (containerd's shims, runc's foreground `run`):
-   * supervises a container a previous berthd started that still runs, same pid. Undefined when there is none to
-   * adopt, and a start may follow (one that cannot be adopted is deleted, here or by that start). `bundle`: where berth wrote the container's bundle, for executors that can check it.
+   * Live restore, for executors whose containers outlive berthd (containerd's shims): supervises a container a
+   * previous berthd started that still runs, same pid; undefined when it is not running. runc-direct has none.
    */
-  adopt?(runtime: Handle, id: string, o?: { bundle?: string }): Promise<RunningContainer<Handle> | undefined>;
+  adopt?(runtime: Handle, id: string): Promise<RunningContainer<Handle> | undefined>;
 }

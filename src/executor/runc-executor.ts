@@ -2,22 +2,20 @@
  * Runs OCI bundles with a runc-compatible CLI. A container is a foreground `run`: the runtime process stays
  * the parent of the container's init, forwards signals and exits with its status, which is how berth learns
  * the exit code without being a subreaper (Node cannot become one). Output goes straight to a log file, so a
- * container keeps running and logging even if berthd dies: a later berthd adopts it ({@link RuncExecutor.adopt})
- * and reconciles the rest of what it finds under the runtime root.
+ * container keeps logging even if berthd dies; a later berthd reconciles what it finds under the runtime root.
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { traceMark } from '../host/index.ts';
 import { runCommand } from './command.ts';
 import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
 import { readOomKills, stateRoot } from './oom.ts';
-import { confirmedWatch, isRunOf, parentOf, reopenOutput, SharedLists } from './runc-adopt.ts';
 import {
   deleteArgs,
   killArgs,
@@ -27,7 +25,7 @@ import {
   stateArgs,
   withGlobals,
 } from './runc-args.ts';
-import { type Spawner, sharedSpawner, type WatchedProcess } from './spawner.ts';
+import { type Spawner, sharedSpawner } from './spawner.ts';
 
 /** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
 function killGroup(pid: number): void {
@@ -88,8 +86,6 @@ const COMMAND_TIMEOUT_MS = 10_000;
 
 export class RuncExecutor implements Executor<RuncCli> {
   readonly #running = new Map<string, RuncContainer>();
-  /** The `runc list` of each state root, shared by the adoptions of a restore. */
-  readonly #lists = new SharedLists();
 
   /**
    * Starts `bundle` as container `id`, its stdout and stderr appended to a log file or piped.
@@ -119,87 +115,6 @@ export class RuncExecutor implements Executor<RuncCli> {
     };
     this.#running.set(id, container);
     return container;
-  }
-
-  /**
-   * Live restore: a container a previous berthd started that still runs (its foreground `runc run` outlived
-   * that berthd) is supervised again, same pid: berth-spawner watches its init through a pidfd. Its exit code
-   * cannot be read (the orphaned `runc run` reaps the init), so its exit says `codeUnknown`. A container with
-   * that id that is not running, not in `bundle`, or cannot be watched is deleted, and undefined returned.
-   */
-  async adopt(cli: RuncCli, id: string, o: { bundle?: string } = {}): Promise<RuncContainer | undefined> {
-    if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
-    const found = (await this.#listSince(cli, -Infinity)).get(id);
-    if (!found) return undefined;
-    const spawner = sharedSpawner();
-    const adoptable =
-      spawner && found.status === 'running' && (o.bundle === undefined || found.bundle === o.bundle);
-    const init = adoptable
-      ? await confirmedWatch(spawner.watch(found.pid), async (openedAt) => {
-          const now = (await this.#listSince(cli, openedAt)).get(id);
-          return now?.status === 'running' && now.pid === found.pid;
-        })
-      : undefined;
-    if (!spawner || !init) {
-      await this.delete(cli, id, { force: true });
-      return undefined;
-    }
-    const parentPid = parentOf(found.pid);
-    const run =
-      parentPid === undefined || !isRunOf(parentPid, id)
-        ? undefined
-        : await confirmedWatch(spawner.watch(parentPid), () => isRunOf(parentPid, id));
-    const runtime = run && parentPid !== undefined ? { watch: run, pid: parentPid } : undefined;
-    const container = this.#adopted(cli, id, found.pid, init, runtime);
-    this.#running.set(id, container);
-    return container;
-  }
-
-  /** The adopted container: output read again from its pipes, ended once its init and its `runc run` have. */
-  #adopted(
-    cli: RuncCli,
-    id: string,
-    initPid: number,
-    init: WatchedProcess,
-    run: { watch: WatchedProcess; pid: number } | undefined,
-  ): RuncContainer {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const pipes = [reopenOutput(initPid, 1), reopenOutput(initPid, 2)];
-    pipes[0]?.pipe(stdout, { end: false });
-    pipes[1]?.pipe(stderr, { end: false });
-    const exited = Promise.all([init.ended, run?.watch.ended])
-      .then(async ([end]) => {
-        const status = await this.#adoptedExit(cli, id, end.error);
-        await drained(pipes);
-        return status;
-      })
-      .finally(() => {
-        this.#running.delete(id);
-        stdout.end();
-        stderr.end();
-      });
-    return { id, runtime: cli, runtimePid: run?.pid ?? initPid, exited, stdout, stderr };
-  }
-
-  /** An adopted container's init and its `runc run` have ended: berth deletes what they left, if anything. */
-  async #adoptedExit(cli: RuncCli, id: string, lostWatch: Error | undefined): Promise<ExitStatus> {
-    const status: ExitStatus = {
-      code: -1,
-      signal: null,
-      at: new Date(),
-      codeUnknown: true,
-      // berth-spawner died: whether it still runs is unknown, and the delete below makes sure it does not.
-      ...(lostWatch ? { error: `lost the watch of the adopted container: ${lostWatch.message}` } : {}),
-    };
-    if (cli.keep) return this.#afterKeptExit(cli, id, status);
-    await this.delete(cli, id, { force: true }).catch(() => undefined);
-    return status;
-  }
-
-  /** The containers under a runtime's root by id, from one `runc list` begun at `since` or later. */
-  #listSince(cli: RuncCli, since: number): Promise<ReadonlyMap<string, ContainerState>> {
-    return this.#lists.since([cli.binary, ...cli.globalArgs].join('\0'), since, () => this.list(cli));
   }
 
   /** A `--keep` container has exited: what its cgroup says of the OOM killer, then the container goes. */
@@ -298,17 +213,11 @@ export class RuncExecutor implements Executor<RuncCli> {
     return JSON.parse(r.stdout) as ContainerState;
   }
 
-  /**
-   * Every container the runtime knows under its root. runc fails a list when a container it is reading is
-   * deleted meanwhile (a restore adopts some containers and deletes others at once): that list is made again.
-   */
+  /** Every container the runtime knows under its root. */
   async list(cli: RuncCli): Promise<ContainerState[]> {
-    for (let attempt = 1; ; attempt++) {
-      const r = await runCommand(cli.binary, withGlobals(cli, listArgs()), { timeoutMs: COMMAND_TIMEOUT_MS });
-      if (r.code === 0) return (JSON.parse(r.stdout || 'null') as ContainerState[] | null) ?? [];
-      if (attempt >= 5 || !/no such file or directory/i.test(r.stderr))
-        throw runtimeError('list', r.stderr || r.error?.message);
-    }
+    const r = await runCommand(cli.binary, withGlobals(cli, listArgs()), { timeoutMs: COMMAND_TIMEOUT_MS });
+    if (r.code !== 0) throw runtimeError('list', r.stderr || r.error?.message);
+    return (JSON.parse(r.stdout || 'null') as ContainerState[] | null) ?? [];
   }
 
   /**
@@ -320,14 +229,6 @@ export class RuncExecutor implements Executor<RuncCli> {
     await Promise.all(leftovers.map((c) => this.delete(cli, c.id, { force: true })));
     return leftovers.map((c) => c.id);
   }
-}
-
-/** Its last output is read once every writer of the pipes has exited: at EOF, or given up on after 200 ms. */
-async function drained(pipes: readonly (Readable | undefined)[]): Promise<void> {
-  const open = pipes.filter((p): p is Readable => p !== undefined);
-  const ends = open.map((p) => new Promise((r) => p.once('close', r)));
-  await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, 200).unref())]);
-  for (const p of open) p.destroy();
 }
 
 function ignoreGone(err: unknown): void {

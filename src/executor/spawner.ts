@@ -26,24 +26,9 @@ export interface SpawnedChild {
 
 type Closed = Awaited<SpawnedChild['closed']>;
 
-/** A process the spawner watches through a pidfd: one it did not start, whose exit status is not its to read. */
-export interface WatchedProcess {
-  /**
-   * Resolves once the pidfd is open, with when berthd heard so (`performance.now()`): the caller then checks,
-   * with facts read after that moment, that the pid is still the process it meant. Rejects when it cannot be.
-   */
-  readonly watching: Promise<number>;
-  /** Resolves once the process has ended or the watch was cancelled (with `error` when the spawner died first). */
-  readonly ended: Promise<{ error?: Error }>;
-  /** Ends the watch (`ended` resolves). */
-  cancel(): void;
-}
-
 interface Pending {
   readonly binary: string;
   pid: number;
-  /** A watch: told when its pidfd is open or could not be. */
-  opened?: (err?: Error) => void;
   stdout?: PassThrough;
   stderr?: PassThrough;
   resolve: (c: Closed) => void;
@@ -89,7 +74,12 @@ export class Spawner {
     } else {
       this.#pending.set(tag, p);
       this.#busy();
-      this.#send('S', tag, Buffer.from([o.cwd, o.logPath ?? '', ...argv].map((s) => `${s}\0`).join('')));
+      const body = Buffer.from([o.cwd, o.logPath ?? '', ...argv].map((s) => `${s}\0`).join(''));
+      const head = Buffer.alloc(9);
+      head.writeUInt32LE(body.length + 5, 0);
+      head.write('S', 4, 'latin1');
+      head.writeUInt32LE(tag, 5);
+      this.#child.stdin?.write(Buffer.concat([head, body]));
     }
     return {
       get pid() {
@@ -98,40 +88,6 @@ export class Spawner {
       ...(p.stdout && p.stderr ? { stdout: p.stdout, stderr: p.stderr } : {}),
       closed,
     };
-  }
-
-  /** Watches `pid`, a process some other process will reap (an adopted container's init), until it ends. */
-  watch(pid: number): WatchedProcess {
-    const tag = this.#nextTag++;
-    let opened!: (err?: Error) => void;
-    const watching = new Promise<number>((resolve, reject) => {
-      opened = (err) => (err ? reject(err) : resolve(performance.now()));
-    });
-    watching.catch(() => undefined); // `ended` reports it too
-    let resolve!: (c: Closed) => void;
-    const ended = new Promise<Closed>((r) => {
-      resolve = r;
-    }).then((c) => (c.error ? { error: c.error } : {}));
-    const p: Pending = { binary: `pid ${pid}`, pid: -1, resolve, opened };
-    if (this.#dead) {
-      opened(this.#dead);
-      resolve({ code: null, signal: null, error: this.#dead });
-    } else {
-      this.#pending.set(tag, p);
-      this.#busy();
-      const body = Buffer.alloc(4);
-      body.writeInt32LE(pid, 0);
-      this.#send('W', tag, body);
-    }
-    return { watching, ended, cancel: () => this.#pending.has(tag) && this.#send('C', tag) };
-  }
-
-  #send(type: 'S' | 'W' | 'C', tag: number, body: Buffer = Buffer.alloc(0)): void {
-    const head = Buffer.alloc(9);
-    head.writeUInt32LE(body.length + 5, 0);
-    head.write(type, 4, 'latin1');
-    head.writeUInt32LE(tag, 5);
-    this.#child.stdin?.write(Buffer.concat([head, body]));
   }
 
   /** Ends the helper (its children go on running). */
@@ -155,10 +111,7 @@ export class Spawner {
     const type = String.fromCharCode(f[0] ?? 0);
     const p = this.#pending.get(f.readUInt32LE(1));
     if (!p) return;
-    if (type === 'P') {
-      p.pid = f.readInt32LE(5);
-      p.opened?.();
-    } else if (type === 'G') this.#finish(f.readUInt32LE(1), p, { code: null, signal: null });
+    if (type === 'P') p.pid = f.readInt32LE(5);
     else if (type === 'O') p.stdout?.write(Buffer.from(f.subarray(5)));
     else if (type === 'E') p.stderr?.write(Buffer.from(f.subarray(5)));
     else if (type === 'F') {
@@ -173,7 +126,6 @@ export class Spawner {
           code,
         },
       );
-      p.opened?.(err);
       this.#finish(f.readUInt32LE(1), p, { code: null, signal: null, error: err });
     } else if (type === 'X') {
       const code = f.readInt32LE(5);
@@ -201,10 +153,7 @@ export class Spawner {
     if (this.#dead) return;
     this.#dead = err;
     if (shared === this) shared = undefined;
-    for (const [tag, p] of this.#pending) {
-      p.opened?.(err);
-      this.#finish(tag, p, { code: null, signal: null, error: err });
-    }
+    for (const [tag, p] of this.#pending) this.#finish(tag, p, { code: null, signal: null, error: err });
   }
 
   /** The helper does not keep the process alive by itself, only while one of its children runs. */

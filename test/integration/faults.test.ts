@@ -60,10 +60,6 @@ interface ApiPlugin {
 
 /** Containers registered under every runtime root of the exec root, as `id status`. */
 function containers(execRoot: string): string[] {
-  return runcContainers(execRoot).map((c) => `${c.id} ${c.status}`);
-}
-
-function runcContainers(execRoot: string): { id: string; status: string; pid: number }[] {
   if (!existsSync(execRoot)) return [];
   return readdirSync(execRoot)
     .filter((d) => d.startsWith('runtime-'))
@@ -71,7 +67,9 @@ function runcContainers(execRoot: string): { id: string; status: string; pid: nu
       const out = execFileSync('runc', ['--root', join(execRoot, d), 'list', '--format', 'json'], {
         encoding: 'utf8',
       });
-      return (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
+      return ((JSON.parse(out || 'null') ?? []) as { id: string; status: string }[]).map(
+        (c) => `${c.id} ${c.status}`,
+      );
     });
 }
 
@@ -93,8 +91,8 @@ interface Mode {
   teardown(): Promise<void>;
   /** Running containers as `id running`. */
   running(d: TestDaemon): string[];
-  /** Init pids of running containers by id (kept across a berthd restart when adopted). */
-  pids(d: TestDaemon): Map<string, number>;
+  /** Task pids by container id (containerd: kept across a berthd restart when adopted). */
+  pids?(): Map<string, number>;
 }
 
 const RUNC_MODE: Mode = {
@@ -104,12 +102,6 @@ const RUNC_MODE: Mode = {
   setup: async () => undefined,
   teardown: async () => undefined,
   running: (d) => containers(d.execRoot).filter((c) => c.endsWith(' running')),
-  pids: (d) =>
-    new Map(
-      runcContainers(d.execRoot)
-        .filter((c) => c.status === 'running')
-        .map((c) => [c.id, c.pid]),
-    ),
 };
 
 /** berthd --containerd over a private containerd: its tasks outlive each kill and must be adopted. */
@@ -275,16 +267,15 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
         await d.stop('SIGKILL');
         stop.now = true;
         operations += (await Promise.all(clients)).reduce((a, b) => a + b, 0);
-        const before = mode.pids(d);
+        const before = mode.pids?.();
         await d.start(['--no-runtime-smoke-test', ...mode.args()]);
         const seen = await assertConsistent(round);
         plugins += seen.plugins;
         enabled += seen.enabled;
-        // A task that outlived the kill and the restart (not one that was stopping, for a disable or a set) and
-        // whose plugin is still enabled was adopted, not restarted.
-        const after = mode.pids(d);
-        for (const [id, pid] of before) {
-          if (!after.has(id) || !existsSync(`/proc/${pid}`)) continue;
+        // A task that outlived the kill and whose plugin is still enabled was adopted, not restarted.
+        const after = mode.pids?.();
+        for (const [id, pid] of before ?? []) {
+          if (!after?.has(id)) continue;
           assert.equal(after.get(id), pid, `seed ${seed}, kill ${round}: ${id} restarted instead of adopted`);
           adopted++;
         }
@@ -294,7 +285,7 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       );
       assert.ok(enabled > 0, 'no kill found an enabled plugin to restore');
       assert.ok(operations > mode.kills * 3, `only ${operations} operations ran`);
-      assert.ok(adopted > 0, 'no running plugin was adopted');
+      if (mode.pids) assert.ok(adopted > 0, 'no running plugin was adopted');
     });
   });
 }

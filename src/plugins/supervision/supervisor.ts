@@ -133,9 +133,7 @@ export class Supervisor {
     if (!executor.adopt) return false;
     const { plugin } = e.state;
     const runtime = await this.#o.runtimes.runnable(e.state.runtime);
-    const container = await executor.adopt(runtime.cli, plugin.Id, {
-      bundle: this.#o.paths.bundleDir(plugin.Id),
-    });
+    const container = await executor.adopt(runtime.cli, plugin.Id);
     if (!container) return false;
     const run = e.run;
     run.logFile ??= new CappedLog(this.#o.paths.logPath(plugin.Id), this.#o.logMaxBytes);
@@ -292,20 +290,13 @@ export class Supervisor {
     this.#health.stopped(e);
     removeBundle(this.#o.paths.bundleDir(e.state.plugin.Id));
     if (run.stopping || this.#closing) return;
-    const code = status.codeUnknown ? null : status.code;
-    Object.assign(run.status, { pid: 0, lastExitCode: code });
+    Object.assign(run.status, { pid: 0, lastExitCode: status.code });
     const reason = crashReason(status);
-    this.#o.emit('crash', e.state.plugin, {
-      ...(code === null ? {} : { exitCode: String(code) }),
-      ...(reason ? { reason } : {}),
-    });
-    const unknown = 'exit code unknown: adopted after a berthd restart';
-    const why = reason
-      ? `${reason} (${code === null ? unknown : `exit code ${code}`})`
-      : code === null
-        ? `exited unexpectedly (${unknown})`
-        : `exited unexpectedly with code ${code}`;
-    this.#failed(e, why);
+    this.#o.emit('crash', e.state.plugin, { exitCode: String(status.code), ...(reason ? { reason } : {}) });
+    this.#failed(
+      e,
+      reason ? `${reason} (exit code ${status.code})` : `exited unexpectedly with code ${status.code}`,
+    );
   }
 
   /** Restarts after the policy's backoff, or marks the plugin failed after too many failures in the window. */
