@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { FUSE, PLUGIN_ID as ID } from '../../../test/fixtures/spec-inputs.ts';
 import { readJsonFixture } from '../../../test/fixtures.ts';
 import type { LinuxDevice } from '../../oci/index.ts';
 import {
@@ -13,16 +14,6 @@ import {
   pluginSpecJson,
 } from '../index.ts';
 
-const ID = '6f71fcb6bbe9d4c7235a89e0b9095023fbb1b15e23c64d34f03707de4c05c255';
-const FUSE: LinuxDevice = {
-  path: '/dev/fuse',
-  type: 'c',
-  major: 10,
-  minor: 229,
-  fileMode: 384,
-  uid: 0,
-  gid: 0,
-};
 const FIFO: LinuxDevice = { path: '/dev/f', type: 'p', major: 0, minor: 0, fileMode: 420, uid: 0, gid: 0 };
 
 function inputFor(plugin: Plugin, devices: LinuxDevice[] = [], resources?: PluginResources): PluginSpecInput {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { FUSE, PLUGIN_ID as ID } from '../../../test/fixtures/spec-inputs.ts';
 import { readFixture, readJsonFixture } from '../../../test/fixtures.ts';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import {
@@ -18,17 +19,6 @@ import {
   type PluginSpecInput,
   pluginSpec,
 } from '../index.ts';
-
-const ID = '6f71fcb6bbe9d4c7235a89e0b9095023fbb1b15e23c64d34f03707de4c05c255';
-const FUSE: LinuxDevice = {
-  path: '/dev/fuse',
-  type: 'c',
-  major: 10,
-  minor: 229,
-  fileMode: 384,
-  uid: 0,
-  gid: 0,
-};
 
 function inputFor(plugin: Plugin, devices: LinuxDevice[] = []): PluginSpecInput {
   const root = `/var/lib/docker/plugins/${plugin.Id}`;
