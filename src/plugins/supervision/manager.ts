@@ -262,7 +262,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
     return this.#command('disable', ref, o, async (e) => {
       const next = { ...e.state, plugin: { ...e.state.plugin, Enabled: false } };
-      await persistAfter(this.store, e, next, () => this.#stop(e), 'disable');
+      // Once the plugin was told to stop, its disabled state is committed while it exits (persist-after.ts).
+      await persistAfter(this.store, e, next, (commitNow) => this.#stop(e, commitNow), 'disable');
       this.#emit('disable', e.state.plugin, { typed: ref });
     });
   }
@@ -382,8 +383,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   }
 
   /** The supervisor stops the process; the manager closes what consumers held on it. */
-  async #stop(e: Entry): Promise<void> {
-    await this.#supervisor.stop(e);
+  async #stop(e: Entry, onSignalled?: () => void): Promise<void> {
+    await this.#supervisor.stop(e, onSignalled);
     void e.client?.close();
     e.client = undefined;
   }
