@@ -218,15 +218,9 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; the exit status when this executor runs it, else undefined. */
-  async stop(
-    runtime: ContainerdHandle,
-    id: string,
-    graceMs: number,
-    onSignalled?: () => void,
-  ): Promise<ExitStatus | undefined> {
+  async stop(runtime: ContainerdHandle, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
     await this.kill(runtime, id, 'SIGTERM').catch(ignoreGone);
-    onSignalled?.();
     if (!mine) {
       await this.delete(runtime, id, { force: true });
       return undefined;

@@ -65,16 +65,8 @@ export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
     /** What the container is for (`berth.kind`, `berth.plugin.id`): kept by executors that can label. */
     labels?: Readonly<Record<string, string>>,
   ): RunningContainer<Handle>;
-  /**
-   * SIGTERM, then SIGKILL after `graceMs`; the exit status when this executor started it, else undefined.
-   * `onSignalled` is called once the SIGTERM was delivered (or the container was found gone), before the wait.
-   */
-  stop(
-    runtime: Handle,
-    id: string,
-    graceMs: number,
-    onSignalled?: () => void,
-  ): Promise<ExitStatus | undefined>;
+  /** SIGTERM, then SIGKILL after `graceMs`; the exit status when this executor started it, else undefined. */
+  stop(runtime: Handle, id: string, graceMs: number): Promise<ExitStatus | undefined>;
   /** Sends a signal to the container's init. */
   kill(runtime: Handle, id: string, signal: NodeJS.Signals): Promise<void>;
   /** Kills a container this executor started, whatever stage it is in, and deletes it once it has exited. */

@@ -177,16 +177,10 @@ export class RuncExecutor implements Executor<RuncCli> {
    * Stops a container: SIGTERM, then SIGKILL after `graceMs` if it is still running. Resolves with its exit
    * status when this executor started it, or undefined for a container it only found on disk.
    */
-  async stop(
-    cli: RuncCli,
-    id: string,
-    graceMs: number,
-    onSignalled?: () => void,
-  ): Promise<ExitStatus | undefined> {
+  async stop(cli: RuncCli, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
     await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
     traceMark(id, 'killed');
-    onSignalled?.();
     if (mine) {
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
       if ((await Promise.race([mine.exited, timer])) !== 'timeout') return mine.exited;

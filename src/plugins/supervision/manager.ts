@@ -262,8 +262,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   disable(ref: string, o: { force?: boolean } = {}): Promise<void> {
     return this.#command('disable', ref, o, async (e) => {
       const next = { ...e.state, plugin: { ...e.state.plugin, Enabled: false } };
-      // Once the plugin was told to stop, its disabled state is committed while it exits (persist-after.ts).
-      await persistAfter(this.store, e, next, (commitNow) => this.#stop(e, commitNow), 'disable');
+      await persistAfter(this.store, e, next, () => this.#stop(e), 'disable');
       this.#emit('disable', e.state.plugin, { typed: ref });
     });
   }
@@ -383,8 +382,8 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   }
 
   /** The supervisor stops the process; the manager closes what consumers held on it. */
-  async #stop(e: Entry, onSignalled?: () => void): Promise<void> {
-    await this.#supervisor.stop(e, onSignalled);
+  async #stop(e: Entry): Promise<void> {
+    await this.#supervisor.stop(e);
     void e.client?.close();
     e.client = undefined;
   }

@@ -159,11 +159,8 @@ export class Supervisor {
     return true;
   }
 
-  /**
-   * Stops the container if there is one and cancels a pending restart; the plugin ends disabled. `onSignalled`:
-   * as the executor's, also called when there was no container to stop.
-   */
-  async stop(e: Entry, onSignalled?: () => void): Promise<void> {
+  /** Stops the container if there is one and cancels a pending restart; the plugin ends disabled. */
+  async stop(e: Entry): Promise<void> {
     const run = e.run;
     run.cancelRestart?.();
     run.cancelRestart = undefined;
@@ -172,10 +169,10 @@ export class Supervisor {
     const c = run.container;
     if (c) {
       this.#to(e, 'stop');
-      const status = await this.#o.executor.stop(c.runtime, c.id, this.#o.stopGraceMs, onSignalled);
+      const status = await this.#o.executor.stop(c.runtime, c.id, this.#o.stopGraceMs);
       traceMark(c.id, 'exited');
       if (status) run.status.lastExitCode = status.code;
-    } else onSignalled?.();
+    }
     run.container = undefined;
     this.#to(e, 'stopped');
     run.status.pid = 0;
