@@ -150,6 +150,8 @@ async function berthFigures(dir: string, ctx: string) {
       cpSync(join(dir, 'exec/plugin-bundles', id, 'config.json'), join(bundleCopy, 'config.json'));
     }
     disable.push(await timed(() => client.json('POST', '/plugins/bench/mini/disable')));
+    // berthd's enable comes after the stepwise bare run and its teardown; so does the bare run it is divided by.
+    steps.push(await bareRuncSteps(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
     bare.push(await bareRunc(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
     detached.push(await bareRuncDetached(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
     steps.push(await bareRuncSteps(bundleCopy, join(dir, 'exec/plugins', id), join(dir, 'bare-root')));
