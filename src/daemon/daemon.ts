@@ -36,7 +36,6 @@ import {
   serveDaemonMetrics,
 } from './metrics.ts';
 import { claimPidFile, releasePidFile } from './pidfile.ts';
-import type { Reconciling } from './reconcile.ts';
 import { startRuns, unmountLeftovers } from './start-runs.ts';
 import { Startup } from './startup.ts';
 import { type Tuning, tuningFromEnv } from './tuning.ts';
@@ -192,17 +191,17 @@ async function bootServices(
   const { config, flags } = o;
   const { runtimes, choice, gid, tuning, undo, metrics } = b;
   const executor = choice.executor;
-  const reported = async (reconciling: Reconciling) => {
-    const report = await reconciling.done;
+  const reconcile = async () => {
+    const report = await choice.reconcile(b.set);
     if (Object.keys(report.removed).length)
       log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
     for (const [name, why] of Object.entries(report.failed))
       log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
   };
   // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
-  // leftovers are all dead berthd's and go first: each plugin's restart waits for its own container's delete
-  // (not for all of them), and berthd listens once every leftover is gone.
-  const leftovers = executor.adopt ? undefined : choice.reconcile(b.set);
+  // leftovers are all dead berthd's and go first.
+  if (!executor.adopt) await reconcile();
+  traceMark('berthd', 'reconciled');
 
   const plugins = new PluginManager({
     dataRoot: config.dataRoot,
@@ -253,7 +252,7 @@ async function bootServices(
   // Boot order: authorization plugins first (requests are held until they run), then the others; every
   // enabled plugin is pending from here, so a request that needs one waits for it (docs/ARCHITECTURE.md).
   const authzIds = new Set(authz.names().flatMap((n) => idOf(plugins, n)));
-  const restore = plugins.restore((p) => authzIds.has(p.Id), leftovers?.gone);
+  const restore = plugins.restore((p) => authzIds.has(p.Id));
   const startup = new Startup({
     authzNames: () => authz.names(),
     plugins,
@@ -317,8 +316,6 @@ async function bootServices(
       ? await serveDaemonMetrics(metrics, config.metricsAddr, { plugins, runtimes, app, log })
       : async () => {};
   undo.push(closeMetrics);
-  if (leftovers) await reported(leftovers);
-  traceMark('berthd', 'reconciled');
   const socket = socketPath(config.host);
   mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
   rmSync(socket, { force: true }); // a socket file left by a killed daemon
@@ -336,7 +333,7 @@ async function bootServices(
     const all = await restore.all;
     traceMark('berthd', 'plugins-restored');
     if (closing !== undefined) return; // stopped while restoring: leave the rest to the next start
-    if (executor.adopt) await reported(choice.reconcile(b.set));
+    if (executor.adopt) await reconcile();
     await unmountLeftovers(volumes, log);
     if (all.restored.length || all.failed.length) log.info(all, 'plugins restored');
     traceEnd('berthd');

@@ -19,7 +19,7 @@ import {
   underContainerd,
 } from '../runtimes/index.ts';
 import type { DaemonConfig } from './config.ts';
-import { type Reconciling, startReconcile } from './reconcile.ts';
+import { type ReconcileReport, reconcileRuntimeRoots } from './reconcile.ts';
 
 export interface ExecutorChoice {
   readonly executor: Executor;
@@ -27,8 +27,8 @@ export interface ExecutorChoice {
   readonly runtimes: RunnableRuntimes;
   /** `runc` or `containerd <socket> (namespace <ns>)`, for the log and `/info`. */
   readonly description: string;
-  /** Starts removing the containers a previous berthd left (and did not hand over). */
-  reconcile(set: RuntimeSet): Reconciling;
+  /** Removes containers a previous berthd left (and did not hand over). */
+  reconcile(set: RuntimeSet): Promise<ReconcileReport>;
   /** The smoke run of a shim runtime (runtime probes), through this executor. */
   shimSmoke(rt: ShimRuntime, bundle: string, id: string, timeoutMs: number): Promise<ExitStatus>;
   /** containerd's version (`ContainerdCommit`), when it is the executor and reachable. */
@@ -76,7 +76,7 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
       executor,
       runtimes,
       description: 'runc',
-      reconcile: (set) => startReconcile(config.execRoot, set, executor),
+      reconcile: (set) => reconcileRuntimeRoots(config.execRoot, set, executor),
       containerdVersion: async () => undefined,
       shimSmoke: async () => ({
         code: 127,
@@ -99,18 +99,15 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
     // Not the runc roots: under containerd they belong to the shims.
-    reconcile: () => ({
-      gone: async () => undefined, // run after the restore, which adopts what still runs
-      done: (async () => {
-        try {
-          const removed = await executor.reconcile();
-          return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
-        } catch (err) {
-          log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
-          return { removed: {}, failed: { containerd: (err as Error).message } };
-        }
-      })(),
-    }),
+    reconcile: async () => {
+      try {
+        const removed = await executor.reconcile();
+        return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
+      } catch (err) {
+        log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
+        return { removed: {}, failed: { containerd: (err as Error).message } };
+      }
+    },
     containerdVersion: () => client.version(2000).catch(() => undefined),
     shimSmoke: async (rt, bundle, id, timeoutMs) => {
       await reachable(client, ctrd.socket);

@@ -110,19 +110,14 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /**
    * Re-enables the plugins that were enabled: those `first` selects (berthd's authorization plugins), then the
-   * others, each group in parallel. All are pending from now on ({@link whenRestored}). A plugin's start
-   * waits for `before(id)` first (the delete of the container a killed berthd left with its id).
+   * others, each group in parallel. All are pending from now on ({@link whenRestored}).
    */
-  restore(
-    first: (p: Plugin) => boolean = () => false,
-    before: (id: string) => Promise<void> = async () => undefined,
-  ): RestoreGroups {
+  restore(first: (p: Plugin) => boolean = () => false): RestoreGroups {
     return this.#restores.schedule(
       this.#plugins.all().filter((e) => e.state.plugin.Enabled),
       first,
-      async (e) =>
+      (e) =>
         this.#locked(e, async () => {
-          await before(e.state.plugin.Id);
           // A command that had the lock first (disable, remove) has the last word.
           if (!e.state.plugin.Enabled || !this.#plugins.isCurrent(e)) return;
           traceBegin('restore', e.state.plugin.Id);
