@@ -124,10 +124,14 @@ export function verifyDigest(digest: string, size?: number): Transform {
   });
 }
 
+/** Redirects a GET or HEAD may take (Go's net/http, which dockerd uses, stops after 10). */
+const MAX_REDIRECTS = 10;
+
 export class RegistryClient {
   readonly #o: RegistryClientOptions;
   #base: string | undefined;
   #authorization: string | undefined;
+  #redirecting: Dispatcher | undefined;
 
   constructor(options: RegistryClientOptions) {
     this.#o = options;
@@ -270,12 +274,29 @@ export class RegistryClient {
           ...(body !== undefined ? { body } : {}),
           headersTimeout: this.#o.timeoutMs ?? 30_000,
           bodyTimeout: this.#o.timeoutMs ?? 30_000,
-          ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}),
+          ...(method === 'GET' || method === 'HEAD'
+            ? { dispatcher: this.#followingRedirects() }
+            : this.#o.dispatcher
+              ? { dispatcher: this.#o.dispatcher }
+              : {}),
         }),
       );
     } catch (err) {
       throw this.#unreachable(method, url, err);
     }
+  }
+
+  /**
+   * The dispatcher for GET and HEAD, which follows redirects: a registry may send a blob download to its storage,
+   * often on another host (Docker Hub does); undici's `request` follows none by itself. To another origin, undici
+   * drops Authorization (and Cookie). Uploads are not redirected: their streamed bodies cannot be sent twice.
+   */
+  #followingRedirects(): Dispatcher {
+    const { getGlobalDispatcher, interceptors } = undici();
+    this.#redirecting ??= (this.#o.dispatcher ?? getGlobalDispatcher()).compose(
+      interceptors.redirect({ maxRedirections: MAX_REDIRECTS }),
+    );
+    return this.#redirecting;
   }
 
   #unreachable(method: string, url: string, err: unknown): UnavailableError {
