@@ -48,12 +48,17 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
   const [fastify] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (!fastify) return;
   const told = observersOf(app); // observeRequests may add to it later, before the server listens
-  const head = Object.fromEntries(Object.entries(o.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  // The headers as one flat array, rebuilt only when the length changes (a cached listing keeps it): no object
+  // spread per request. The names are the lowercase ones fastify writes.
+  const head = Object.entries(o.headers).flatMap(([k, v]) => [k.toLowerCase(), v]);
+  head.push('content-type', 'application/json', 'content-length');
+  let headers = [...head, '0'];
+  let headersLength = 0;
 
   const answered = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' || !server.listening) return false;
     const m = PLUGINS_URL.exec(req.url ?? '');
-    if (!m || hasBody(req) || (m[1] !== undefined && unsupportedVersion(m[1]) !== undefined)) return false;
+    if (!m || hasBody(req) || (m[1] !== undefined && !served(m[1]))) return false;
     if ((o.startup && !o.startup.authzReady) || (o.authz && o.authz.active().length > 0)) return false;
     if (o.logsRequests()) return false;
     let body: string | Buffer;
@@ -64,7 +69,11 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
     }
     const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     if (told.length > 0) observe(res, told);
-    res.writeHead(200, { ...head, 'content-type': 'application/json', 'content-length': String(length) });
+    if (length !== headersLength) {
+      headers = [...head, String(length)];
+      headersLength = length;
+    }
+    res.writeHead(200, headers);
     res.end(body);
     return true;
   };
@@ -73,6 +82,16 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!answered(req, res)) fastify(req, res);
   });
+}
+
+/** Versions seen served (a few: every client pins one), so the version is compared once, not per request. */
+const servedVersions = new Set<string>();
+
+function served(version: string): boolean {
+  if (servedVersions.has(version)) return true;
+  if (unsupportedVersion(version) !== undefined) return false;
+  if (servedVersions.size < 64) servedVersions.add(version); // bounded: `01.41` and such are served too
+  return true;
 }
 
 function observe(res: ServerResponse, told: readonly RequestObserver[]): void {

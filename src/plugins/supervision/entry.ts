@@ -186,22 +186,85 @@ function headOf(plugin: Plugin): Buffer | undefined {
 const EMPTY = Buffer.from('[]');
 
 /**
- * `Buffer.from(JSON.stringify(entries.map(viewOf)))`, byte for byte, without serialising each Plugin object
- * again: the one changing part of a listing is the status block (a 100-plugin listing is ~84 kB, of which ~25 kB
- * status). The answer is built in one buffer outside V8's heap: an 84 kB string per request, encoded again on
- * the socket write, kept berthd's 1 MiB young generation collecting every few requests.
+ * What an entry's listing tail (its status block and the closing brace, or its whole view) was written from, and
+ * the tail. Every input is compared, by value or by identity where the object is replaced on every change (the
+ * stored state, the health monitor's state), so no change can go unseen: a listing cache that relied on each
+ * mutation path telling it would be stale the day one path forgets.
  */
-export function viewsJson(entries: readonly Entry[]): Buffer {
+interface TailMemo {
+  readonly state: PluginState;
+  readonly run: PluginRunState;
+  readonly pid: number;
+  readonly runtime: string;
+  readonly restarts: number;
+  readonly startedAt: string;
+  readonly lastError: string;
+  readonly lastExitCode: number | null;
+  readonly warnings: readonly string[];
+  readonly warningsCopy: readonly string[];
+  readonly refs: number;
+  readonly health: HealthState | undefined;
+  readonly tail: string;
+}
+
+const tailMemo = new WeakMap<Entry, TailMemo>();
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function memoValid(m: TailMemo, e: Entry): boolean {
+  const s = e.run.status;
+  return (
+    m.state === e.state &&
+    m.run === s.state &&
+    m.pid === s.pid &&
+    m.runtime === s.runtime &&
+    m.restarts === s.restarts &&
+    m.startedAt === s.startedAt &&
+    m.lastError === s.lastError &&
+    m.lastExitCode === s.lastExitCode &&
+    m.warnings === s.warnings &&
+    sameStrings(m.warningsCopy, s.warnings) && // also an array changed in place
+    m.refs === e.refs &&
+    m.health === e.run.health?.state
+  );
+}
+
+/** The entry's part of a listing after its cached head: `statusJson}`, or the whole view when it has no head. */
+function tailOf(e: Entry): string {
+  const m = tailMemo.get(e);
+  if (m !== undefined && memoValid(m, e)) return m.tail;
+  const s = e.run.status;
+  const tail = headOf(e.state.plugin) ? `${statusJson(e)}}` : JSON.stringify(viewOf(e));
+  tailMemo.set(e, {
+    state: e.state,
+    run: s.state,
+    pid: s.pid,
+    runtime: s.runtime,
+    restarts: s.restarts,
+    startedAt: s.startedAt,
+    lastError: s.lastError,
+    lastExitCode: s.lastExitCode,
+    warnings: s.warnings,
+    warningsCopy: [...s.warnings],
+    refs: e.refs,
+    health: e.run.health?.state,
+    tail,
+  });
+  return tail;
+}
+
+function assemble(entries: readonly Entry[], tails: readonly string[]): Buffer {
   if (entries.length === 0) return EMPTY;
   const heads: (Buffer | undefined)[] = [];
-  const tails: string[] = [];
   let max = 1 + entries.length; // `[`, the commas and `]`
-  for (const e of entries) {
-    const head = headOf(e.state.plugin);
-    const tail = head ? `${statusJson(e)}}` : JSON.stringify(viewOf(e));
+  for (let i = 0; i < entries.length; i++) {
+    const head = headOf((entries[i] as Entry).state.plugin);
     heads.push(head);
-    tails.push(tail);
-    max += (head?.length ?? 0) + 3 * tail.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    max += (head?.length ?? 0) + 3 * (tails[i] ?? '').length; // UTF-8 takes at most 3 bytes per UTF-16 unit
   }
   const out = Buffer.allocUnsafe(max);
   let n = out.write('[');
@@ -212,6 +275,51 @@ export function viewsJson(entries: readonly Entry[]): Buffer {
   }
   n += out.write(']', n);
   return out.subarray(0, n);
+}
+
+/**
+ * `Buffer.from(JSON.stringify(entries.map(viewOf)))`, byte for byte, without serialising each Plugin object
+ * again: the one changing part of a listing is the status block (a 100-plugin listing is ~84 kB, of which ~25 kB
+ * status), and that is written again only when something it shows changed (see TailMemo). The answer is built
+ * in one buffer outside V8's heap: an 84 kB string per request, encoded again on the socket write, kept
+ * berthd's 1 MiB young generation collecting every few requests.
+ */
+export function viewsJson(entries: readonly Entry[]): Buffer {
+  return assemble(entries, entries.map(tailOf));
+}
+
+/**
+ * The last listing answered, given again while the same entries would give the same bytes: same entries in the
+ * same order, each with the same Plugin object (its head) and the same tail string (a tail is the same object
+ * while its memo holds, so the check costs a dozen comparisons per plugin instead of writing ~85 kB for 100
+ * plugins). The Buffer is shared between answers: callers only write it out, never change it.
+ */
+export class ListingCache {
+  #entries: readonly Entry[] = [];
+  #plugins: readonly Plugin[] = [];
+  #tails: readonly string[] = [];
+  #answer: Buffer = EMPTY;
+
+  json(entries: readonly Entry[]): Buffer {
+    const tails = entries.map(tailOf);
+    if (!this.#same(entries, tails)) {
+      this.#answer = assemble(entries, tails);
+      this.#entries = [...entries]; // the caller's array may change after
+      this.#plugins = entries.map((e) => e.state.plugin);
+      this.#tails = tails;
+    }
+    return this.#answer;
+  }
+
+  #same(entries: readonly Entry[], tails: readonly string[]): boolean {
+    if (entries.length !== this.#entries.length) return false;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      if (e !== this.#entries[i] || e.state.plugin !== this.#plugins[i] || tails[i] !== this.#tails[i])
+        return false;
+    }
+    return true;
+  }
 }
 
 /** Filters of `GET /plugins`. */

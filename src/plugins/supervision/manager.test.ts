@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { type Harness, pluginHarness } from '../../../test/fixtures/plugin-harness.ts';
+import { type Harness, pluginHarness, until } from '../../../test/fixtures/plugin-harness.ts';
 
 /** What each settled promise was: `ok` or the error's class and message. */
 function outcomes(results: PromiseSettledResult<unknown>[]): string[] {
@@ -115,8 +115,12 @@ describe('PluginManager (fake executor, fake clock)', () => {
     await h.manager.shutdown();
     assert.equal(h.executor.running().size, 0);
     const again = pluginHarness({ dataRoot: join(h.dir, 'd') });
+    const listed = () =>
+      assert.deepEqual(again.manager.listJson(), Buffer.from(JSON.stringify(again.manager.list())));
     try {
+      listed();
       const report = await again.manager.init();
+      listed();
       assert.deepEqual(report, { broken: [], restored: ['p:latest'], failed: [] });
       assert.deepEqual(again.executor.calls, [`start ${id}`]);
       assert.deepEqual(
@@ -133,5 +137,50 @@ describe('PluginManager (fake executor, fake clock)', () => {
     } finally {
       await again.cleanup();
     }
+  });
+
+  it('lists what list() shows after every change: the cached listing is never stale', async () => {
+    h = pluginHarness({ maxFailures: 2, backoffBaseMs: 100, backoffMaxMs: 100 });
+    const listed = (what: string, filters = {}) =>
+      assert.deepEqual(
+        h.manager.listJson(filters),
+        Buffer.from(JSON.stringify(h.manager.list(filters))),
+        what,
+      );
+    listed('empty');
+    const id = await h.install();
+    listed('created');
+    await h.install('q');
+    listed('second created');
+    await h.manager.enable('p');
+    listed('enabled');
+    listed('filtered', { enabled: false });
+    listed('unfiltered again');
+    await h.manager.set('q', []);
+    listed('set');
+    await h.manager.update('q', { health: { Retries: 7 }, warnings: [] });
+    listed('health settings updated');
+    await h.manager.setRuntime('q', 'crun');
+    listed('runtime set');
+    h.manager.acquire('p');
+    listed('acquired');
+    h.manager.release('p');
+    listed('released');
+    h.executor.crash(id, 3);
+    await until(() => h.manager.inspect('p').Status.State === 'restarting', 'restart scheduled');
+    listed('crashed');
+    h.clock.advance(100);
+    await until(() => h.manager.inspect('p').Status.State === 'running', 'restarted');
+    listed('restarted');
+    h.executor.crash(id, 4);
+    await until(() => h.manager.inspect('p').Status.State === 'failed', 'failed');
+    listed('failed');
+    await h.manager.disable('p');
+    listed('disabled');
+    h.executor.behaviours.push({ exit: 7 });
+    await assert.rejects(h.manager.enable('p'), /exited with code 7/);
+    listed('enable failed');
+    await h.manager.remove('q');
+    listed('removed');
   });
 });

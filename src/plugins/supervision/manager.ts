@@ -27,13 +27,13 @@ import { systemClock } from './clock.ts';
 import { timed } from './command-timing.ts';
 import {
   type Entry,
+  ListingCache,
   matchesCapability,
   matchesFilters,
   newEntry,
   type PluginFilters,
   type PluginStatus,
   viewOf,
-  viewsJson,
 } from './entry.ts';
 import { type EventDetail, type PluginEvent, pluginEvent } from './events.ts';
 import { DEFAULTS, type Options, type PluginManagerOptions } from './manager-options.ts';
@@ -59,6 +59,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   readonly store: PluginStore;
   readonly #o: Options;
   readonly #plugins = new PluginRegistry();
+  readonly #listing = new ListingCache();
   readonly #supervisor: Supervisor;
   readonly #restores: PendingRestores;
   readonly #paths: PluginHostPaths & { readonly bundlesRoot: string };
@@ -161,9 +162,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
       .map(viewOf);
   }
 
-  /** `JSON.stringify(list(filters))` as UTF-8, cheaper: each Plugin object is serialised once (see viewsJson). */
+  /** `JSON.stringify(list(filters))` as UTF-8, cheaper (see ListingCache); shared between answers, never to change. */
   listJson(filters: PluginFilters = {}): Buffer {
-    return viewsJson(this.#plugins.all().filter((e) => matchesFilters(e, filters)));
+    return this.#listing.json(this.#plugins.all().filter((e) => matchesFilters(e, filters)));
   }
 
   /** From a directory or a tar. @throws {ConflictError} name exists; {InvalidParameterError} bad name/context/manifest */
