@@ -9,8 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import {
   type BerthError,
   ForbiddenError,
@@ -21,8 +24,11 @@ import {
   UnavailableError,
 } from '../errdefs/index.ts';
 import { basicAuthorization, type Challenge, parseChallenges, type RegistryAuth } from './auth.ts';
-import { dump, httpSend, type HttpResponse as Response, readBody } from './http.ts';
 import { apiHost } from './reference.ts';
+
+// undici loads with the first registry request (pull, push, install): an idle berthd makes none.
+const requireOnUse = createRequire(import.meta.url);
+const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -49,10 +55,24 @@ export interface RegistryClientOptions {
   /** Called with the reason when an insecure registry is reached over plain HTTP. */
   readonly onPlainHttp?: (message: string) => void;
   readonly timeoutMs?: number;
+  /** For tests: a dispatcher (TLS settings, a proxy). */
+  readonly dispatcher?: Dispatcher;
 }
 
 /** A request body that can be sent again after a 401. */
 export type UploadBody = Buffer | { readonly file: string; readonly size: number };
+
+interface Response {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+const response = (r: Dispatcher.ResponseData): Response => ({
+  status: r.statusCode,
+  headers: r.headers,
+  body: r.body,
+});
 
 const header = (r: Response, name: string): string | undefined => {
   const v = r.headers[name];
@@ -61,10 +81,7 @@ const header = (r: Response, name: string): string | undefined => {
 
 /** The registry's `{"errors":[{code,message}]}` as one line, or the raw text. */
 async function errorText(r: Response): Promise<string> {
-  const text = await readBody(r).then(
-    (b) => b.toString('utf8'),
-    () => '',
-  );
+  const text = await r.body.text().catch(() => '');
   try {
     const errors = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors;
     if (Array.isArray(errors) && errors.length) {
@@ -127,7 +144,7 @@ export class RegistryClient {
    */
   async ping(): Promise<void> {
     const r = await this.#send('GET', `${await this.#resolveBase()}/v2/`);
-    await dump(r);
+    await r.body.dump();
     if (r.status === 401) {
       throw new UnauthorizedError(
         `login to ${this.#o.domain} failed: the registry answered 401 Unauthorized`,
@@ -144,7 +161,7 @@ export class RegistryClient {
   ): Promise<{ mediaType: string; bytes: Buffer; digest: string }> {
     const r = await this.#send('GET', `manifests/${ref}`, { headers: { accept: accept.join(', ') } });
     if (r.status !== 200) throw await this.#fail(r, `manifest for ${this.repository}:${ref}`);
-    const bytes = await readBody(r);
+    const bytes = Buffer.from(await r.body.arrayBuffer());
     const digest = sha256(bytes);
     if (ref.startsWith('sha256:') && ref !== digest) {
       throw new InvalidParameterError(
@@ -169,7 +186,7 @@ export class RegistryClient {
     const r = await this.#send('HEAD', `blobs/${digest}`);
     if (r.status !== 200 && r.status !== 404)
       throw await this.#fail(r, `blob ${digest} of ${this.repository}`);
-    await dump(r);
+    await r.body.dump();
     return r.status === 200;
   }
 
@@ -177,7 +194,7 @@ export class RegistryClient {
   async pushBlob(digest: string, body: UploadBody): Promise<void> {
     const start = await this.#send('POST', 'blobs/uploads/');
     if (start.status !== 202) throw await this.#fail(start, `upload to ${this.repository}`);
-    await dump(start);
+    await start.body.dump();
     const location = header(start, 'location');
     if (!location) throw new SystemError(`registry ${this.#o.domain} started an upload without a Location`);
     const url = new URL(location, this.#base);
@@ -188,7 +205,7 @@ export class RegistryClient {
       body,
     });
     if (done.status !== 201) throw await this.#fail(done, `upload of ${digest} to ${this.repository}`);
-    await dump(done);
+    await done.body.dump();
   }
 
   /** Stores a manifest under a tag; returns its digest. */
@@ -198,7 +215,7 @@ export class RegistryClient {
       body: bytes,
     });
     if (r.status !== 201) throw await this.#fail(r, `manifest ${this.repository}:${tag}`);
-    await dump(r);
+    await r.body.dump();
     return header(r, 'docker-content-digest') ?? sha256(bytes);
   }
 
@@ -218,25 +235,25 @@ export class RegistryClient {
 
   /** Sends a request; on a 401 with a challenge, authorizes once and sends it again. */
   async #send(
-    method: string,
+    method: Dispatcher.HttpMethod,
     pathOrUrl: string,
     o: { headers?: Record<string, string>; body?: UploadBody } = {},
   ): Promise<Response> {
     const first = await this.#raw(method, pathOrUrl, o);
     if (first.status !== 401) return first;
-    const challenges = parseChallenges(first.headersDistinct['www-authenticate']);
+    const challenges = parseChallenges(first.headers['www-authenticate']);
     const authorization = await this.#authorize(challenges).catch(async (err: unknown) => {
-      await dump(first);
+      await first.body.dump();
       throw err;
     });
     if (!authorization || authorization === this.#authorization) return first; // nothing new to try
-    await dump(first);
+    await first.body.dump();
     this.#authorization = authorization;
     return this.#raw(method, pathOrUrl, o);
   }
 
   async #raw(
-    method: string,
+    method: Dispatcher.HttpMethod,
     pathOrUrl: string,
     o: { headers?: Record<string, string>; body?: UploadBody },
   ): Promise<Response> {
@@ -246,7 +263,16 @@ export class RegistryClient {
     if (this.#authorization) headers.authorization = this.#authorization;
     const body = o.body === undefined || Buffer.isBuffer(o.body) ? o.body : createReadStream(o.body.file);
     try {
-      return await httpSend({ method, url, headers, body, timeoutMs: this.#o.timeoutMs ?? 30_000 });
+      return response(
+        await undici().request(url, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          headersTimeout: this.#o.timeoutMs ?? 30_000,
+          bodyTimeout: this.#o.timeoutMs ?? 30_000,
+          ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}),
+        }),
+      );
     } catch (err) {
       throw this.#unreachable(method, url, err);
     }
@@ -268,7 +294,13 @@ export class RegistryClient {
       return https;
     }
     try {
-      await dump(await httpSend({ method: 'GET', url: `${https}/v2/`, timeoutMs: 5000 }));
+      const r = await undici().request(`${https}/v2/`, {
+        method: 'GET',
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+        ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}),
+      });
+      await r.body.dump();
       this.#base = https;
     } catch (err) {
       this.#base = `http://${host}`;
@@ -307,24 +339,28 @@ export class RegistryClient {
           client_id: 'berth',
           ...(scope ? { scope } : {}),
         });
-        r = await httpSend({
-          method: 'POST',
-          url: realm,
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: form.toString(),
-          timeoutMs: 30_000,
-        });
+        r = response(
+          await undici().request(realm, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: form.toString(),
+            headersTimeout: 30_000,
+            ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}),
+          }),
+        );
       } else {
         const url = new URL(realm);
         if (service) url.searchParams.set('service', service);
         if (scope) url.searchParams.set('scope', scope);
         const basic = basicAuthorization(auth);
-        r = await httpSend({
-          method: 'GET',
-          url,
-          headers: basic ? { authorization: basic } : {},
-          timeoutMs: 30_000,
-        });
+        r = response(
+          await undici().request(url, {
+            method: 'GET',
+            headers: basic ? { authorization: basic } : {},
+            headersTimeout: 30_000,
+            ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}),
+          }),
+        );
       }
     } catch (err) {
       throw this.#unreachable('GET', realm, err);
@@ -336,10 +372,7 @@ export class RegistryClient {
     }
     if (r.status !== 200)
       throw new UnavailableError(`token service ${realm} answered ${r.status}: ${await errorText(r)}`);
-    const body = JSON.parse((await readBody(r)).toString('utf8')) as {
-      token?: string;
-      access_token?: string;
-    };
+    const body = (await r.body.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
