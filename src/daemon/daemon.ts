@@ -25,7 +25,6 @@ import {
   runtimesSource,
   socketPath,
 } from './config.ts';
-import { compactHeapWhenIdle } from './compact-heap.ts';
 import { type CriSyncer, criSyncer } from './cri-sync.ts';
 import { chooseExecutor, type ExecutorChoice } from './executor-choice.ts';
 import { gatherFacts } from './facts.ts';
@@ -339,7 +338,6 @@ async function bootServices(
     if (all.restored.length || all.failed.length) log.info(all, 'plugins restored');
     traceEnd('berthd');
     log.info('berthd ready');
-    compactHeapWhenIdle();
   })().catch((err: Error) => log.error(`start: ${err.message}`));
   const close = () => {
     closing ??= (async () => {
