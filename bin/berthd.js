@@ -10,7 +10,7 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.include
   setFlagsFromString('--semi-space-growth-factor=1');
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with Liftoff, then recompiles the hot
 // functions with TurboFan in the background, ~35 MiB of transient compiler memory a second after the first registry
-// or plugin request (berthd's peak RSS in a plugin install). Liftoff's code parses the few headers berthd's clients
+// request (berthd's peak RSS in a plugin install; plugin calls go through node:http). Liftoff's code parses the few headers berthd's clients
 // read at the same speed as far as any request can tell (bodies are passed through, not parsed).
 setFlagsFromString('--liftoff-only');
 // The daemon bundled by `npm run build` (scripts/bundle-berthd.mjs): ~14 MiB less RSS and half the start-up CPU of

@@ -167,10 +167,14 @@ describe('plugin manager with runc', { skip }, () => {
       /^SystemError: VolumeDriver.Path: no such volume: nope$/,
     );
     assert.throws(() => m.client('example/local-volume', 'authz'), /does not provide "authz" capability/);
-    assert.match(
-      readFileSync(m.logPath(p.Id), 'utf8'),
-      /local-volume: listening on \/run\/docker\/plugins\/local-volume.sock/,
-    );
+    // The plugin prints this line once listening: it comes through runc's pipe, possibly after the calls above.
+    const listening = /local-volume: listening on \/run\/docker\/plugins\/local-volume.sock/;
+    for (
+      let t = Date.now();
+      !listening.test(readFileSync(m.logPath(p.Id), 'utf8')) && Date.now() - t < 5000;
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    assert.match(readFileSync(m.logPath(p.Id), 'utf8'), listening);
     await m.disable('example/local-volume');
     assert.equal(m.inspect(p.Id).Status.State, 'disabled');
     assert.throws(

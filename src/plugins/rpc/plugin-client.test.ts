@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -53,17 +54,27 @@ describe('PluginClient', () => {
   it("sends Docker's request and decodes the answer", async () => {
     let seen: Record<string, string | undefined> = {};
     plugin('ok.sock', (req, body, res) => {
-      seen = { url: req.url, accept: req.headers.accept, type: req.headers['content-type'], body };
+      seen = {
+        url: req.url,
+        accept: req.headers.accept,
+        type: req.headers['content-type'],
+        length: req.headers['content-length'],
+        body,
+      };
       res.end('{"Mountpoint":"/data/v1"}');
     });
-    const answer = await client('ok.sock').call('VolumeDriver.Path', { Name: 'v1' });
+    const c = client('ok.sock');
+    const answer = await c.call('VolumeDriver.Path', { Name: 'v1' });
     assert.deepEqual(answer, { Mountpoint: '/data/v1' });
     assert.deepEqual(seen, {
       url: '/VolumeDriver.Path',
       accept: 'application/vnd.docker.plugins.v1.2+json',
       type: undefined,
+      length: '14',
       body: '{"Name":"v1"}\n',
     });
+    await c.call('Plugin.Activate'); // nil args: an empty body, as moby sends
+    assert.deepEqual([seen.url, seen.length, seen.body], ['/Plugin.Activate', '0', '']);
   });
 
   it('turns {"Err"} into "<Iface>.<Method>: message", raw bodies too, and 404 into NotFound', async () => {
@@ -118,6 +129,71 @@ describe('PluginClient', () => {
         /^VolumeDriver.List: plugin test\/plugin did not answer within 300 ms$/.test(e.message),
     );
     assert.ok(performance.now() - started < 2000);
+  });
+
+  it('reports a plugin that dies in the middle of its answer, or answers too slowly, body included', async () => {
+    plugin('half.sock', (req, _body, res) => {
+      res.writeHead(200, { 'Content-Length': '100' }).write('{"Mountpoint":');
+      if (req.url === '/VolumeDriver.Mount') setTimeout(() => req.socket.destroy(), 50);
+    });
+    await assert.rejects(
+      client('half.sock').call('VolumeDriver.Mount', { Name: 'v' }),
+      (e: unknown) => e instanceof SystemError && /closed the connection before answering/.test(e.message),
+    );
+    await assert.rejects(
+      client('half.sock').call('VolumeDriver.Path', { Name: 'v' }, { timeoutMs: 300 }),
+      (e: unknown) => e instanceof DeadlineError && /did not answer within 300 ms$/.test(e.message),
+    );
+  });
+
+  it('keeps one connection per concurrent call alive and reconnects after the plugin closed it', async () => {
+    const sockets: Socket[] = [];
+    const server = plugin('alive.sock', (_req, _body, res) => setTimeout(() => res.end('{}'), 20));
+    server.on('connection', (s: Socket) => sockets.push(s));
+    const c = client('alive.sock');
+    for (let i = 0; i < 5; i++) await c.call('VolumeDriver.List', {});
+    assert.equal(sockets.length, 1);
+    await Promise.all([1, 2, 3].map(() => c.call('VolumeDriver.List', {})));
+    assert.equal(sockets.length, 3);
+    // The plugin closes its idle connections (restarted, or a server with an idle timeout and no Keep-Alive hint)
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await c.call('VolumeDriver.List', {}), {});
+    assert.equal(sockets.length, 4);
+  });
+
+  it('streams an answer with no body timeout, and close() waits for the stream to end', async () => {
+    plugin('logs.sock', (req, _body, res) => {
+      if (req.url === '/LogDriver.ReadLogs') {
+        res.writeHead(200).write('one ');
+        setTimeout(() => res.end('two'), 400);
+      } else if (req.url === '/LogDriver.Dies') {
+        res.writeHead(200).write('half');
+        setTimeout(() => req.socket.destroy(), 20);
+      } else if (req.url !== '/LogDriver.Mute') res.writeHead(500).end('{"Err":"no reading"}');
+    });
+    const c = client('logs.sock');
+    await assert.rejects(c.stream('LogDriver.Other', {}), /^SystemError: LogDriver.Other: no reading$/);
+    await assert.rejects(
+      c.stream('LogDriver.Mute', {}, { timeoutMs: 200 }),
+      (e: unknown) => e instanceof DeadlineError && /LogDriver.Mute: .* within 200 ms$/.test(e.message),
+    );
+    const dying = await c.stream('LogDriver.Dies', {});
+    await new Promise((r) => setTimeout(r, 100)); // the plugin died before the reader started
+    await assert.rejects(async () => {
+      for await (const _ of dying);
+    }, /aborted/);
+    const body = await c.stream('LogDriver.ReadLogs', {}, { timeoutMs: 200 });
+    let closed = false;
+    const closing = c.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closed, false);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'one two');
+    await closing;
+    assert.ok(closed);
+    await assert.rejects(c.call('VolumeDriver.List'), /client is closed/);
   });
 
   it('bounds the whole call, retries included, by its timeout', async () => {
