@@ -7,6 +7,7 @@ export {
   type RegistryAuth,
   registryAuthFrom,
 } from './auth.ts';
+export { sha256, verifyDigest } from './digest.ts';
 export { insecureRegistries, insecureRegistryProblems } from './insecure.ts';
 export {
   apiHost,
@@ -22,7 +23,5 @@ export {
   MEDIA_TYPES,
   RegistryClient,
   type RegistryClientOptions,
-  sha256,
   type UploadBody,
-  verifyDigest,
 } from './registry-client.ts';

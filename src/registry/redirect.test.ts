@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { RegistryClient, sha256 } from './registry-client.ts';
+import { sha256 } from './digest.ts';
+import { RegistryClient } from './registry-client.ts';
 
 const BLOB = Buffer.from('layer bytes');
 const DIGEST = sha256(BLOB);
@@ -38,6 +39,9 @@ describe('registry client: redirects', () => {
       else if (url.includes('/loop/')) res.writeHead(302, { location: url }).end();
       else res.end('{}');
     });
+    // fetch() makes Node's own undici the process's global dispatcher, as any code in berthd may: the client's
+    // redirecting dispatcher must not be built on it.
+    await (await fetch(`http://${storage.host}/warm`)).arrayBuffer();
   });
   after(() => {
     for (const s of [registry.server, storage.server]) {
@@ -64,9 +68,9 @@ describe('registry client: redirects', () => {
     assert.deepEqual(await read(await client('lib/away').blob(DIGEST, BLOB.length)), BLOB);
     assert.equal(await client('lib/away').hasBlob(DIGEST), true);
     assert.match(registry.seen.at(-1)?.auth ?? '', /^Basic /);
-    assert.equal(storage.seen.length, 2);
+    const downloads = storage.seen.filter((s) => s.url.startsWith('/store/'));
     assert.deepEqual(
-      storage.seen.map((s) => s.auth),
+      downloads.map((s) => s.auth),
       [undefined, undefined],
     );
   });

@@ -7,10 +7,9 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
@@ -24,6 +23,7 @@ import {
   UnavailableError,
 } from '../errdefs/index.ts';
 import { basicAuthorization, type Challenge, parseChallenges, type RegistryAuth } from './auth.ts';
+import { sha256, verifyDigest } from './digest.ts';
 import { apiHost } from './reference.ts';
 
 // undici loads with the first registry request (pull, push, install): an idle berthd makes none.
@@ -98,34 +98,9 @@ async function errorText(r: Response): Promise<string> {
   );
 }
 
-export const sha256 = (data: Buffer | string): string =>
-  `sha256:${createHash('sha256').update(data).digest('hex')}`;
-
-/** A pass-through that fails the stream when the content does not hash to `digest` or exceeds `size`. */
-export function verifyDigest(digest: string, size?: number): Transform {
-  const hash = createHash('sha256');
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (size !== undefined && seen > size) {
-        done(new InvalidParameterError(`blob ${digest} is larger than the ${size} bytes its manifest says`));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== digest)
-        done(new InvalidParameterError(`blob ${digest} failed verification: its content hashes to ${got}`));
-      else done();
-    },
-  });
-}
-
 /** Redirects a GET or HEAD may take (Go's net/http, which dockerd uses, stops after 10). */
 const MAX_REDIRECTS = 10;
+let sharedAgent: Dispatcher | undefined;
 
 export class RegistryClient {
   readonly #o: RegistryClientOptions;
@@ -292,8 +267,11 @@ export class RegistryClient {
    * drops Authorization (and Cookie). Uploads are not redirected: their streamed bodies cannot be sent twice.
    */
   #followingRedirects(): Dispatcher {
-    const { getGlobalDispatcher, interceptors } = undici();
-    this.#redirecting ??= (this.#o.dispatcher ?? getGlobalDispatcher()).compose(
+    const { Agent, interceptors } = undici();
+    // Our own Agent (one per process), not getGlobalDispatcher(): once anything in the process has called
+    // fetch(), that is Node's own undici, whose handlers this package's interceptor cannot drive.
+    sharedAgent ??= new Agent();
+    this.#redirecting ??= (this.#o.dispatcher ?? sharedAgent).compose(
       interceptors.redirect({ maxRedirections: MAX_REDIRECTS }),
     );
     return this.#redirecting;
