@@ -15,6 +15,7 @@ import { RuncExecutor } from '../../src/executor/index.ts';
 import { boundingCapabilities, socketAddress } from '../../src/host/index.ts';
 import { type PluginEvent, PluginManager } from '../../src/plugins/index.ts';
 import { RuntimeManager } from '../../src/runtimes/index.ts';
+import { until } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -41,14 +42,6 @@ function activate(socketDir: string): Promise<string> {
     req.on('error', reject);
     req.end();
   }).finally(() => address.close());
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('plugin limits and reconfigure with runc', { skip }, () => {

@@ -13,72 +13,18 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageLocalVolume, packageNodePlugin } from '../../examples/local-volume/package.ts';
 import { RuncExecutor } from '../../src/executor/index.ts';
-import { boundingCapabilities, socketAddress } from '../../src/host/index.ts';
+import { boundingCapabilities } from '../../src/host/index.ts';
 import { type PluginEvent, PluginManager, type PluginManagerOptions } from '../../src/plugins/index.ts';
 import { RuntimeManager } from '../../src/runtimes/index.ts';
+import { BEHAVE_MANIFEST, BEHAVE_FIXTURE as FIXTURE, post, runcIds, until } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
-const FIXTURE = new URL('../fixtures/plugins/behave.ts', import.meta.url).pathname;
-
-const BEHAVE_MANIFEST = {
-  Description: 'berth test plugin',
-  Entrypoint: ['/usr/bin/node', '/plugin/plugin.js'],
-  Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'behave.sock' },
-  Env: ['MODE', 'EXIT_CODE', 'CRASH_AFTER_MS', 'IMPLEMENTS'].map((Name) => ({
-    Name,
-    Settable: ['value'],
-    Value: null,
-  })),
-  Args: { Name: 'args', Settable: ['value'], Value: ['--default'] },
-  Mounts: [
-    {
-      Name: 'state',
-      Destination: '/state',
-      Type: 'bind',
-      Options: ['rbind'],
-      Source: null,
-      Settable: ['source'],
-    },
-  ],
-};
-
-/** POSTs to a plugin socket; `socketAddress` copes with paths longer than a sockaddr_un holds. */
-function post(socket: string, path: string, body = ''): Promise<{ status: number; body: string }> {
-  const address = socketAddress(dirname(socket), basename(socket));
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ socketPath: address.path, method: 'POST', path }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  }).finally(() => address.close());
-}
-
-function runcIds(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-  return ((JSON.parse(out || 'null') ?? []) as { id: string }[]).map((c) => c.id);
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('plugin manager with runc', { skip }, () => {
   let dir: string;
   let behave: string;
