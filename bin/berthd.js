@@ -10,8 +10,8 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.include
   setFlagsFromString('--semi-space-growth-factor=1');
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with Liftoff, then recompiles the hot
 // functions with TurboFan in the background, ~35 MiB of transient compiler memory a second after the first registry
-// request (berthd's peak RSS in a plugin install; plugin calls go through node:http). Liftoff's code parses the few headers berthd's clients
-// read at the same speed as far as any request can tell (bodies are passed through, not parsed).
+// request (berthd's peak RSS in a plugin install; plugin calls go through node:http). Liftoff's code parses the few
+// headers the registry client reads at the same speed as far as any request can tell (bodies are passed through).
 setFlagsFromString('--liftoff-only');
 // The daemon bundled by `npm run build` (scripts/bundle-berthd.mjs): ~14 MiB less RSS and half the start-up CPU of
 // loading dist/daemon/entry.js's ~520 files one by one.

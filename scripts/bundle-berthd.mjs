@@ -2,8 +2,9 @@
 // berthd loads at start, plus chunks for what it imports on first use (node-tar, the metrics server). berthd's idle
 // RSS and start-up CPU are mostly module records and their sources: ~520 files at start unbundled, 2 bundled
 // (BENCHMARKS.md, "Memory"). Packages berth loads with requireOnUse (undici for the registry client, grpc-js,
-// protobufjs, yaml) are not seen by esbuild and stay lazy node_modules requires; the plugin RPC client is node:http. dist/berthd/ sits at the depth of dist/daemon/, so the
-// `../../` paths built from import.meta.url (package.json, vendor/, native/) still resolve.
+// protobufjs, yaml) are not seen by esbuild and stay lazy node_modules requires (the plugin RPC client is node:http).
+// dist/berthd/ sits at the depth of dist/daemon/, so the `../../` paths built from import.meta.url (package.json,
+// vendor/, native/) still resolve.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
