@@ -2,20 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HealthMonitor } from '../health/index.ts';
 import { decodePlugin, type Plugin } from '../model/index.ts';
-import { type Entry, ListingCache, newEntry, viewOf, viewsJson } from './entry.ts';
+import { type Entry, ListingCache, newEntry, viewOf } from './entry.ts';
 
 const plugin = (name: string): Plugin =>
   decodePlugin({ Id: name.repeat(64).slice(0, 64), Name: name, Config: {} });
 
-/** viewsJson and a long-lived ListingCache both answer JSON.stringify of the views, whatever changed since. */
+/** A new ListingCache and a long-lived one both answer JSON.stringify of the views, whatever changed since. */
 const cache = new ListingCache();
 function assertListing(entries: Entry[]): void {
   const want = Buffer.from(JSON.stringify(entries.map(viewOf)));
-  assert.deepEqual(viewsJson(entries), want);
+  assert.deepEqual(new ListingCache().json(entries), want);
   assert.deepEqual(cache.json(entries), want);
 }
 
-describe('viewsJson()', () => {
+describe('ListingCache', () => {
   it('is the UTF-8 of JSON.stringify of the views, byte for byte, also after the live status and the state change', () => {
     const a = newEntry({ plugin: plugin('a'), warnings: ['w1'] });
     const b = newEntry({ plugin: plugin('b'), runtime: 'crun' });
@@ -28,7 +28,7 @@ describe('viewsJson()', () => {
     same();
     a.state = { ...a.state, plugin: { ...a.state.plugin, Enabled: true } };
     same();
-    assert.deepEqual(viewsJson([]), Buffer.from('[]'));
+    assert.deepEqual(new ListingCache().json([]), Buffer.from('[]'));
   });
 
   it('writes every status field as JSON.stringify would, and odd field types through the generic path', () => {

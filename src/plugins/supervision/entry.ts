@@ -283,13 +283,8 @@ function assemble(entries: readonly Entry[], tails: readonly string[]): Buffer {
  * status), and that is written again only when something it shows changed (see TailMemo). The answer is built
  * in one buffer outside V8's heap: an 84 kB string per request, encoded again on the socket write, kept
  * berthd's 1 MiB young generation collecting every few requests.
- */
-export function viewsJson(entries: readonly Entry[]): Buffer {
-  return assemble(entries, entries.map(tailOf));
-}
-
-/**
- * The last listing answered, given again while the same entries would give the same bytes: same entries in the
+ *
+ * The last listing answered is given again while the same entries would give the same bytes: same entries in the
  * same order, each with the same Plugin object (its head) and the same tail string (a tail is the same object
  * while its memo holds, so the check costs a dozen comparisons per plugin instead of writing ~85 kB for 100
  * plugins). The Buffer is shared between answers: callers only write it out, never change it.
