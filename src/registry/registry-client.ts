@@ -280,7 +280,11 @@ export class RegistryClient {
   #unreachable(method: string, url: string, err: unknown): UnavailableError {
     const e = err as Error & { code?: string; cause?: Error & { code?: string } };
     const why = e.cause?.message ?? e.message ?? String(err);
-    return new UnavailableError(`failed to do request: ${method} "${url}": ${why}`);
+    // undici's own wording ends with advice about its Agent classes, which is no help to a registry's user.
+    const loop = /^Redirect loop detected/.test(why)
+      ? `the registry ${this.#o.domain} redirects it in a loop`
+      : '';
+    return new UnavailableError(`failed to do request: ${method} "${url}": ${loop || why}`);
   }
 
   /** `https://host`, or `http://host` for an insecure registry that does not speak TLS. */
