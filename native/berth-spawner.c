@@ -4,15 +4,26 @@
  * RSS; this process is ~1 MiB, and its fork costs tens of microseconds. Built by scripts/setup.sh; berthd
  * falls back to spawning itself when it is missing.
  *
- * Protocol (little-endian), over stdin (requests) and stdout (events); every frame is u32 length + payload.
+ * Protocol (little-endian), over a channel (stdin/stdout, or a connection to the rendezvous socket); every
+ * frame is u32 length + payload.
  *   request  'S' u32 tag, then NUL-terminated strings: cwd, log path ("" = pipe stdout/stderr), argv[0..]
  *   event    'P' u32 tag, i32 pid                  started
  *            'F' u32 tag, i32 errno, message       could not start (fork, chdir, log file or exec failed)
  *            'O' / 'E' u32 tag, bytes              the child's stdout / stderr (pipe mode)
  *            'X' u32 tag, i32 code, i32 signal     exited (code -1 when killed by a signal), after its output
- * The child runs in its own session (setsid), stdin /dev/null, signals at their defaults. When stdin reaches
- * EOF (berthd exited or was killed) the spawner exits and leaves its children running, as berthd's own
- * children would be left.
+ *   on a connection to the rendezvous socket, first:
+ *            'H' u32 0, i32 version, i32 last tag  hello: the tags a new berthd uses must come after these
+ *            'C' u32 tag, i32 pid, i32 reaped, argv (NUL-terminated strings)   a child a previous berthd started
+ *            then the output each child wrote meanwhile ('O' / 'E'), and 'R' u32 0 once the list is complete;
+ *            exits ('X') follow as usual.
+ * The child runs in its own session (setsid), stdin /dev/null, signals at their defaults.
+ *
+ * Without --rendezvous, when the channel ends (berthd exited or was killed) the spawner exits and leaves its
+ * children running, as berthd's own children would be left. With `--rendezvous PATH` (berthd's exec root) it
+ * outlives berthd while any child runs: it goes on reading the children's output, so that a plugin writing to
+ * its stdout is neither blocked nor killed by SIGPIPE, keeps up to HELD_MAX bytes of it per child, and waits on
+ * the unix socket PATH (listening from the start, so a new berthd never misses it) for the next berthd, which
+ * takes the children over: live restore for the runc executor. It exits once no child is left.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,22 +32,41 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define PROTOCOL_VERSION 1
+/* Output kept per child while no berthd is attached; what comes after is counted and dropped. */
+#define HELD_MAX (1u << 20)
 
 struct child {
   uint32_t tag;
   pid_t pid;
   int out, err; /* read ends, -1 once at EOF (or with a log file) */
   int reaped, code, sig;
+  char *argv; /* argv as NUL-terminated strings, for the list a new berthd gets */
+  size_t argvlen;
+  unsigned char *held; /* 'O' / 'E' frames read while detached */
+  size_t heldlen;
+  size_t dropped;
 };
 
 static struct child *kids;
 static size_t nkids, capkids;
 static unsigned char *inbuf;
 static size_t inlen, incap;
+/* The channel to berthd: stdin/stdout at first, later a connection to the rendezvous socket; -1 while detached. */
+static int in_fd = 0, out_fd = 1;
+static const char *rendezvous;
+static int listen_fd = -1;
+static ino_t listen_ino; /* the socket file's inode: only ours is removed at exit */
+static uint32_t last_tag;
 
 static void put32(unsigned char *p, uint32_t v) {
   p[0] = v & 0xff, p[1] = (v >> 8) & 0xff, p[2] = (v >> 16) & 0xff, p[3] = v >> 24;
@@ -45,25 +75,59 @@ static uint32_t get32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* berthd is gone: without a rendezvous the spawner ends here; with one it waits for the next berthd. */
+static void detach(void) {
+  if (!rendezvous) _exit(0);
+  if (in_fd >= 0) close(in_fd);
+  if (out_fd >= 0 && out_fd != in_fd) close(out_fd);
+  in_fd = out_fd = -1;
+  inlen = 0; /* a request cut off by berthd's death is not carried out */
+}
+
 static void write_all(const unsigned char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(1, p, n);
+  while (n && out_fd >= 0) {
+    ssize_t w = write(out_fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(0); /* berthd is gone */
+    if (w <= 0) return detach();
     p += w, n -= (size_t)w;
   }
 }
 
-/* One event: type, tag, then up to two i32 fields and/or bytes. */
-static void emit(char type, uint32_t tag, const int32_t *ints, int nints, const void *data, size_t len) {
-  unsigned char head[4 + 1 + 4 + 8];
+static void hold(struct child *c, const unsigned char *head, size_t h, const void *data, size_t len) {
+  if (c->heldlen + h + len > HELD_MAX) {
+    c->dropped += len;
+    return;
+  }
+  unsigned char *grown = realloc(c->held, c->heldlen + h + len);
+  if (!grown) {
+    c->dropped += len;
+    return;
+  }
+  c->held = grown;
+  memcpy(c->held + c->heldlen, head, h);
+  memcpy(c->held + c->heldlen + h, data, len);
+  c->heldlen += h + len;
+}
+
+/* One event: type, tag, then up to three i32 fields and/or bytes. A child's output is held while detached. */
+static void emit_for(struct child *c, char type, uint32_t tag, const int32_t *ints, int nints, const void *data,
+                     size_t len) {
+  unsigned char head[4 + 1 + 4 + 12];
   size_t h = 4 + 1 + 4 + 4 * (size_t)nints;
   put32(head, (uint32_t)(h - 4 + len));
   head[4] = (unsigned char)type;
   put32(head + 5, tag);
   for (int i = 0; i < nints; i++) put32(head + 9 + 4 * i, (uint32_t)ints[i]);
+  if (out_fd < 0) {
+    if (c) hold(c, head, h, data, len);
+    return;
+  }
   write_all(head, h);
   if (len) write_all(data, len);
+}
+
+static void emit(char type, uint32_t tag, const int32_t *ints, int nints, const void *data, size_t len) {
+  emit_for(NULL, type, tag, ints, nints, data, len);
 }
 
 static void fail(uint32_t tag, int e, const char *what) {
@@ -98,6 +162,7 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL); /* ignored here (a write to a dead berthd must not kill the spawner), not there */
     setsid();
     int devnull = open("/dev/null", O_RDONLY);
     int o = logfd >= 0 ? logfd : outp[1], e = logfd >= 0 ? logfd : errp[1];
@@ -132,7 +197,12 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
     kids = realloc(kids, capkids * sizeof *kids);
     if (!kids) _exit(70);
   }
-  kids[nkids++] = (struct child){tag, pid, outp[0], errp[0], 0, 0, 0};
+  size_t argvlen = (size_t)(end - fields[2]);
+  char *argvcopy = malloc(argvlen);
+  if (!argvcopy) _exit(70);
+  memcpy(argvcopy, fields[2], argvlen);
+  kids[nkids++] = (struct child){tag, pid, outp[0], errp[0], 0, 0, 0, argvcopy, argvlen, NULL, 0, 0};
+  if (tag > last_tag) last_tag = tag;
   int32_t ints[1] = {pid};
   emit('P', tag, ints, 1, NULL, 0);
 }
@@ -145,6 +215,7 @@ static void handle_requests(void) {
     if (inlen - off - 4 < len) break;
     unsigned char *f = inbuf + off + 4;
     if (len >= 5 && f[0] == 'S') spawn_child(get32(f + 1), (char *)f + 5, len - 5);
+    if (in_fd < 0) return; /* berthd died while it was answered: detach() dropped the rest */
     off += 4 + len;
   }
   memmove(inbuf, inbuf + off, inlen - off);
@@ -154,7 +225,7 @@ static void handle_requests(void) {
 static void drain(struct child *c, int *fd, char type) {
   unsigned char buf[65536];
   ssize_t r = read(*fd, buf, sizeof buf);
-  if (r > 0) return emit(type, c->tag, NULL, 0, buf, (size_t)r);
+  if (r > 0) return emit_for(c, type, c->tag, NULL, 0, buf, (size_t)r);
   if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
   close(*fd);
   *fd = -1;
@@ -173,13 +244,15 @@ static void reap(void) {
   }
 }
 
-/* A child is done once reaped and its output read to EOF: report it and forget it. */
+/* A child is done once reaped and its output read to EOF: report it and forget it (kept while detached). */
 static void report_exits(void) {
-  for (size_t i = 0; i < nkids;) {
+  for (size_t i = 0; i < nkids && out_fd >= 0;) {
     struct child *c = &kids[i];
     if (c->reaped && c->out < 0 && c->err < 0) {
       int32_t ints[2] = {c->code, c->sig};
       emit('X', c->tag, ints, 2, NULL, 0);
+      free(c->argv);
+      free(c->held);
       kids[i] = kids[--nkids];
     } else {
       i++;
@@ -187,11 +260,89 @@ static void report_exits(void) {
   }
 }
 
-int main(void) {
+/* The rendezvous socket, bound at start: a berthd that finds it listening takes the children over. */
+static int listen_rendezvous(const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof a.sun_path) return -1;
+  strcpy(a.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  unlink(path); /* a socket left by a spawner that died: berthd connects before it starts a new one */
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+    close(fd);
+    return -1;
+  }
+  struct stat st;
+  if (stat(path, &st) == 0) listen_ino = st.st_ino;
+  return fd;
+}
+
+/* Removes the socket file unless another spawner has bound the path since (a berthd that gave up on this one). */
+static void unlink_rendezvous(void) {
+  struct stat st;
+  if (rendezvous && stat(rendezvous, &st) == 0 && st.st_ino == listen_ino) unlink(rendezvous);
+}
+
+/* A new berthd: the list of children, what they wrote meanwhile, then 'R'; exits follow in the main loop. */
+static void attach(int conn) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
+    close(conn);
+    return;
+  }
+  int flags = fcntl(conn, F_GETFL);
+  fcntl(conn, F_SETFL, flags & ~O_NONBLOCK);
+  in_fd = out_fd = conn;
+  int32_t hello[2] = {PROTOCOL_VERSION, (int32_t)last_tag};
+  emit('H', 0, hello, 2, NULL, 0);
+  for (size_t i = 0; i < nkids && out_fd >= 0; i++) {
+    struct child *c = &kids[i];
+    int32_t ints[2] = {c->pid, c->reaped};
+    emit('C', c->tag, ints, 2, c->argv, c->argvlen);
+    if (c->heldlen) write_all(c->held, c->heldlen);
+    if (c->dropped) {
+      char note[128];
+      int n = snprintf(note, sizeof note, "[berth-spawner: %zu bytes of output dropped while no berthd was attached]\n",
+                       c->dropped);
+      emit('E', c->tag, NULL, 0, note, (size_t)n);
+    }
+    free(c->held);
+    c->held = NULL, c->heldlen = c->dropped = 0;
+  }
+  emit('R', 0, NULL, 0, NULL, 0);
+}
+
+static int any_running(void) {
+  for (size_t i = 0; i < nkids; i++)
+    if (!kids[i].reaped) return 1;
+  return 0;
+}
+
+static void read_requests(void) {
+  if (incap - inlen < 65536) {
+    incap = incap ? incap * 2 : 131072;
+    inbuf = realloc(inbuf, incap);
+    if (!inbuf) _exit(70);
+  }
+  ssize_t r = read(in_fd, inbuf + inlen, incap - inlen);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (r <= 0) return detach(); /* berthd is gone */
+  inlen += (size_t)r;
+  handle_requests();
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--rendezvous") == 0) {
+    rendezvous = argv[2];
+    listen_fd = listen_rendezvous(rendezvous);
+    if (listen_fd < 0) rendezvous = NULL; /* no live restore, as without the flag; berthd finds no socket */
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
+  signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return 71;
   fcntl(0, F_SETFD, FD_CLOEXEC);
@@ -199,13 +350,18 @@ int main(void) {
   struct pollfd *fds = NULL;
   size_t capfds = 0;
   for (;;) {
+    if (in_fd < 0 && !any_running()) {
+      unlink_rendezvous();
+      return 0; /* detached, and nothing left for a next berthd to take over */
+    }
     size_t need = 2 + 2 * nkids, n = 0;
     if (need > capfds) {
       capfds = need * 2;
       fds = realloc(fds, capfds * sizeof *fds);
       if (!fds) return 70;
     }
-    fds[n++] = (struct pollfd){0, POLLIN, 0};
+    /* Slot 0: requests while attached, the rendezvous socket while detached. */
+    fds[n++] = (struct pollfd){in_fd >= 0 ? in_fd : listen_fd, POLLIN, 0};
     fds[n++] = (struct pollfd){sfd, POLLIN, 0};
     for (size_t i = 0; i < nkids; i++) {
       if (kids[i].out >= 0) fds[n++] = (struct pollfd){kids[i].out, POLLIN, 0};
@@ -228,18 +384,12 @@ int main(void) {
       reap();
     }
     report_exits();
-    if (fds[0].revents) {
-      if (incap - inlen < 65536) {
-        incap = incap ? incap * 2 : 131072;
-        inbuf = realloc(inbuf, incap);
-        if (!inbuf) return 70;
-      }
-      ssize_t r = read(0, inbuf + inlen, incap - inlen);
-      if (r == 0) return 0; /* berthd is gone: leave the children running */
-      if (r > 0) {
-        inlen += (size_t)r;
-        handle_requests();
-      }
+    if (!fds[0].revents) continue;
+    if (in_fd >= 0) {
+      read_requests();
+    } else {
+      int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (conn >= 0) attach(conn);
     }
   }
 }

@@ -12,6 +12,7 @@ export type {
   ContainerState,
   Executor,
   ExitStatus,
+  ReconcileOptions,
   RunningContainer,
   RuntimeHandle,
 } from './executor.ts';
@@ -29,4 +30,4 @@ export {
   withGlobals,
 } from './runc-args.ts';
 export { type RuncContainer, RuncExecutor } from './runc-executor.ts';
-export { sharedSpawner } from './spawner.ts';
+export { type Rendezvous, type Survivor, sharedSpawner, useRendezvous } from './spawner.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { sharedSpawner } from './spawner.ts';
+import { helperBinary, Spawner, sharedSpawner } from './spawner.ts';
 
 // Built by scripts/setup.sh; under CI its absence is a failure, elsewhere the tests say why they skip.
 const spawner = sharedSpawner();
@@ -41,4 +41,68 @@ describe('berth-spawner', { skip }, () => {
     const missing = await spawner?.spawn(['/nonexistent/runc'], { cwd: dir }).closed;
     assert.match(missing?.error?.message ?? '', /^spawn \/nonexistent\/runc ENOENT$/);
   });
+
+  it('with a rendezvous, outlives its berthd and hands its children and what they wrote meanwhile to the next', async () => {
+    const path = join(dir, 'r.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    const script =
+      'echo before; sleep 0.2; echo during; echo err >&2; sleep 0.8; read x; echo after "$x"; exit 4';
+    const c = first.spawn(['sh', '-c', script], { cwd: dir });
+    await until(read(c.stdout), 'before\n');
+    first.close(); // as if berthd died: the helper stays, for its child
+    await new Promise((r) => setTimeout(r, 500)); // it writes meanwhile
+    assert.equal(await Spawner.attach(join(dir, 'nobody.sock')), undefined);
+    const second = await Spawner.attach(path);
+    assert.ok(second, 'the helper answers on its rendezvous socket');
+    const survivors = [...second.survivors()];
+    assert.equal(survivors.length, 1);
+    const [tag, s] = survivors[0] ?? [];
+    assert.deepEqual([s?.pid, s?.argv, s?.exited], [c.pid, ['sh', '-c', script], false]);
+    const child = second.claim(tag ?? 0);
+    const out = read(child?.stdout);
+    const err = read(child?.stderr);
+    assert.equal(second.survivors().size, 0);
+    const next = second.spawn(['true'], { cwd: dir }); // a new tag, after the previous berthd's
+    assert.deepEqual(await next.closed, { code: 0, signal: null });
+    assert.deepEqual(await child?.closed, { code: 4, signal: null }); // stdin is /dev/null: read fails
+    assert.deepEqual([out(), err()], ['during\nafter \n', 'err\n']);
+    second.close(); // no child left: the helper ends and removes its socket
+    await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
+  });
+
+  it('keeps the exit of a child that ended meanwhile, and up to 1 MiB of output per child', async () => {
+    const path = join(dir, 'r2.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    const ended = first.spawn(['sh', '-c', 'sleep 0.2; echo bye; exit 7'], { cwd: dir });
+    const loud = first.spawn(['sh', '-c', 'sleep 0.3; head -c 1500000 /dev/zero; sleep 0.5'], { cwd: dir });
+    await new Promise((r) => setTimeout(r, 100));
+    first.close();
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await Spawner.attach(path);
+    const byPid = new Map([...(second?.survivors() ?? [])].map(([tag, s]) => [s.pid, { tag, s }]));
+    const e = byPid.get(ended.pid);
+    assert.equal(e?.s.exited, true);
+    const l = byPid.get(loud.pid);
+    assert.equal(l?.s.exited, false);
+    const endedChild = second?.claim(e?.tag ?? 0);
+    const loudChild = second?.claim(l?.tag ?? 0);
+    const loudOut = read(loudChild?.stdout);
+    const loudErr = read(loudChild?.stderr);
+    assert.deepEqual(await endedChild?.closed, { code: 7, signal: null });
+    assert.deepEqual(await loudChild?.closed, { code: 0, signal: null });
+    assert.ok(loudOut().length <= 1 << 20, `${loudOut().length} bytes kept`);
+    assert.match(
+      loudErr(),
+      /^\[berth-spawner: \d+ bytes of output dropped while no berthd was attached\]\n$/,
+    );
+    second?.close();
+  });
 });
+
+async function until(value: () => string, want: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (value() !== want) {
+    if (Date.now() > deadline) assert.equal(value(), want);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -7,12 +7,18 @@
  * and signal once their output is read). Where the helper is not built (or `BERTHD_SPAWNER=off`),
  * {@link sharedSpawner} is undefined and callers spawn with node:child_process as before.
  *
+ * berthd gives the helper a rendezvous socket in its exec root ({@link useRendezvous}): the helper then outlives a
+ * berthd that dies or stops with live restore, keeps reading its children's output (plugins whose stdout is a
+ * pipe must neither block nor die of SIGPIPE meanwhile), and hands them to the next berthd, which adopts the
+ * plugins' containers instead of deleting and restarting them (runc-executor.ts).
+ *
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 /** A child started through the spawner. */
 export interface SpawnedChild {
@@ -32,45 +38,129 @@ interface Pending {
   stdout?: PassThrough;
   stderr?: PassThrough;
   resolve: (c: Closed) => void;
+  /** What the caller holds. */
+  readonly child: SpawnedChild;
 }
 
 /** Where setup builds the helper: `native/berth-spawner` at the package root (from src/ or dist/ alike). */
 const HELPER = new URL('../../native/berth-spawner', import.meta.url).pathname;
 
+/** A child a previous berthd started that the spawner kept running for the next one (live restore). */
+export interface Survivor {
+  readonly pid: number;
+  readonly argv: readonly string[];
+  /** It had already exited when this berthd attached (its exit status is in `child.closed`). */
+  readonly exited: boolean;
+  readonly child: SpawnedChild;
+}
+
+/** The channel to the helper: its stdin/stdout, or a connection to its rendezvous socket. */
+interface Channel {
+  readonly input: Readable;
+  readonly output: Writable;
+  ref(): void;
+  unref(): void;
+}
+
+const PROTOCOL_VERSION = 1;
+
 export class Spawner {
-  readonly #child: ChildProcess;
+  readonly #channel: Channel;
   readonly #pending = new Map<number, Pending>();
+  readonly #survivors = new Map<number, Survivor>();
   #nextTag = 1;
   #buffer: Buffer = Buffer.alloc(0);
   #dead: Error | undefined;
+  #onListed: ((version: number) => void) | undefined;
+  #version = 0;
 
-  constructor(binary: string) {
-    this.#child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.#child.stdout?.on('data', (b: Buffer) => this.#onData(b));
-    this.#child.on('error', (err) => this.#onDeath(err));
-    this.#child.on('exit', (code, signal) =>
-      this.#onDeath(new Error(`berth-spawner exited (${signal ?? `code ${code}`})`)),
+  /** Starts the helper; with `rendezvous` it outlives this process while its children run (berth-spawner.c). */
+  static start(binary: string, rendezvous?: string): Spawner {
+    // With a rendezvous the helper is meant to outlive berthd: its own session, so that a signal to berthd's
+    // process group (Ctrl-C) does not reach it, and no inherited stderr that would hold berthd's open.
+    const child = spawn(binary, rendezvous ? ['--rendezvous', rendezvous] : [], {
+      stdio: ['pipe', 'pipe', rendezvous ? 'ignore' : 'inherit'],
+      detached: rendezvous !== undefined,
+    });
+    const stdin = child.stdin as Writable;
+    const stdout = child.stdout as Readable;
+    const spawner = new Spawner({
+      input: stdout,
+      output: stdin,
+      ref: () => {
+        for (const h of [child, stdin, stdout]) (h as unknown as Handle).ref?.();
+      },
+      unref: () => {
+        for (const h of [child, stdin, stdout]) (h as unknown as Handle).unref?.();
+      },
+    });
+    child.on('error', (err) => spawner.#onDeath(err));
+    child.on('exit', (code, signal) =>
+      spawner.#onDeath(new Error(`berth-spawner exited (${signal ?? `code ${code}`})`)),
     );
-    this.#child.stdin?.on('error', () => undefined); // the exit handler reports it
+    return spawner;
+  }
+
+  /**
+   * Connects to the helper a previous berthd left at `rendezvous`, which hands over the children it kept
+   * running. Undefined when there is none (no socket, nobody listening) or it does not answer in time.
+   */
+  static async attach(rendezvous: string, timeoutMs = 2000): Promise<Spawner | undefined> {
+    const socket = connect(rendezvous);
+    const spawner = new Spawner({
+      input: socket,
+      output: socket,
+      ref: () => socket.ref(),
+      unref: () => socket.unref(),
+    });
+    socket.on('close', () => spawner.#onDeath(new Error('berth-spawner closed its connection')));
+    const version = await new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      socket.on('error', () => resolve(undefined));
+      spawner.#onListed = (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+    });
+    if (version === PROTOCOL_VERSION) return spawner;
+    socket.destroy();
+    return undefined;
+  }
+
+  private constructor(channel: Channel) {
+    this.#channel = channel;
+    channel.input.on('data', (b: Buffer) => this.#onData(b));
+    channel.output.on('error', () => undefined); // the close or exit handler reports it
     this.#idle();
+  }
+
+  /** The children a previous berthd left running, by tag, until {@link claim}ed; known once attached. */
+  survivors(): ReadonlyMap<number, Survivor> {
+    return this.#survivors;
+  }
+
+  /** Takes a survivor over: its output and exit come to the caller from now on. */
+  claim(tag: number): SpawnedChild | undefined {
+    const s = this.#survivors.get(tag);
+    this.#survivors.delete(tag);
+    return s?.child;
+  }
+
+  /** Survivors nobody claimed (their containers are being deleted): their output is read and dropped. */
+  releaseUnclaimed(): void {
+    for (const [tag, s] of this.#survivors) {
+      s.child.stdout?.resume();
+      s.child.stderr?.resume();
+      this.#survivors.delete(tag);
+    }
   }
 
   /** Starts `argv[0]` (looked up in PATH) with `argv` in `cwd`; output piped, or appended to `logPath`. */
   spawn(argv: readonly string[], o: { cwd: string; logPath?: string }): SpawnedChild {
     const tag = this.#nextTag++;
-    const piped = o.logPath === undefined;
-    let resolve!: (c: Closed) => void;
-    const closed = new Promise<Closed>((r) => {
-      resolve = r;
-    });
-    const p: Pending = {
-      binary: argv[0] ?? '',
-      pid: -1,
-      resolve,
-      ...(piped ? { stdout: new PassThrough(), stderr: new PassThrough() } : {}),
-    };
+    const p = newPending(argv[0] ?? '', o.logPath === undefined);
     if (this.#dead) {
-      resolve({ code: null, signal: null, error: this.#dead });
+      p.resolve({ code: null, signal: null, error: this.#dead });
     } else {
       this.#pending.set(tag, p);
       this.#busy();
@@ -79,20 +169,19 @@ export class Spawner {
       head.writeUInt32LE(body.length + 5, 0);
       head.write('S', 4, 'latin1');
       head.writeUInt32LE(tag, 5);
-      this.#child.stdin?.write(Buffer.concat([head, body]));
+      this.#channel.output.write(Buffer.concat([head, body]));
     }
-    return {
-      get pid() {
-        return p.pid;
-      },
-      ...(p.stdout && p.stderr ? { stdout: p.stdout, stderr: p.stderr } : {}),
-      closed,
-    };
+    return p.child;
   }
 
-  /** Ends the helper (its children go on running). */
+  /**
+   * Ends this process's use of the helper: its children go on running (with a rendezvous so does the helper, for
+   * the next berthd); what they do from now on is not reported here.
+   */
   close(): void {
-    this.#child.stdin?.end();
+    this.#channel.output.end();
+    this.#onDeath(new Error('berth-spawner was closed'));
+    this.#idle();
   }
 
   #onData(chunk: Buffer): void {
@@ -109,32 +198,41 @@ export class Spawner {
 
   #onEvent(f: Buffer): void {
     const type = String.fromCharCode(f[0] ?? 0);
-    const p = this.#pending.get(f.readUInt32LE(1));
+    const tag = f.readUInt32LE(1);
+    if (type === 'H') {
+      this.#version = f.readInt32LE(5);
+      this.#nextTag = f.readUInt32LE(9) + 1;
+      return;
+    }
+    if (type === 'R') {
+      this.#onListed?.(this.#version);
+      return;
+    }
+    if (type === 'C') {
+      this.#onSurvivor(tag, f);
+      return;
+    }
+    const p = this.#pending.get(tag);
     if (!p) return;
     if (type === 'P') p.pid = f.readInt32LE(5);
     else if (type === 'O') p.stdout?.write(Buffer.from(f.subarray(5)));
     else if (type === 'E') p.stderr?.write(Buffer.from(f.subarray(5)));
-    else if (type === 'F') {
-      // Worded as node:child_process words it ("spawn runc ENOENT"): callers show it as is.
-      const errno = f.readInt32LE(5);
-      const code = Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
-      const step = f.subarray(9).toString();
-      const err = Object.assign(
-        new Error(`spawn ${p.binary} ${code}${step === 'exec' ? '' : ` (${step})`}`),
-        {
-          errno: -errno,
-          code,
-        },
-      );
-      this.#finish(f.readUInt32LE(1), p, { code: null, signal: null, error: err });
-    } else if (type === 'X') {
+    else if (type === 'F') this.#finish(tag, p, { code: null, signal: null, error: spawnError(p.binary, f) });
+    else if (type === 'X') {
       const code = f.readInt32LE(5);
       const signal = f.readInt32LE(9);
-      this.#finish(f.readUInt32LE(1), p, {
-        code: code < 0 ? null : code,
-        signal: signal ? signalName(signal) : null,
-      });
+      this.#finish(tag, p, { code: code < 0 ? null : code, signal: signal ? signalName(signal) : null });
     }
+  }
+
+  /** 'C': pid, reaped, argv. Always piped: survivors are plugins (a log-file child sends no output anyway). */
+  #onSurvivor(tag: number, f: Buffer): void {
+    const argv = f.subarray(13).toString().split('\0').slice(0, -1);
+    const p = newPending(argv[0] ?? '', true);
+    p.pid = f.readInt32LE(5);
+    this.#pending.set(tag, p);
+    this.#busy();
+    this.#survivors.set(tag, { pid: p.pid, argv, exited: f.readInt32LE(9) !== 0, child: p.child });
   }
 
   #finish(tag: number, p: Pending, closed: Closed): void {
@@ -152,22 +250,58 @@ export class Spawner {
   #onDeath(err: Error): void {
     if (this.#dead) return;
     this.#dead = err;
+    this.#onListed?.(0);
     if (shared === this) shared = undefined;
     for (const [tag, p] of this.#pending) this.#finish(tag, p, { code: null, signal: null, error: err });
   }
 
   /** The helper does not keep the process alive by itself, only while one of its children runs. */
   #idle(): void {
-    this.#child.unref();
-    (this.#child.stdout as unknown as { unref?: () => void })?.unref?.();
-    (this.#child.stdin as unknown as { unref?: () => void })?.unref?.();
+    this.#channel.unref();
   }
 
   #busy(): void {
-    this.#child.ref();
-    (this.#child.stdout as unknown as { ref?: () => void })?.ref?.();
-    (this.#child.stdin as unknown as { ref?: () => void })?.ref?.();
+    this.#channel.ref();
   }
+}
+
+interface Handle {
+  ref?: () => void;
+  unref?: () => void;
+}
+
+function newPending(binary: string, piped: boolean): Pending {
+  let resolve!: (c: Closed) => void;
+  const closed = new Promise<Closed>((r) => {
+    resolve = r;
+  });
+  const stdout = piped ? new PassThrough() : undefined;
+  const stderr = piped ? new PassThrough() : undefined;
+  const p: Pending = {
+    binary,
+    pid: -1,
+    resolve,
+    ...(stdout && stderr ? { stdout, stderr } : {}),
+    child: {
+      get pid() {
+        return p.pid;
+      },
+      ...(stdout && stderr ? { stdout, stderr } : {}),
+      closed,
+    },
+  };
+  return p;
+}
+
+/** An 'F' event, worded as node:child_process words it ("spawn runc ENOENT"): callers show it as is. */
+function spawnError(binary: string, f: Buffer): Error {
+  const errno = f.readInt32LE(5);
+  const code = Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
+  const step = f.subarray(9).toString();
+  return Object.assign(new Error(`spawn ${binary} ${code}${step === 'exec' ? '' : ` (${step})`}`), {
+    errno: -errno,
+    code,
+  });
 }
 
 function signalName(n: number): NodeJS.Signals | null {
@@ -177,21 +311,54 @@ function signalName(n: number): NodeJS.Signals | null {
 
 let shared: Spawner | undefined;
 let looked = false;
+let rendezvous: string | undefined;
+
+/** The helper to run: `BERTHD_SPAWNER`, else the one setup builds; undefined when there is none or it is off. */
+export function helperBinary(): string | undefined {
+  const setting = process.env.BERTHD_SPAWNER;
+  if (setting === 'off') return undefined;
+  const binary = setting || HELPER;
+  try {
+    accessSync(binary, constants.X_OK);
+    return binary;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The process's spawner, started on first use; undefined when the helper is not built or is turned off. */
 export function sharedSpawner(): Spawner | undefined {
   if (shared) return shared;
   if (looked) return undefined;
   looked = true;
-  const setting = process.env.BERTHD_SPAWNER;
-  if (setting === 'off') return undefined;
-  const binary = setting || HELPER;
-  try {
-    accessSync(binary, constants.X_OK);
-  } catch {
-    return undefined;
-  }
-  shared = new Spawner(binary);
+  const binary = helperBinary();
+  if (binary === undefined) return undefined;
+  shared = Spawner.start(binary, rendezvous);
   looked = false; // a helper that dies is replaced at the next use
   return shared;
+}
+
+/** What {@link useRendezvous} found. */
+export type Rendezvous =
+  | { readonly kind: 'attached'; readonly survivors: number }
+  | { readonly kind: 'new' }
+  | { readonly kind: 'unavailable'; readonly why: string };
+
+/**
+ * berthd's start: from now on the helper outlives this process at `path` (a unix socket in the exec root), and a
+ * helper that a previous berthd left there is taken over with the children it kept running. Call it before
+ * anything is spawned.
+ */
+export async function useRendezvous(path: string): Promise<Rendezvous> {
+  if (helperBinary() === undefined)
+    return { kind: 'unavailable', why: 'berth-spawner is not built or BERTHD_SPAWNER=off' };
+  // sun_path holds 108 bytes with the NUL: a longer exec root cannot have the socket.
+  if (Buffer.byteLength(path) > 107)
+    return { kind: 'unavailable', why: `the socket path ${path} is longer than 107 bytes` };
+  rendezvous = path;
+  const found = existsSync(path) ? await Spawner.attach(path) : undefined;
+  if (!found) return { kind: 'new' };
+  shared?.close();
+  shared = found;
+  return { kind: 'attached', survivors: found.survivors().size };
 }
