@@ -52,6 +52,11 @@ export interface ContainerState {
   readonly created?: string;
 }
 
+export interface ReconcileOptions {
+  /** Containers the caller may adopt next (live restore): left alone when this executor could adopt them. */
+  readonly spare?: (c: ContainerState) => boolean;
+}
+
 export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
   /**
    * Starts `bundle` as container `id`; the exit is {@link RunningContainer.exited}.
@@ -80,12 +85,12 @@ export interface Executor<Handle extends RuntimeHandle = RuntimeHandle> {
   /** Containers this executor started that are still running. */
   running(): ReadonlyMap<string, RunningContainer<Handle>>;
   /** Removes what a previous berthd left under the runtime's root (containers this one did not start); their ids. */
-  reconcile(runtime: Handle): Promise<string[]>;
+  reconcile(runtime: Handle, o?: ReconcileOptions): Promise<string[]>;
   /** Kills every container this executor started (daemon shutdown) and waits for them to end. */
   killAll(): Promise<void>;
   /**
-   * Live restore, for executors whose containers outlive berthd (containerd's shims): supervises a container a
-   * previous berthd started that still runs, same pid; undefined when it is not running. runc-direct has none.
+   * Live restore: supervises a container a previous berthd started that still runs, same pid, its output read
+   * again (containerd's shims; runc's `run` kept by berth-spawner); undefined when there is none to take over.
    */
   adopt?(runtime: Handle, id: string): Promise<RunningContainer<Handle> | undefined>;
 }

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deleteArgs, globalArgs, killArgs, listArgs, runArgs, stateArgs, withGlobals } from './runc-args.ts';
+import {
+  deleteArgs,
+  globalArgs,
+  isRunOf,
+  killArgs,
+  listArgs,
+  runArgs,
+  stateArgs,
+  withGlobals,
+} from './runc-args.ts';
 
 describe('runc argv builders', () => {
   const table: [string, string[], string[]][] = [
@@ -30,5 +39,19 @@ describe('runc argv builders', () => {
     for (const id of ['-rf', '', '../x', 'a/b', 'a b']) {
       assert.throws(() => stateArgs(id), /invalid container id/, id);
     }
+  });
+
+  it('tells a foreground run of a container through a runtime from anything else', () => {
+    const cli = { binary: '/usr/sbin/runc', globalArgs: ['--root', '/r'], noPivot: false };
+    const run = ['/usr/sbin/runc', ...withGlobals(cli, runArgs('c1', { bundle: '/b', keep: true }))];
+    const table: [string, string[], boolean][] = [
+      ['its run', run, true],
+      ['another container', ['/usr/sbin/runc', '--root', '/r', 'run', '--bundle', '/b', 'c2'], false],
+      ['another root', ['/usr/sbin/runc', '--root', '/other', 'run', '--bundle', '/b', 'c1'], false],
+      ['another binary', ['runc', '--root', '/r', 'run', '--bundle', '/b', 'c1'], false],
+      ['not a run', ['/usr/sbin/runc', '--root', '/r', 'delete', '--force', 'c1'], false],
+      ['the run with no id', ['/usr/sbin/runc', '--root', '/r', 'run'], false],
+    ];
+    for (const [name, argv, want] of table) assert.equal(isRunOf(cli, 'c1', argv), want, name);
   });
 });

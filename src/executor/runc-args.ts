@@ -64,6 +64,15 @@ export function runArgs(id: string, o: RunOptions): string[] {
   ];
 }
 
+/**
+ * Whether `argv` (binary first) is a foreground `run` of container `id` through `cli`: the same binary and global
+ * flags (so the same state root). Matches what {@link runArgs} builds, whatever run flags it had.
+ */
+export function isRunOf(cli: RuncCli, id: string, argv: readonly string[]): boolean {
+  const head = [cli.binary, ...cli.globalArgs, 'run'];
+  return argv.length > head.length && head.every((a, i) => argv[i] === a) && argv.at(-1) === id;
+}
+
 export function killArgs(id: string, signal: string, o: { all?: boolean } = {}): string[] {
   return ['kill', ...(o.all ? ['--all'] : []), checkContainerId(id), signal];
 }

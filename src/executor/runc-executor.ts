@@ -1,8 +1,10 @@
 /**
  * Runs OCI bundles with a runc-compatible CLI. A container is a foreground `run`: the runtime process stays
  * the parent of the container's init, forwards signals and exits with its status, which is how berth learns
- * the exit code without being a subreaper (Node cannot become one). Output goes straight to a log file, so a
- * container keeps logging even if berthd dies; a later berthd reconciles what it finds under the runtime root.
+ * the exit code without being a subreaper (Node cannot become one). Output goes to a log file or through
+ * berth-spawner's pipes. When berthd dies (or stops with live restore) berth-spawner keeps the `runc run`
+ * processes it started and their pipes: the next berthd adopts those it restores ({@link RuncExecutor.adopt}),
+ * and reconciles the rest of what it finds under the runtime root.
  *
  * @module
  */
@@ -13,11 +15,19 @@ import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
 import { traceMark } from '../host/index.ts';
 import { runCommand } from './command.ts';
-import type { ContainerOutput, ContainerState, Executor, ExitStatus, RunningContainer } from './executor.ts';
+import type {
+  ContainerOutput,
+  ContainerState,
+  Executor,
+  ExitStatus,
+  ReconcileOptions,
+  RunningContainer,
+} from './executor.ts';
 import { shellExitCode } from './exit-code.ts';
 import { readOomKills, stateRoot } from './oom.ts';
 import {
   deleteArgs,
+  isRunOf,
   killArgs,
   listArgs,
   type RuncCli,
@@ -25,7 +35,7 @@ import {
   stateArgs,
   withGlobals,
 } from './runc-args.ts';
-import { type Spawner, sharedSpawner } from './spawner.ts';
+import { type SpawnedChild, type Spawner, type Survivor, sharedSpawner } from './spawner.ts';
 
 /** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
 function killGroup(pid: number): void {
@@ -46,7 +56,10 @@ interface Started {
 
 /** Through berth-spawner: no fork of berthd. */
 function spawnThrough(spawner: Spawner, argv: string[], cwd: string, output: ContainerOutput): Started {
-  const child = spawner.spawn(argv, { cwd, ...(output === 'pipe' ? {} : { logPath: output.logPath }) });
+  return startedOf(spawner.spawn(argv, { cwd, ...(output === 'pipe' ? {} : { logPath: output.logPath }) }));
+}
+
+function startedOf(child: SpawnedChild): Started {
   const exited = child.closed.then(({ code, signal, error }): ExitStatus => {
     if (error) return { code: 127, signal: null, at: new Date(), error: error.message };
     return { code: shellExitCode(code, signal), signal, at: new Date() };
@@ -101,6 +114,31 @@ export class RuncExecutor implements Executor<RuncCli> {
       ? spawnThrough(spawner, [cli.binary, ...argv], bundle, output)
       : spawnHere(cli.binary, argv, bundle, output);
     traceMark(id, 'spawned');
+    return this.#track(cli, id, started);
+  }
+
+  /**
+   * Live restore: the `runc run` of `id` through `cli` that berth-spawner kept running while no berthd was there
+   * is supervised again (same pid, its output from where the previous berthd stopped reading). Undefined when
+   * there is none; one that ended meanwhile is deleted (a `--keep` container stays until then).
+   */
+  async adopt(cli: RuncCli, id: string): Promise<RuncContainer | undefined> {
+    if (this.#running.has(id)) throw new ConflictError(`container ${id} is already running`);
+    const spawner = sharedSpawner();
+    const found = spawner && survivorOf(spawner, cli, id);
+    const child = found && spawner.claim(found[0]);
+    if (!found || !child) return undefined;
+    if (found[1].exited) {
+      child.stdout?.resume();
+      child.stderr?.resume();
+      await child.closed;
+      await this.delete(cli, id, { force: true }).catch(() => undefined);
+      return undefined;
+    }
+    return this.#track(cli, id, startedOf(child));
+  }
+
+  #track(cli: RuncCli, id: string, started: Started): RuncContainer {
     const exited = started.exited
       .then((status) => (cli.keep ? this.#afterKeptExit(cli, id, status) : status))
       .finally(() => this.#running.delete(id));
@@ -222,13 +260,23 @@ export class RuncExecutor implements Executor<RuncCli> {
 
   /**
    * Removes every container under the runtime's root that this executor did not start: what a previous berthd
-   * left when it died. Returns their ids.
+   * left when it died. `spare` keeps those of them the caller may adopt next, when berth-spawner still runs
+   * them. Returns the ids removed.
    */
-  async reconcile(cli: RuncCli): Promise<string[]> {
-    const leftovers = (await this.list(cli)).filter((c) => !this.#running.has(c.id));
+  async reconcile(cli: RuncCli, o: ReconcileOptions = {}): Promise<string[]> {
+    const spawner = sharedSpawner();
+    const adoptable = (c: ContainerState) =>
+      o.spare?.(c) === true && spawner !== undefined && survivorOf(spawner, cli, c.id)?.[1].exited === false;
+    const leftovers = (await this.list(cli)).filter((c) => !this.#running.has(c.id) && !adoptable(c));
     await Promise.all(leftovers.map((c) => this.delete(cli, c.id, { force: true })));
     return leftovers.map((c) => c.id);
   }
+}
+
+/** The survivor berth-spawner kept that is the `runc run` of `id` through `cli`, with its tag. */
+function survivorOf(spawner: Spawner, cli: RuncCli, id: string): [number, Survivor] | undefined {
+  for (const entry of spawner.survivors()) if (isRunOf(cli, id, entry[1].argv)) return entry;
+  return undefined;
 }
 
 function ignoreGone(err: unknown): void {
