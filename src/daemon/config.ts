@@ -34,7 +34,7 @@ export interface DaemonFlags {
   /** `--containerd unix:///path`: run containers through this containerd instead of runc directly. */
   readonly containerd?: string;
   readonly containerdNamespace?: string;
-  /** `--live-restore`: plugins keep running while berthd is stopped (needs containerd). */
+  /** `--live-restore`: plugins keep running while berthd is stopped (runc: through berth-spawner; or containerd). */
   readonly liveRestore?: boolean;
   /** `--metrics-addr HOST:PORT`: serve Prometheus metrics there (off when absent). */
   readonly metricsAddr?: string;
@@ -239,10 +239,6 @@ export function mergeDaemonConfig(flags: DaemonFlags, file: Record<string, unkno
     liveRestore: liveRestoreOf(flags, file, problems),
     ...metricsAddrOf(flags, file, problems),
   };
-  if (config.liveRestore && !config.containerd)
-    problems.push(
-      'live-restore needs the containerd executor: add --containerd unix:///run/containerd/containerd.sock',
-    );
   if (!/^unix:\/\/\/./.test(config.host))
     problems.push(`host must look like unix:///run/berth/berth.sock, got ${config.host}`);
   for (const [key, dir] of [

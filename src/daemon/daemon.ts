@@ -26,7 +26,7 @@ import {
   socketPath,
 } from './config.ts';
 import { type CriSyncer, criSyncer } from './cri-sync.ts';
-import { chooseExecutor, type ExecutorChoice } from './executor-choice.ts';
+import { chooseExecutor, type ExecutorChoice, type ReconcileStage } from './executor-choice.ts';
 import { gatherFacts } from './facts.ts';
 import {
   loadMetrics,
@@ -149,6 +149,8 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
     },
   });
   choice = chooseExecutor(config, runtimes, log);
+  // Before the runtime probes spawn anything: the helper a previous berthd left, with its children, is taken over.
+  log.info(`live restore: ${await choice.reattach()}`);
   const first = await runtimes.reload(config.runtimes);
   traceMark('berthd', 'runtimes');
   logDiff(log, first.diff, first.set);
@@ -191,16 +193,16 @@ async function bootServices(
   const { config, flags } = o;
   const { runtimes, choice, gid, tuning, undo, metrics } = b;
   const executor = choice.executor;
-  const reconcile = async () => {
-    const report = await choice.reconcile(b.set);
+  const reconcile = async (stage: ReconcileStage) => {
+    const report = await choice.reconcile(b.set, stage);
     if (Object.keys(report.removed).length)
       log.warn({ removed: report.removed }, 'removed containers left by a previous berthd');
     for (const [name, why] of Object.entries(report.failed))
       log.warn({ runtime: name }, `cannot list leftovers: ${why}`);
   };
-  // An executor that can adopt (containerd) cleans up after the restore, which adopts what still runs; runc's
-  // leftovers are all dead berthd's and go first.
-  if (!executor.adopt) await reconcile();
+  // What cannot be adopted goes before the restore (under runc: all but the plugins berth-spawner kept running),
+  // what the restore did not adopt after it.
+  await reconcile('before-restore');
   traceMark('berthd', 'reconciled');
 
   const plugins = new PluginManager({
@@ -333,7 +335,7 @@ async function bootServices(
     const all = await restore.all;
     traceMark('berthd', 'plugins-restored');
     if (closing !== undefined) return; // stopped while restoring: leave the rest to the next start
-    if (executor.adopt) await reconcile();
+    await reconcile('after-restore');
     await unmountLeftovers(volumes, log);
     if (all.restored.length || all.failed.length) log.info(all, 'plugins restored');
     traceEnd('berthd');
@@ -344,7 +346,7 @@ async function bootServices(
       // Runs end first (their volumes are unmounted and logging stopped while the plugins still run); the
       // server's close waits for their streams, which end with them.
       await Promise.all([app.close(), runs.shutdown(), closeMetrics()]);
-      // Live restore: plugins go on running under their shims; the next berthd adopts them.
+      // Live restore: plugins go on running (under their shims, or berth-spawner's); the next berthd adopts them.
       await plugins.shutdown({ leaveRunning: config.liveRestore });
       if (!config.liveRestore) await executor.killAll();
       choice.close();

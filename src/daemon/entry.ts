@@ -49,10 +49,7 @@ function program(): Command {
       "run plugins and runs through this containerd's gRPC API (default: runc directly)",
     )
     .option('--containerd-namespace <name>', "berth's containerd namespace (default berth)")
-    .option(
-      '--live-restore',
-      'leave plugins running when berthd stops; the next berthd adopts them (needs --containerd)',
-    )
+    .option('--live-restore', 'leave plugins running when berthd stops; the next berthd adopts them')
     .option(
       '--metrics-addr <host:port>',
       'serve Prometheus metrics at http://HOST:PORT/metrics (off by default; :PORT listens on loopback)',

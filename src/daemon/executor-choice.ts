@@ -8,8 +8,15 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerdClient } from '../containerd/index.ts';
-import { UnavailableError } from '../errdefs/index.ts';
-import { ContainerdExecutor, type Executor, type ExitStatus, RuncExecutor } from '../executor/index.ts';
+import { InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
+import {
+  ContainerdExecutor,
+  type Executor,
+  type ExitStatus,
+  RuncExecutor,
+  sharedSpawner,
+  useRendezvous,
+} from '../executor/index.ts';
 import {
   containerdRuntimeOf,
   type RunnableRuntimes,
@@ -21,14 +28,26 @@ import {
 import type { DaemonConfig } from './config.ts';
 import { type ReconcileReport, reconcileRuntimeRoots } from './reconcile.ts';
 
+export type ReconcileStage = 'before-restore' | 'after-restore';
+
+const NOTHING: ReconcileReport = { removed: {}, failed: {} };
+
 export interface ExecutorChoice {
   readonly executor: Executor;
   /** The registry as this executor's callers (plugin supervisor, runs) see it. */
   readonly runtimes: RunnableRuntimes;
   /** `runc` or `containerd <socket> (namespace <ns>)`, for the log and `/info`. */
   readonly description: string;
-  /** Removes containers a previous berthd left (and did not hand over). */
-  reconcile(set: RuntimeSet): Promise<ReconcileReport>;
+  /**
+   * Before anything is spawned: takes over what a previous berthd left running for this one (runc: the `runc
+   * run` processes berth-spawner kept). What it found, for the log.
+   */
+  reattach(): Promise<string>;
+  /**
+   * Removes containers a previous berthd left: before the restore those that cannot be adopted, after it those
+   * that were not.
+   */
+  reconcile(set: RuntimeSet, stage: ReconcileStage): Promise<ReconcileReport>;
   /** The smoke run of a shim runtime (runtime probes), through this executor. */
   shimSmoke(rt: ShimRuntime, bundle: string, id: string, timeoutMs: number): Promise<ExitStatus>;
   /** containerd's version (`ContainerdCommit`), when it is the executor and reachable. */
@@ -68,25 +87,56 @@ function shared<T>(f: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * runc driven directly. berth-spawner's rendezvous socket in the exec root lets it outlive berthd with the
+ * plugins' `runc run` processes and hand them to the next berthd; before the restore only the containers that are
+ * not plugins kept that way are removed (`berth run` workloads, containers whose `runc run` is gone), after it
+ * those the restore did not adopt.
+ */
+function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorChoice {
+  const executor = new RuncExecutor();
+  const pluginBundles = `${join(config.execRoot, 'plugin-bundles')}/`;
+  let survivors = 0;
+  return {
+    executor,
+    runtimes,
+    description: 'runc',
+    reattach: async () => {
+      const found = await useRendezvous(join(config.execRoot, 'spawner.sock'));
+      if (found.kind === 'unavailable' && config.liveRestore)
+        throw new InvalidParameterError(
+          `live-restore with the runc executor needs berth-spawner (${found.why}): build it with scripts/setup.sh, or use --containerd`,
+        );
+      if (found.kind === 'attached') survivors = found.survivors;
+      if (found.kind === 'unavailable') return `not available: ${found.why}`;
+      return found.kind === 'new'
+        ? 'berth-spawner started'
+        : `berth-spawner kept ${survivors} processes of the previous berthd`;
+    },
+    reconcile: async (set, stage) => {
+      if (stage === 'before-restore')
+        return reconcileRuntimeRoots(config.execRoot, set, executor, {
+          spare: (c) => c.bundle.startsWith(pluginBundles),
+        });
+      if (!survivors) return NOTHING;
+      const report = await reconcileRuntimeRoots(config.execRoot, set, executor);
+      sharedSpawner()?.releaseUnclaimed();
+      return report;
+    },
+    containerdVersion: async () => undefined,
+    shimSmoke: async () => ({
+      code: 127,
+      signal: null,
+      at: new Date(),
+      error: 'shims need the containerd executor',
+    }),
+    close: () => sharedSpawner()?.close(),
+  };
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
-  if (!ctrd) {
-    const executor = new RuncExecutor();
-    return {
-      executor,
-      runtimes,
-      description: 'runc',
-      reconcile: (set) => reconcileRuntimeRoots(config.execRoot, set, executor),
-      containerdVersion: async () => undefined,
-      shimSmoke: async () => ({
-        code: 127,
-        signal: null,
-        at: new Date(),
-        error: 'shims need the containerd executor',
-      }),
-      close: () => undefined,
-    };
-  }
+  if (!ctrd) return runcChoice(config, runtimes);
   const client = new ContainerdClient(ctrd.socket, ctrd.namespace);
   // One berthd's containers in a namespace it may share: its data root says which are its own.
   const executor = new ContainerdExecutor(client, {
@@ -98,8 +148,11 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     executor,
     runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
-    // Not the runc roots: under containerd they belong to the shims.
-    reconcile: async () => {
+    reattach: async () => 'containerd keeps the tasks',
+    // Not the runc roots: under containerd they belong to the shims. Before the restore, every running task may
+    // be adopted.
+    reconcile: async (_set, stage) => {
+      if (stage === 'before-restore') return NOTHING;
       try {
         const removed = await executor.reconcile();
         return { removed: removed.length ? { containerd: removed } : {}, failed: {} };

@@ -1,13 +1,14 @@
 /**
  * After a restart, nothing berth started before may keep running unsupervised: every container found under a
  * `runtime-*` state root of the exec root is killed and deleted, with the runtime that owns the root (or
- * the default invocation for a root whose runtime is no longer configured: runtimes/leftovers.ts).
+ * the default invocation for a root whose runtime is no longer configured: runtimes/leftovers.ts), except those
+ * the caller spares for adoption.
  *
  * @module
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Executor } from '../executor/index.ts';
+import type { Executor, ReconcileOptions } from '../executor/index.ts';
 import { leftoverHandle, type RuntimeSet } from '../runtimes/index.ts';
 
 export interface ReconcileReport {
@@ -21,6 +22,7 @@ export async function reconcileRuntimeRoots(
   execRoot: string,
   set: RuntimeSet,
   executor: Executor,
+  o: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   let entries: string[];
   try {
@@ -34,7 +36,7 @@ export async function reconcileRuntimeRoots(
       const name = entry.slice('runtime-'.length);
       const root = join(execRoot, entry);
       try {
-        const ids = await executor.reconcile(leftoverHandle(set, name, root));
+        const ids = await executor.reconcile(leftoverHandle(set, name, root), o);
         if (ids.length) report.removed[name] = ids;
       } catch (err) {
         report.failed[name] = (err as Error).message;

@@ -45,7 +45,7 @@ export const BEHAVE_MANIFEST = {
   Description: 'berth test plugin',
   Entrypoint: ['/usr/bin/node', '/plugin/plugin.js'],
   Interface: { Types: ['docker.volumedriver/1.0'], Socket: 'behave.sock' },
-  Env: ['MODE', 'EXIT_CODE', 'CRASH_AFTER_MS', 'IMPLEMENTS'].map((Name) => ({
+  Env: ['MODE', 'EXIT_CODE', 'CRASH_AFTER_MS', 'IMPLEMENTS', 'TICK_MS'].map((Name) => ({
     Name,
     Settable: ['value'],
     Value: null,
