@@ -5,11 +5,18 @@
  *
  * @module
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerdClient } from '../containerd/index.ts';
 import { UnavailableError } from '../errdefs/index.ts';
-import { ContainerdExecutor, type Executor, type ExitStatus, RuncExecutor } from '../executor/index.ts';
+import {
+  ContainerdExecutor,
+  type Executor,
+  type ExitStatus,
+  RuncExecutor,
+  runcRootOf,
+} from '../executor/index.ts';
 import {
   containerdRuntimeOf,
   type RunnableRuntimes,
@@ -68,6 +75,26 @@ function shared<T>(f: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * The runc roots berth's shims may have used: each runtime's of `set`, and every `<exec-root>/runtime-*` (a runtime
+ * removed from the configuration since may still have left something there).
+ */
+function runcRoots(execRoot: string, set: RuntimeSet): string[] {
+  const roots = new Set<string>();
+  for (const rt of set.runtimes.values()) {
+    const root = runcRootOf(containerdRuntimeOf(rt));
+    if (root) roots.add(root);
+  }
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(execRoot).filter((e) => e.startsWith('runtime-'));
+  } catch {
+    // no exec root yet
+  }
+  for (const e of entries) roots.add(join(execRoot, e));
+  return [...roots];
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) {
@@ -99,9 +126,15 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
     // Not the runc roots: under containerd they belong to the shims.
-    reconcile: async () => {
+    reconcile: async (set) => {
       try {
         const removed = await executor.reconcile();
+        // A shim that died mid `runc create` left its `runc init` blocked, under no shim: nothing above finds it.
+        for (const o of await executor.sweepOrphans(runcRoots(config.execRoot, set)))
+          log.warn(
+            { pid: o.pid, stateDir: o.stateDir },
+            `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir})`,
+          );
         return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
       } catch (err) {
         log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
