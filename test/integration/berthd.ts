@@ -15,7 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { killRuncOrphans, type RuncInit, readProcEntries, runcInits } from '../../src/executor/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // The shipped executables (scripts/test.sh builds dist/ first): what users run, and 2x faster to start than tsx.
@@ -57,6 +58,23 @@ export function reapContainers(execRoot: string): void {
       spawnSync('runc', ['--root', join(execRoot, root), 'delete', '--force', id]);
     }
   }
+}
+
+/** The `runc init` processes whose state dir is under `dir`; with `unsupervised`, only those under no shim. */
+export function runcInitsUnder(dir: string, o: { unsupervised?: boolean } = {}): RuncInit[] {
+  return runcInits(readProcEntries()).filter(
+    (i) => i.stateDir.startsWith(`${dir}/`) && !(o.unsupervised && i.supervised),
+  );
+}
+
+/**
+ * SIGKILLs every `runc init` whose state dir is under `dir`, and returns them. One a shim left blocked on its exec
+ * FIFO when it died mid `runc create` is under no shim: nothing else finds it, and it outlives the test.
+ */
+export function killRuncInitsUnder(dir: string): RuncInit[] {
+  const inits = runcInitsUnder(dir);
+  killRuncOrphans(inits.map((i) => ({ ...i, id: basename(i.stateDir) })));
+  return inits;
 }
 
 export function busyboxRootfs(dir: string): string {
@@ -133,13 +151,14 @@ export function testDaemon(prefix: string): TestDaemon {
     /**
      * Stops berthd gracefully (it stops its plugins), then deletes whatever is still registered under its
      * runtime roots (after a test that killed it), and only then removes the directory: removing runc's state
-     * first would leave containers no runc can reach.
+     * first would leave containers no runc can reach. A `runc init` still naming a state dir under it is killed.
      */
     async cleanup() {
       const killer = setTimeout(() => d.process.kill('SIGKILL'), 20_000);
       await d.stop('SIGTERM');
       clearTimeout(killer);
       reapContainers(d.execRoot);
+      killRuncInitsUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
-import { type TestDaemon, testDaemon } from './berthd.ts';
+import { killRuncInitsUnder, runcInitsUnder, type TestDaemon, testDaemon } from './berthd.ts';
 import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
@@ -93,6 +93,11 @@ interface Mode {
   running(d: TestDaemon): string[];
   /** Task pids by container id (containerd: kept across a berthd restart when adopted). */
   pids?(): Map<string, number>;
+  /**
+   * berthd kills at start the `runc init`s a shim left blocked when it died mid create (containerd). Under runc
+   * a created container's init is under no shim as a matter of course.
+   */
+  readonly sweepsOrphans: boolean;
 }
 
 const RUNC_MODE: Mode = {
@@ -102,6 +107,7 @@ const RUNC_MODE: Mode = {
   setup: async () => undefined,
   teardown: async () => undefined,
   running: (d) => containers(d.execRoot).filter((c) => c.endsWith(' running')),
+  sweepsOrphans: false,
 };
 
 /** berthd --containerd over a private containerd: its tasks outlive each kill and must be adopted. */
@@ -135,6 +141,7 @@ function containerdMode(): Mode {
           .filter(([, , st]) => st === 'RUNNING')
           .map(([id, pid]) => [id, pid]),
       ),
+    sweepsOrphans: true,
   };
 }
 
@@ -172,7 +179,14 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       // and rm behind containerd's back left shims running).
       await stopWithin(d, 20_000);
       await mode.teardown();
+      // Nothing may outlive the run: a `runc init` naming a state dir under the test dir is killed, then reported.
+      const left = d ? killRuncInitsUnder(d.dir) : [];
       await d?.cleanup();
+      assert.deepEqual(
+        left.map((i) => `${i.pid} ${i.stateDir}`),
+        [],
+        `seed ${seed}: runc init processes left behind`,
+      );
     });
 
     /** One client doing random plugin and runtime operations until `stop` is set; errors are expected. */
@@ -242,6 +256,12 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
         .map((p) => `${p.Id} running`)
         .sort();
       assert.deepEqual(mode.running(d).sort(), expected, `${where}: containers vs enabled plugins`);
+      if (mode.sweepsOrphans)
+        assert.deepEqual(
+          runcInitsUnder(d.dir, { unsupervised: true }).map((i) => `${i.pid} ${i.stateDir}`),
+          [],
+          `${where}: runc init processes under no shim`,
+        );
       const names = plugins.map((p) => p.Name);
       assert.equal(new Set(names).size, names.length, `${where}: duplicate names ${names.join()}`);
       const wrappers = existsSync(join(d.dataRoot, 'runtimes'))
