@@ -95,6 +95,26 @@ function runcRoots(execRoot: string, set: RuntimeSet): string[] {
   return [...roots];
 }
 
+/**
+ * Kills the `runc init`s a shim that died mid `runc create` left blocked, under no shim (nothing else finds them),
+ * with a warning for each. Once containerd cannot say what it knows, none is killed.
+ */
+async function sweepOrphans(
+  executor: ContainerdExecutor,
+  roots: readonly string[],
+  log: Logger,
+): Promise<void> {
+  try {
+    for (const o of await executor.sweepOrphans(roots))
+      log.warn(
+        { pid: o.pid, stateDir: o.stateDir },
+        `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir}${o.stateLeft ? `, left: ${o.stateLeft}` : ''})`,
+      );
+  } catch (err) {
+    log.warn(`containerd: cannot look for orphaned runc init processes: ${(err as Error).message}`);
+  }
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) {
@@ -125,21 +145,18 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     executor,
     runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
-    // Not the runc roots: under containerd they belong to the shims.
+    // Not the runc roots' containers: under containerd they belong to the shims (only a runc init no shim runs
+    // any more is killed there).
     reconcile: async (set) => {
+      let removed: string[];
       try {
-        const removed = await executor.reconcile();
-        // A shim that died mid `runc create` left its `runc init` blocked, under no shim: nothing above finds it.
-        for (const o of await executor.sweepOrphans(runcRoots(config.execRoot, set)))
-          log.warn(
-            { pid: o.pid, stateDir: o.stateDir },
-            `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir})`,
-          );
-        return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
+        removed = await executor.reconcile();
       } catch (err) {
         log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
         return { removed: {}, failed: { containerd: (err as Error).message } };
       }
+      await sweepOrphans(executor, runcRoots(config.execRoot, set), log);
+      return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
     },
     containerdVersion: () => client.version(2000).catch(() => undefined),
     shimSmoke: async (rt, bundle, id, timeoutMs) => {

@@ -24,7 +24,13 @@ import type {
 } from './executor.ts';
 import { openFifo, reopenFifo } from './fifo.ts';
 import { readOomKills } from './oom.ts';
-import { findRuncOrphans, killRuncOrphans, type RuncOrphan, readProcEntries } from './runc-orphans.ts';
+import {
+  deleteRuncState,
+  findRuncOrphans,
+  killRuncOrphans,
+  type RuncOrphan,
+  readProcEntries,
+} from './runc-orphans.ts';
 
 export type { ContainerdHandle } from './containerd-handle.ts';
 
@@ -312,9 +318,12 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
   /**
    * Kills the `runc init`s a shim that died mid `runc create` left under `runcRoots` (executor/runc-orphans.ts):
    * of berth's namespace, under no shim, and of no container id or task pid that containerd (any owner's) or this
-   * executor knows. After {@link reconcile}, so the leftovers it deletes are no longer known. The ones killed.
+   * executor knows. After {@link reconcile}, so the leftovers it deletes are no longer known. The ones killed, each
+   * with the reason its runc state could not be deleted, if it could not.
    */
-  async sweepOrphans(runcRoots: readonly string[]): Promise<RuncOrphan[]> {
+  async sweepOrphans(
+    runcRoots: readonly string[],
+  ): Promise<(RuncOrphan & { readonly stateLeft?: string })[]> {
     const [tasks, containers] = await Promise.all([this.#client.listTasks(), this.#client.listContainers()]);
     const mine = [...this.#running.values()];
     const orphans = findRuncOrphans(readProcEntries(), {
@@ -322,7 +331,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       knownIds: new Set([...tasks.map((t) => t.id), ...containers.map((c) => c.id), ...this.#running.keys()]),
       knownPids: new Set([...tasks.map((t) => t.pid), ...mine.map((c) => c.runtimePid)]),
     });
-    return killRuncOrphans(orphans);
+    return Promise.all(killRuncOrphans(orphans).map(async (o) => ({ ...o, ...(await deleteRuncState(o)) })));
   }
 
   /**

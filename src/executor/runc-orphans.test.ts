@@ -84,6 +84,12 @@ describe('findRuncOrphans', () => {
       {},
       [],
     ],
+    [
+      'an ancestor without a command line (a shim exiting): kept',
+      [p(40, 1, []), p(41, 40, ['runc', 'init'], `${ROOT}/b`)],
+      {},
+      [],
+    ],
     ['an ancestry loop: kept', [p(30, 31, ['runc', 'init'], `${ROOT}/b`), p(31, 30, ['x'])], {}, []],
     ['an `init` without runc state (another program): kept', [p(30, 1, ['runc', 'init'])], {}, []],
     [

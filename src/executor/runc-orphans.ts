@@ -6,12 +6,14 @@
  * `runc list` finds it. What names it is its environment: `_LIBCONTAINER_STATEDIR=<runc root>/<namespace>/<id>`.
  *
  * {@link findRuncOrphans} decides over a snapshot of the process table (pure: tests hand it fake entries);
- * {@link readProcEntries} and {@link killRuncOrphans} are the I/O at the boundary.
+ * {@link readProcEntries}, {@link killRuncOrphans} and {@link deleteRuncState} are the I/O at the boundary.
  *
  * @module
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { runCommand } from './command.ts';
+import { deleteArgs } from './runc-args.ts';
 
 /** One process as /proc shows it. */
 export interface ProcEntry {
@@ -62,7 +64,8 @@ export function runcInits(procs: readonly ProcEntry[]): RuncInit[] {
     const seen = new Set<number>();
     for (let pid = p.ppid; pid > 1; ) {
       const parent = byPid.get(pid);
-      if (!parent || seen.has(pid)) return true; // vanished meanwhile, or a loop: do not guess
+      // Vanished meanwhile, a loop, or an ancestor without a command line (exiting: a dying shim?): do not guess.
+      if (!parent || seen.has(pid) || !parent.argv[0]) return true;
       if (isShim(parent)) return true;
       seen.add(pid);
       pid = parent.ppid;
@@ -148,4 +151,24 @@ export function killRuncOrphans(orphans: readonly RuncOrphan[], procDir = '/proc
       return false; // gone meanwhile
     }
   });
+}
+
+/**
+ * A `runc create` that got as far as its state.json left that and the container's cgroups: `runc delete --force`
+ * (runc's state format: the process was a `runc init`) removes both, now that the init is dead.
+ */
+export async function deleteRuncState(o: RuncOrphan): Promise<{ stateLeft?: string }> {
+  if (!existsSync(join(o.stateDir, 'state.json'))) return {};
+  try {
+    const r = await runCommand(
+      'runc',
+      ['--root', dirname(o.stateDir), ...deleteArgs(o.id, { force: true })],
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    return r.code === 0 ? {} : { stateLeft: r.stderr.trim() || r.error?.message || `exit ${r.code}` };
+  } catch (err) {
+    return { stateLeft: (err as Error).message }; // an id runc would not take
+  }
 }

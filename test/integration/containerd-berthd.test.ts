@@ -223,22 +223,31 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     assert.deepEqual([inspect().Status.State, taskPid(id)], ['running', pid2]);
   });
 
-  it('kills at start a runc init a shim that died mid create left under its runc root, and nothing else', async () => {
+  it('kills at start the runc inits a shim that died mid create left under its runc root, and nothing else', async () => {
     const bundle = join(d.dir, 'blocked');
     const root = join(d.execRoot, 'runtime-runc');
-    const orphan = blockedInit(bundle, join(root, ns), 'orphan', { gone: true });
+    // Its state dir removed (by the dead shim's cleanup), or left whole (runc create got to state.json).
+    const gone = blockedInit(bundle, join(root, ns), 'orphan-gone', { gone: true });
+    const kept = blockedInit(bundle, join(root, ns), 'orphan-kept', { gone: false });
     // The same under a namespace that is not berthd's: not its to kill.
     const other = blockedInit(bundle, join(root, 'elsewhere'), 'other', { gone: false });
     try {
       await d.stop('SIGKILL');
       await d.start(ctrdArgs());
-      assert.ok(!alive(orphan), `runc init ${orphan} still runs:\n${d.log().slice(-2000)}`);
-      assert.match(d.log(), new RegExp(`killed runc init ${orphan} of container orphan, which no shim runs`));
+      for (const [pid, id] of [
+        [gone, 'orphan-gone'],
+        [kept, 'orphan-kept'],
+      ] as const) {
+        assert.ok(!alive(pid), `runc init ${pid} still runs:\n${d.log().slice(-2000)}`);
+        assert.match(d.log(), new RegExp(`killed runc init ${pid} of container ${id}, which no shim runs`));
+      }
+      assert.ok(!existsSync(join(root, ns, 'orphan-kept')), 'its runc state (and cgroups) were deleted');
       assert.ok(alive(other), 'the runc init of another namespace was killed');
       assert.equal(inspect().Status.State, 'running', 'the adopted plugin runs on');
     } finally {
       spawnSync('runc', ['--root', join(root, 'elsewhere'), 'delete', '--force', 'other']);
-      if (alive(orphan)) process.kill(orphan, 'SIGKILL');
+      spawnSync('runc', ['--root', join(root, ns), 'delete', '--force', 'orphan-kept']);
+      for (const pid of [gone, kept]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 
