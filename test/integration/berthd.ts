@@ -60,19 +60,35 @@ export function reapContainers(execRoot: string): void {
   }
 }
 
-/** The `runc init` processes whose state dir is under `dir`; with `unsupervised`, only those under no shim. */
-export function runcInitsUnder(dir: string, o: { unsupervised?: boolean } = {}): RuncInit[] {
-  return runcInits(readProcEntries()).filter(
-    (i) => i.stateDir.startsWith(`${dir}/`) && !(o.unsupervised && i.supervised),
-  );
+/**
+ * The `runc init` processes whose state dir is under `dir` (with `unsupervised`, only those under no shim) that are
+ * still there after up to `graceMs`: one killed a moment ago (by berthd's sweep, by killShimsOf) is listed in /proc
+ * until it has run to its exit, which on a loaded machine takes a while.
+ */
+export async function runcInitsUnder(
+  dir: string,
+  o: { unsupervised?: boolean; graceMs?: number } = {},
+): Promise<RuncInit[]> {
+  const now = () =>
+    runcInits(readProcEntries()).filter(
+      (i) => i.stateDir.startsWith(`${dir}/`) && !(o.unsupervised && i.supervised),
+    );
+  const deadline = Date.now() + (o.graceMs ?? 2000);
+  let inits = now();
+  while (inits.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    inits = now();
+  }
+  return inits;
 }
 
 /**
- * SIGKILLs every `runc init` whose state dir is under `dir`, and returns them. One a shim left blocked on its exec
- * FIFO when it died mid `runc create` is under no shim: nothing else finds it, and it outlives the test.
+ * SIGKILLs every `runc init` whose state dir is under `dir` (that has not gone by itself within 2 s), and returns
+ * them. One a shim left blocked on its exec FIFO when it died mid `runc create` is under no shim: nothing else
+ * finds it, and it outlives the test.
  */
-export function killRuncInitsUnder(dir: string): RuncInit[] {
-  const inits = runcInitsUnder(dir);
+export async function killRuncInitsUnder(dir: string): Promise<RuncInit[]> {
+  const inits = await runcInitsUnder(dir);
   killRuncOrphans(inits.map((i) => ({ ...i, id: basename(i.stateDir) })));
   return inits;
 }
@@ -158,7 +174,7 @@ export function testDaemon(prefix: string): TestDaemon {
       await d.stop('SIGTERM');
       clearTimeout(killer);
       reapContainers(d.execRoot);
-      killRuncInitsUnder(dir);
+      await killRuncInitsUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

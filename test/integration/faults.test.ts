@@ -180,7 +180,7 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       await stopWithin(d, 20_000);
       await mode.teardown();
       // Nothing may outlive the run: a `runc init` naming a state dir under the test dir is killed, then reported.
-      const left = d ? killRuncInitsUnder(d.dir) : [];
+      const left = d ? await killRuncInitsUnder(d.dir) : [];
       await d?.cleanup();
       assert.deepEqual(
         left.map((i) => `${i.pid} ${i.stateDir}`),
@@ -258,7 +258,7 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       assert.deepEqual(mode.running(d).sort(), expected, `${where}: containers vs enabled plugins`);
       if (mode.sweepsOrphans)
         assert.deepEqual(
-          runcInitsUnder(d.dir, { unsupervised: true }).map((i) => `${i.pid} ${i.stateDir}`),
+          (await runcInitsUnder(d.dir, { unsupervised: true })).map((i) => `${i.pid} ${i.stateDir}`),
           [],
           `${where}: runc init processes under no shim`,
         );
