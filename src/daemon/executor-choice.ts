@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerdClient } from '../containerd/index.ts';
@@ -14,6 +15,7 @@ import {
   type Executor,
   type ExitStatus,
   RuncExecutor,
+  runcRootOf,
   sharedSpawner,
   useRendezvous,
 } from '../executor/index.ts';
@@ -134,6 +136,46 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorCho
   };
 }
 
+/**
+ * The runc roots berth's shims may have used: each runtime's of `set`, and every `<exec-root>/runtime-*` (a runtime
+ * removed from the configuration since may still have left something there).
+ */
+function runcRoots(execRoot: string, set: RuntimeSet): string[] {
+  const roots = new Set<string>();
+  for (const rt of set.runtimes.values()) {
+    const root = runcRootOf(containerdRuntimeOf(rt));
+    if (root) roots.add(root);
+  }
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(execRoot).filter((e) => e.startsWith('runtime-'));
+  } catch {
+    // no exec root yet
+  }
+  for (const e of entries) roots.add(join(execRoot, e));
+  return [...roots];
+}
+
+/**
+ * Kills the `runc init`s a shim that died mid `runc create` left blocked, under no shim (nothing else finds them),
+ * with a warning for each. Once containerd cannot say what it knows, none is killed.
+ */
+async function sweepOrphans(
+  executor: ContainerdExecutor,
+  roots: readonly string[],
+  log: Logger,
+): Promise<void> {
+  try {
+    for (const o of await executor.sweepOrphans(roots))
+      log.warn(
+        { pid: o.pid, stateDir: o.stateDir },
+        `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir}${o.stateLeft ? `, left: ${o.stateLeft}` : ''})`,
+      );
+  } catch (err) {
+    log.warn(`containerd: cannot look for orphaned runc init processes: ${(err as Error).message}`);
+  }
+}
+
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) return runcChoice(config, runtimes);
@@ -149,17 +191,19 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     runtimes: underContainerd(runtimes, reachableNow),
     description: `containerd ${ctrd.socket} (namespace ${ctrd.namespace})`,
     reattach: async () => 'containerd keeps the tasks',
-    // Not the runc roots: under containerd they belong to the shims. Before the restore, every running task may
-    // be adopted.
-    reconcile: async (_set, stage) => {
+    // Not the runc roots' containers: under containerd they belong to the shims (only a runc init no shim runs
+    // any more is killed there). Before the restore, every running task may be adopted.
+    reconcile: async (set, stage) => {
       if (stage === 'before-restore') return NOTHING;
+      let removed: string[];
       try {
-        const removed = await executor.reconcile();
-        return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
+        removed = await executor.reconcile();
       } catch (err) {
         log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
         return { removed: {}, failed: { containerd: (err as Error).message } };
       }
+      await sweepOrphans(executor, runcRoots(config.execRoot, set), log);
+      return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
     },
     containerdVersion: () => client.version(2000).catch(() => undefined),
     shimSmoke: async (rt, bundle, id, timeoutMs) => {

@@ -24,6 +24,13 @@ import type {
 } from './executor.ts';
 import { openFifo, reopenFifo } from './fifo.ts';
 import { readOomKills } from './oom.ts';
+import {
+  deleteRuncState,
+  findRuncOrphans,
+  killRuncOrphans,
+  type RuncOrphan,
+  readProcEntries,
+} from './runc-orphans.ts';
 
 export type { ContainerdHandle } from './containerd-handle.ts';
 
@@ -42,6 +49,15 @@ export interface ContainerdExecutorOptions {
 
 /** Where containerd's runc shim keeps runc's state when its options name no root. */
 const RUNC_SHIM_ROOT = '/run/containerd/runc';
+/** The shims that run runc (and keep its state under `<root>/<namespace>/<id>`). */
+const RUNC_SHIMS = new Set(['io.containerd.runc.v1', 'io.containerd.runc.v2']);
+
+/** The runc root a runtime's shim passes to runc (`Options.Root`, else the shim's default); undefined: no runc. */
+export function runcRootOf(runtime: ContainerdHandle): string | undefined {
+  const fields = runtime.options?.type === 'runc' ? runtime.options.fields : {};
+  if (typeof fields.root === 'string' && fields.root) return fields.root;
+  return RUNC_SHIMS.has(runtime.name) ? RUNC_SHIM_ROOT : undefined;
+}
 const signalNumber = (s: NodeJS.Signals): number => os.signals[s] ?? 9;
 
 function specOf(bundle: string): unknown {
@@ -297,6 +313,25 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     const handle: ContainerdHandle = { binary: '', name: '' }; // delete needs no runtime: containerd knows it
     await Promise.all(leftovers.map((c) => this.delete(handle, c.id, { force: true })));
     return leftovers.map((c) => c.id);
+  }
+
+  /**
+   * Kills the `runc init`s a shim that died mid `runc create` left under `runcRoots` (executor/runc-orphans.ts):
+   * of berth's namespace, under no shim, and of no container id or task pid that containerd (any owner's) or this
+   * executor knows. After {@link reconcile}, so the leftovers it deletes are no longer known. The ones killed, each
+   * with the reason its runc state could not be deleted, if it could not.
+   */
+  async sweepOrphans(
+    runcRoots: readonly string[],
+  ): Promise<(RuncOrphan & { readonly stateLeft?: string })[]> {
+    const [tasks, containers] = await Promise.all([this.#client.listTasks(), this.#client.listContainers()]);
+    const mine = [...this.#running.values()];
+    const orphans = findRuncOrphans(readProcEntries(), {
+      stateRoots: runcRoots.map((r) => join(r, this.#client.namespace)),
+      knownIds: new Set([...tasks.map((t) => t.id), ...containers.map((c) => c.id), ...this.#running.keys()]),
+      knownPids: new Set([...tasks.map((t) => t.pid), ...mine.map((c) => c.runtimePid)]),
+    });
+    return Promise.all(killRuncOrphans(orphans).map(async (o) => ({ ...o, ...(await deleteRuncState(o)) })));
   }
 
   /**

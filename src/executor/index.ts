@@ -6,6 +6,7 @@ export {
   type ContainerdExecutorOptions,
   type ContainerdHandle,
   OWNER_LABEL,
+  runcRootOf,
 } from './containerd-executor.ts';
 export type {
   ContainerOutput,
@@ -30,4 +31,13 @@ export {
   withGlobals,
 } from './runc-args.ts';
 export { type RuncContainer, RuncExecutor } from './runc-executor.ts';
+export {
+  findRuncOrphans,
+  killRuncOrphans,
+  type ProcEntry,
+  type RuncInit,
+  type RuncOrphan,
+  readProcEntries,
+  runcInits,
+} from './runc-orphans.ts';
 export { type Rendezvous, type Survivor, sharedSpawner, useRendezvous } from './spawner.ts';

@@ -15,7 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { killRuncOrphans, type RuncInit, readProcEntries, runcInits } from '../../src/executor/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // The shipped executables (scripts/test.sh builds dist/ first): what users run, and 2x faster to start than tsx.
@@ -57,6 +58,39 @@ export function reapContainers(execRoot: string): void {
       spawnSync('runc', ['--root', join(execRoot, root), 'delete', '--force', id]);
     }
   }
+}
+
+/**
+ * The `runc init` processes whose state dir is under `dir` (with `unsupervised`, only those under no shim) that are
+ * still there after up to `graceMs`: one killed a moment ago (by berthd's sweep, by killShimsOf) is listed in /proc
+ * until it has run to its exit, which on a loaded machine takes a while.
+ */
+export async function runcInitsUnder(
+  dir: string,
+  o: { unsupervised?: boolean; graceMs?: number } = {},
+): Promise<RuncInit[]> {
+  const now = () =>
+    runcInits(readProcEntries()).filter(
+      (i) => i.stateDir.startsWith(`${dir}/`) && !(o.unsupervised && i.supervised),
+    );
+  const deadline = Date.now() + (o.graceMs ?? 2000);
+  let inits = now();
+  while (inits.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    inits = now();
+  }
+  return inits;
+}
+
+/**
+ * SIGKILLs every `runc init` whose state dir is under `dir` (that has not gone by itself within 2 s), and returns
+ * them. One a shim left blocked on its exec FIFO when it died mid `runc create` is under no shim: nothing else
+ * finds it, and it outlives the test.
+ */
+export async function killRuncInitsUnder(dir: string): Promise<RuncInit[]> {
+  const inits = await runcInitsUnder(dir);
+  killRuncOrphans(inits.map((i) => ({ ...i, id: basename(i.stateDir) })));
+  return inits;
 }
 
 export function busyboxRootfs(dir: string): string {
@@ -133,13 +167,14 @@ export function testDaemon(prefix: string): TestDaemon {
     /**
      * Stops berthd gracefully (it stops its plugins), then deletes whatever is still registered under its
      * runtime roots (after a test that killed it), and only then removes the directory: removing runc's state
-     * first would leave containers no runc can reach.
+     * first would leave containers no runc can reach. A `runc init` still naming a state dir under it is killed.
      */
     async cleanup() {
       const killer = setTimeout(() => d.process.kill('SIGKILL'), 20_000);
       await d.stop('SIGTERM');
       clearTimeout(killer);
       reapContainers(d.execRoot);
+      await killRuncInitsUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
@@ -19,6 +19,36 @@ const noRunsc =
   process.env.CI !== 'true' &&
   spawnSync('runsc', ['--version']).status !== 0 &&
   'runsc is not installed (setup.sh)';
+
+/**
+ * A `runc init` blocked on its exec FIFO with its state dir `<root>/<id>`, reparented to pid 1 (`runc create`
+ * exits): what a shim that died mid create leaves. `gone`: its state dir removed too, as the dead shim's cleanup
+ * (`runc delete --force` without a state.json) does. Returns its pid.
+ */
+function blockedInit(bundle: string, root: string, id: string, o: { gone: boolean }): number {
+  if (!existsSync(join(bundle, 'config.json'))) {
+    busyboxRootfs(bundle);
+    execFileSync('runc', ['spec', '--bundle', bundle]);
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.process = { ...spec.process, terminal: false, args: ['/bin/sleep', '1000'] };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  }
+  execFileSync('runc', ['--root', root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+  const pid = JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' }))
+    .pid as number;
+  if (o.gone) rmSync(join(root, id), { recursive: true, force: true });
+  return pid;
+}
+
+/** The process runs (a zombie not yet reaped does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
   let d: TestDaemon;
@@ -191,6 +221,34 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     assert.equal(taskPid(id), pid2);
     await d.start([...ctrdArgs(), '--live-restore']);
     assert.deepEqual([inspect().Status.State, taskPid(id)], ['running', pid2]);
+  });
+
+  it('kills at start the runc inits a shim that died mid create left under its runc root, and nothing else', async () => {
+    const bundle = join(d.dir, 'blocked');
+    const root = join(d.execRoot, 'runtime-runc');
+    // Its state dir removed (by the dead shim's cleanup), or left whole (runc create got to state.json).
+    const gone = blockedInit(bundle, join(root, ns), 'orphan-gone', { gone: true });
+    const kept = blockedInit(bundle, join(root, ns), 'orphan-kept', { gone: false });
+    // The same under a namespace that is not berthd's: not its to kill.
+    const other = blockedInit(bundle, join(root, 'elsewhere'), 'other', { gone: false });
+    try {
+      await d.stop('SIGKILL');
+      await d.start(ctrdArgs());
+      for (const [pid, id] of [
+        [gone, 'orphan-gone'],
+        [kept, 'orphan-kept'],
+      ] as const) {
+        assert.ok(!alive(pid), `runc init ${pid} still runs:\n${d.log().slice(-2000)}`);
+        assert.match(d.log(), new RegExp(`killed runc init ${pid} of container ${id}, which no shim runs`));
+      }
+      assert.ok(!existsSync(join(root, ns, 'orphan-kept')), 'its runc state (and cgroups) were deleted');
+      assert.ok(alive(other), 'the runc init of another namespace was killed');
+      assert.equal(inspect().Status.State, 'running', 'the adopted plugin runs on');
+    } finally {
+      spawnSync('runc', ['--root', join(root, 'elsewhere'), 'delete', '--force', 'other']);
+      spawnSync('runc', ['--root', join(root, ns), 'delete', '--force', 'orphan-kept']);
+      for (const pid of [gone, kept]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('survives a containerd restart: the exit watch comes back, a crash afterwards is seen and restarted', async () => {

@@ -22,8 +22,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
-import { type TestDaemon, testDaemon } from './berthd.ts';
+import { killRuncInitsUnder, runcInitsUnder, type TestDaemon, testDaemon } from './berthd.ts';
 import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
+import { runcContainers } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -59,18 +60,6 @@ interface ApiPlugin {
 }
 
 /** Containers registered under every runtime root of the exec root, as `id status`. */
-function runcContainers(execRoot: string): { id: string; status: string; pid: number }[] {
-  if (!existsSync(execRoot)) return [];
-  return readdirSync(execRoot)
-    .filter((d) => d.startsWith('runtime-'))
-    .flatMap((d) => {
-      const out = execFileSync('runc', ['--root', join(execRoot, d), 'list', '--format', 'json'], {
-        encoding: 'utf8',
-      });
-      return (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
-    });
-}
-
 function containers(execRoot: string): string[] {
   return runcContainers(execRoot).map((c) => `${c.id} ${c.status}`);
 }
@@ -95,6 +84,11 @@ interface Mode {
   running(d: TestDaemon): string[];
   /** Running containers' pids by id: kept across a berthd restart when adopted. */
   pids(d: TestDaemon): Map<string, number>;
+  /**
+   * berthd kills at start the `runc init`s a shim left blocked when it died mid create (containerd). Under runc
+   * a created container's init is under no shim as a matter of course.
+   */
+  readonly sweepsOrphans: boolean;
 }
 
 const RUNC_MODE: Mode = {
@@ -111,6 +105,7 @@ const RUNC_MODE: Mode = {
         .filter((c) => c.status === 'running')
         .map((c) => [c.id, c.pid]),
     ),
+  sweepsOrphans: false,
 };
 
 /** berthd --containerd over a private containerd: its tasks outlive each kill and must be adopted. */
@@ -144,6 +139,7 @@ function containerdMode(): Mode {
           .filter(([, , st]) => st === 'RUNNING')
           .map(([id, pid]) => [id, pid]),
       ),
+    sweepsOrphans: true,
   };
 }
 
@@ -174,6 +170,9 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       await mode.setup(d.dir);
       await d.start(['--no-runtime-smoke-test', ...mode.args()]);
       agent = new Agent({ connect: { socketPath: d.socket }, pipelining: 0 });
+      // One plugin the clients leave alone: enabled through every kill (however slow the machine's enables are).
+      await call('POST', '/plugins/create?name=anchor', tarBody);
+      assert.equal((await call('POST', '/plugins/anchor/enable?timeout=30')).status, 200);
     });
     after(async () => {
       await agent?.close();
@@ -181,7 +180,14 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
       // and rm behind containerd's back left shims running).
       await stopWithin(d, 20_000);
       await mode.teardown();
+      // Nothing may outlive the run: a `runc init` naming a state dir under the test dir is killed, then reported.
+      const left = d ? await killRuncInitsUnder(d.dir) : [];
       await d?.cleanup();
+      assert.deepEqual(
+        left.map((i) => `${i.pid} ${i.stateDir}`),
+        [],
+        `seed ${seed}: runc init processes left behind`,
+      );
     });
 
     /** One client doing random plugin and runtime operations until `stop` is set; errors are expected. */
@@ -251,6 +257,12 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
         .map((p) => `${p.Id} running`)
         .sort();
       assert.deepEqual(mode.running(d).sort(), expected, `${where}: containers vs enabled plugins`);
+      if (mode.sweepsOrphans)
+        assert.deepEqual(
+          (await runcInitsUnder(d.dir, { unsupervised: true })).map((i) => `${i.pid} ${i.stateDir}`),
+          [],
+          `${where}: runc init processes under no shim`,
+        );
       const names = plugins.map((p) => p.Name);
       assert.equal(new Set(names).size, names.length, `${where}: duplicate names ${names.join()}`);
       const wrappers = existsSync(join(d.dataRoot, 'runtimes'))

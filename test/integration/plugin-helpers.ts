@@ -3,9 +3,9 @@
  * root, a bounded wait for a condition, and the behave test plugin with its manifest.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { socketAddress } from '../../src/host/index.ts';
 
 /** POSTs to a plugin socket; `socketAddress` copes with paths longer than a sockaddr_un holds. */
@@ -22,6 +22,18 @@ export function post(socket: string, path: string, body = ''): Promise<{ status:
     req.on('error', reject);
     req.end(body);
   }).finally(() => address.close());
+}
+
+/** Containers registered under every `runtime-*` root of an exec root. */
+export function runcContainers(execRoot: string): { id: string; status: string; pid: number }[] {
+  if (!existsSync(execRoot)) return [];
+  return readdirSync(execRoot)
+    .filter((d) => d.startsWith('runtime-'))
+    .flatMap((d) => {
+      const root = join(execRoot, d);
+      const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
+      return (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
+    });
 }
 
 export function runcIds(root: string): string[] {
