@@ -12,6 +12,7 @@ import { ContainerdClient } from '../containerd/index.ts';
 import { InvalidParameterError, UnavailableError } from '../errdefs/index.ts';
 import {
   ContainerdExecutor,
+  closeSharedSpawner,
   type Executor,
   type ExitStatus,
   RuncExecutor,
@@ -132,7 +133,7 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorCho
       at: new Date(),
       error: 'shims need the containerd executor',
     }),
-    close: () => sharedSpawner()?.close(),
+    close: closeSharedSpawner,
   };
 }
 

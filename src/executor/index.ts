@@ -40,4 +40,10 @@ export {
   readProcEntries,
   runcInits,
 } from './runc-orphans.ts';
-export { type Rendezvous, type Survivor, sharedSpawner, useRendezvous } from './spawner.ts';
+export {
+  closeSharedSpawner,
+  type Rendezvous,
+  type Survivor,
+  sharedSpawner,
+  useRendezvous,
+} from './spawner.ts';

@@ -176,11 +176,13 @@ export class Spawner {
 
   /**
    * Ends this process's use of the helper: its children go on running (with a rendezvous so does the helper, for
-   * the next berthd); what they do from now on is not reported here.
+   * the next berthd), so their `closed` never settles here: their exits are the next berthd's to see.
    */
   close(): void {
     this.#channel.output.end();
-    this.#onDeath(new Error('berth-spawner was closed'));
+    this.#dead ??= new Error('berth-spawner was closed');
+    if (shared === this) shared = undefined;
+    this.#pending.clear();
     this.#idle();
   }
 
@@ -336,6 +338,11 @@ export function sharedSpawner(): Spawner | undefined {
   shared = Spawner.start(binary, rendezvous);
   looked = false; // a helper that dies is replaced at the next use
   return shared;
+}
+
+/** Closes the process's spawner, if one was started (see {@link Spawner.close}). */
+export function closeSharedSpawner(): void {
+  shared?.close();
 }
 
 /** What {@link useRendezvous} found. */
