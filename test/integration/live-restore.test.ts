@@ -88,6 +88,8 @@ describe('live restore with the runc executor', { skip }, () => {
     assert.equal(await d.stop('SIGTERM'), 0);
     assert.deepEqual(containers(), running, 'still running while berthd is stopped');
     assert.equal(spawnerPids().length, 1, 'berth-spawner keeps it');
+    const [id] = running[0]?.split(':') ?? [];
+    assert.ok(existsSync(join(d.execRoot, 'plugin-bundles', id ?? '', 'config.json')), 'its bundle is kept');
     await d.start(['--no-runtime-smoke-test', '--live-restore']);
     assert.deepEqual(containers(), running);
     assert.equal((await cli('plugin', 'disable', 't/tick')).code, 0);
