@@ -1,6 +1,8 @@
 // Writes src/plugins/model/plugin-schema.generated.ts: the TypeBox schemas of plugin-schema.ts as plain JSON, so
-// berthd checks plugins against them without loading TypeBox (~200 modules, ~9 MiB of a daemon's memory).
-// plugin-schema.ts stays the source (and gives the static types); plugin-schema.test.ts fails when the two differ.
+// berthd checks plugins against them without loading TypeBox (~200 modules, ~9 MiB of a daemon's memory), and
+// src/plugins/model/plugin-validators.generated.ts: ajv's standalone code of the validators for them, so berthd
+// neither loads ajv nor compiles the schemas at run time (the first decode cost ~7 MiB of memory that stayed).
+// plugin-schema.ts stays the source (and gives the static types); plugin-schema.test.ts fails when they differ.
 //   node --import tsx scripts/gen-plugin-schema.ts
 import { writeFileSync } from 'node:fs';
 import {
@@ -9,8 +11,10 @@ import {
   PluginSettingsSchema,
 } from '../src/plugins/model/plugin-schema.ts';
 import { PluginUpdateSchema } from '../src/plugins/model/resources-schema.ts';
+import { pluginValidatorsSource } from '../src/plugins/model/validators-source.ts';
 
 const OUT = new URL('../src/plugins/model/plugin-schema.generated.ts', import.meta.url).pathname;
+const VALIDATORS = new URL('../src/plugins/model/plugin-validators.generated.ts', import.meta.url).pathname;
 const json = (schema: object) => JSON.stringify(schema); // one line each: data, not code (biome skips the file)
 writeFileSync(
   OUT,
@@ -28,3 +32,4 @@ export const PluginSettingsSchemaJson = ${json(PluginSettingsSchema)};
 export const PluginUpdateSchemaJson = ${json(PluginUpdateSchema)};
 `,
 );
+writeFileSync(VALIDATORS, pluginValidatorsSource());

@@ -1,32 +1,38 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema, type UnknownKey } from '../../gojson/index.ts';
 import { PluginSchemaJson as PluginSchema } from './plugin-schema.generated.ts';
 import type { Plugin } from './plugin-schema.ts';
+import * as generated from './plugin-validators.generated.ts';
 import { initialSettings } from './settings.ts';
 
-const validators = new WeakMap<object, ValidateFunction>();
-let ajv: Ajv | undefined;
+/** A validator ajv generated ahead of time for one schema (scripts/gen-plugin-schema.ts): fills defaults in. */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/** The plugin schemas' validators, generated ahead of time: berthd neither loads ajv nor compiles them. */
+export const validators = generated as unknown as {
+  readonly validatePlugin: Validator;
+  readonly validateConfig: Validator;
+  readonly validateUpdate: Validator;
+};
 
 /**
  * Decodes `input` as Go's `encoding/json` would decode it into the struct the TypeBox schema describes: keys
  * match fields case-insensitively (exact match first) at every depth and are stored with the field's canonical
  * name; keys that match no field are dropped and added to `unknownKeys`. Then checks the values, filling Go zero
- * values for missing keys. The input is not modified.
+ * values for missing keys with `validate`, the schema's validator. The input is not modified.
  * @throws {InvalidParameterError} naming the first offending field under `root`
  */
 export function decodeWithSchema(
   schema: object,
+  validate: Validator,
   input: unknown,
   root: string,
   unknownKeys?: UnknownKey[],
 ): unknown {
-  ajv ??= new Ajv({ useDefaults: true, allErrors: false, verbose: true });
-  let validate = validators.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    validators.set(schema, validate);
-  }
   const { value: copy, unknown } = canonicalKeys(input, schema as FieldSchema, root);
   unknownKeys?.push(...unknown);
   if (!validate(copy)) {
@@ -70,7 +76,10 @@ function describe(root: string, e: ErrorObject): string {
  *   be string or null, not 42`
  */
 export function decodePlugin(input: unknown, root = 'plugin', unknownKeys?: UnknownKey[]): Plugin {
-  const plugin = decodeWithSchema(PluginSchema, input, root, unknownKeys) as Omit<Plugin, 'Settings'> & {
+  const plugin = decodeWithSchema(PluginSchema, validators.validatePlugin, input, root, unknownKeys) as Omit<
+    Plugin,
+    'Settings'
+  > & {
     Settings?: Plugin['Settings'];
   };
   return { ...plugin, Settings: plugin.Settings ?? initialSettings(plugin.Config) };

@@ -8,7 +8,7 @@
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
 import { LINUX_CAPABILITIES } from '../../oci/index.ts';
-import { decodeWithSchema } from './decode.ts';
+import { decodeWithSchema, validators } from './decode.ts';
 import { PluginConfigSchemaJson as PluginConfigSchema } from './plugin-schema.generated.ts';
 import type { PluginConfig } from './plugin-schema.ts';
 
@@ -43,7 +43,13 @@ const PROTOCOL_SCHEMES = ['', 'moby.plugins.http/v1'];
  * @throws {InvalidParameterError} naming the first mistyped field, e.g. `config.json: Interface.Types[0] must be string`
  */
 export function decodeManifest(input: unknown, unknownKeys?: UnknownKey[]): PluginConfig {
-  return decodeWithSchema(PluginConfigSchema, input, 'config.json', unknownKeys) as PluginConfig;
+  return decodeWithSchema(
+    PluginConfigSchema,
+    validators.validateConfig,
+    input,
+    'config.json',
+    unknownKeys,
+  ) as PluginConfig;
 }
 
 /** A decoded manifest and the warnings about keys it ignored (shown in `Status.Warnings` and logged). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { describeUnknownKey, type UnknownKey } from '../../gojson/index.ts';
-import { decodeWithSchema } from './decode.ts';
+import { decodeWithSchema, validators } from './decode.ts';
 import type { HealthConfig } from './health-config.ts';
 import { PluginUpdateSchemaJson as PluginUpdateSchema } from './plugin-schema.generated.ts';
 import type { PluginResources } from './resources-schema.ts';
@@ -24,7 +24,7 @@ export interface PluginUpdate {
 export function decodePluginUpdate(body: unknown): PluginUpdate {
   const unknown: UnknownKey[] = [];
   const input = body === undefined || body === null || body === '' ? {} : body;
-  const decoded = decodeWithSchema(PluginUpdateSchema, input, 'body', unknown) as {
+  const decoded = decodeWithSchema(PluginUpdateSchema, validators.validateUpdate, input, 'body', unknown) as {
     Resources?: PluginResources | null;
   };
   const warnings = unknown.map(describeUnknownKey);
