@@ -39,9 +39,13 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  minify: true,
-  // Error names (`this.name = new.target.name`, pino's `type`) and fastify plugin names stay the source's.
-  keepNames: true,
+  // Whitespace and syntax minified, identifiers not: error names (`this.name = new.target.name`, pino's `type`)
+  // and fastify plugin names stay the source's without esbuild's keepNames, whose `__name()` runs once per
+  // function defined, often enough at start for V8 to compile it with TurboFan: the optimizing compiler's own
+  // code pages (~3.4 MiB of /usr/bin/node) then stay resident in an idle berthd (61.7 → 58.0 MiB idle).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  minifyIdentifiers: false,
   // Maps back to src/*.ts through tsc's maps; node reads them only with --enable-source-maps.
   sourcemap: true,
   chunkNames: 'chunk-[hash]',
