@@ -1,5 +1,6 @@
 /**
- * `berthd` command line: flags → configuration → daemon; SIGHUP reloads runtimes, SIGTERM/SIGINT stop.
+ * `berthd` command line: flags → configuration → daemon; SIGHUP reloads runtimes, SIGTERM/SIGINT stop; V8's heap is
+ * compacted when the daemon goes idle after work (idle-heap.ts).
  *
  * @module
  */
@@ -8,6 +9,7 @@ import { Command, Option } from 'commander';
 import { BerthError } from '../errdefs/index.ts';
 import { type DaemonFlags, mergeDaemonConfig, readConfigFile } from './config.ts';
 import { startDaemon } from './daemon.ts';
+import { compactHeapWhenIdle } from './idle-heap.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -98,6 +100,10 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`berthd: ${message}\n`);
     process.exit(1);
   }
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  const stopCompacting = compactHeapWhenIdle((before, after, ms) =>
+    daemon.log.debug(`idle after work: V8 heap ${mib(before)} → ${mib(after)} MiB in ${ms.toFixed(0)} ms`),
+  );
   process.on('SIGHUP', () => {
     daemon
       .reloadRuntimes()
@@ -105,6 +111,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const stop = (signal: string) => {
     daemon.log.info(`${signal}: shutting down`);
+    stopCompacting();
     daemon.close().then(
       () => process.exit(0),
       (err: Error) => {

@@ -1,0 +1,131 @@
+/**
+ * Gives back the memory a burst of work leaves in V8's heap once berthd goes idle. V8 sizes the old generation for
+ * the work: after a burst of API requests and enable/disable cycles it holds either garbage no collection has
+ * reached yet (an idle daemon allocates nothing, so nothing triggers one) or, after a collection, 10–14 MiB of live
+ * objects spread over 30–40 MiB of pages it keeps until it compacts them. Its own memory reducer compacts only 8 s
+ * after the last full collection, later again if the loop does not look idle then, and only once the committed old
+ * generation grew by 10 % and 10 MiB since its last run; so after the same 10,000-cycle soak the RSS berthd kept
+ * idle was 72–112 MiB, depending on when the burst's last collection happened (BENCHMARKS.md, "Soak").
+ *
+ * Here berthd samples its event loop's utilisation every 2 s; at the first idle interval (< 1 % busy) after one of
+ * work (≥ 1 %), if the committed heap grew by at least 4 MiB since the last compaction, it runs one compacting full
+ * collection, a second only if that left the heap unpacked. That pauses the main thread once per burst (one atomic
+ * full collection of the ~14 MiB heap: 18–72 ms on the loaded 2-vCPU machine of BENCHMARKS.md; a request arriving
+ * meanwhile waits for it), never while requests keep the loop busy; the idle daemon wakes every 2 s for the sample.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** How often the event loop's utilisation is sampled. */
+const CHECK_MS = 2000;
+/** An interval that kept the loop busier than this (20 ms of 2 s) counts as work; a quieter one as idle. */
+const BUSY_UTILIZATION = 0.01;
+/**
+ * Less growth of the committed heap since the last compaction than this is not worth a pause to give back; and a
+ * heap committing less than this beyond what its objects use is packed.
+ */
+const SLACK_BYTES = 4 * 1024 * 1024;
+/** A collection that gave back less than this ends the series (V8's memory reducer stops on the same rule). */
+const MIN_GAIN_BYTES = 1024 * 1024;
+const MAX_GCS = 3;
+
+/** What the sampler remembers between intervals. */
+export interface IdleHeapState {
+  /** An interval of work was seen since the last idle one. */
+  worked: boolean;
+  /** The committed heap after the last compaction (0 before the first). */
+  compactedBytes: number;
+}
+
+/** Whether an interval of `utilization` calls for a compaction now, given the heap's committed bytes. */
+export function shouldCompact(state: IdleHeapState, utilization: number, committedBytes: number): boolean {
+  if (utilization > BUSY_UTILIZATION) {
+    state.worked = true;
+    return false;
+  }
+  if (!state.worked) return false;
+  state.worked = false;
+  return committedBytes >= state.compactedBytes + SLACK_BYTES;
+}
+
+/** The heap's committed bytes and the bytes its objects use (right after a full collection: the live ones). */
+export interface HeapSize {
+  readonly committed: number;
+  readonly used: number;
+}
+
+/**
+ * Full collections until the heap is packed (less than {@link SLACK_BYTES} committed beyond what its objects use)
+ * or one gives back less than {@link MIN_GAIN_BYTES}, at most three: one usually packs it; a heap still full of
+ * garbage can need a second for the pages the first could not empty. Returns the committed bytes after them.
+ */
+export function compact(gc: () => void, size: () => HeapSize): number {
+  let before = size().committed;
+  for (let i = 0; i < MAX_GCS; i++) {
+    gc();
+    const after = size();
+    if (after.committed - after.used < SLACK_BYTES || before - after.committed < MIN_GAIN_BYTES)
+      return after.committed;
+    before = after.committed;
+  }
+  return before;
+}
+
+/**
+ * V8's `gc()`, taken from a context made for it with `--expose-gc` (~150 KiB, made at the first compaction; the
+ * flag is turned off again at once, so the daemon's own context never gets a `gc` global), run with
+ * `--compact-on-every-full-gc` for its duration: a plain full collection moves objects only off the pages the
+ * previous one found sparse, and only up to a few MiB, so after a burst it often leaves the heap at the size the
+ * burst left it (30–40 MiB committed for 10–14 MiB live); with the flag one collection packs the survivors.
+ */
+export function compactingGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  let gc: () => void;
+  try {
+    gc = runInNewContext('gc') as () => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+  return () => {
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
+}
+
+function heapSize(): HeapSize {
+  const h = getHeapStatistics();
+  return { committed: h.total_heap_size, used: h.used_heap_size };
+}
+
+/**
+ * Starts the sampler (its timer does not keep the process alive). `onCompacted` is told the committed heap before
+ * and after each compaction and the milliseconds it took. Returns the function that stops it.
+ */
+export function compactHeapWhenIdle(
+  onCompacted?: (beforeBytes: number, afterBytes: number, ms: number) => void,
+): () => void {
+  const state: IdleHeapState = { worked: false, compactedBytes: 0 };
+  let gc: (() => void) | undefined;
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, last);
+    last = now;
+    const before = heapSize().committed;
+    if (!shouldCompact(state, utilization, before)) return;
+    const start = performance.now();
+    gc ??= compactingGc();
+    state.compactedBytes = compact(gc, heapSize);
+    onCompacted?.(before, state.compactedBytes, performance.now() - start);
+    last = performance.eventLoopUtilization(); // the collections are not work that calls for another
+  }, CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
