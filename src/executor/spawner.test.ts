@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { helperBinary, Spawner, sharedSpawner } from './spawner.ts';
+import { closeSharedSpawner, helperBinary, Spawner, sharedSpawner, useRendezvous } from './spawner.ts';
 
 // Built by scripts/setup.sh; under CI its absence is a failure, elsewhere the tests say why they skip.
 const spawner = sharedSpawner();
@@ -96,6 +96,19 @@ describe('berth-spawner', { skip }, () => {
       /^\[berth-spawner: \d+ bytes of output dropped while no berthd was attached\]\n$/,
     );
     second?.close();
+  });
+
+  // Last: it changes the process's shared spawner.
+  it('useRendezvous: a new helper listening, or why not (a path it cannot bind)', async () => {
+    assert.deepEqual(await useRendezvous(join(dir, 'missing dir', 'r.sock')), {
+      kind: 'unavailable',
+      why: `berth-spawner could not listen on ${join(dir, 'missing dir', 'r.sock')}`,
+    });
+    const path = join(dir, 'r3.sock');
+    assert.deepEqual(await useRendezvous(path), { kind: 'new' });
+    assert.ok(existsSync(path));
+    closeSharedSpawner(); // no child: the helper ends and removes its socket
+    await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
   });
 });
 

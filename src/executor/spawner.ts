@@ -15,7 +15,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -362,10 +362,33 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   // sun_path holds 108 bytes with the NUL: a longer exec root cannot have the socket.
   if (Buffer.byteLength(path) > 107)
     return { kind: 'unavailable', why: `the socket path ${path} is longer than 107 bytes` };
-  rendezvous = path;
   const found = existsSync(path) ? await Spawner.attach(path) : undefined;
-  if (!found) return { kind: 'new' };
   shared?.close();
-  shared = found;
-  return { kind: 'attached', survivors: found.survivors().size };
+  if (found) {
+    rendezvous = path;
+    shared = found;
+    return { kind: 'attached', survivors: found.survivors().size };
+  }
+  // Nobody answers there: a socket file left by a helper that died. A new helper binds the path at its start; if it
+  // cannot, it runs without one, which live restore must not take for a rendezvous.
+  rmSync(path, { force: true });
+  rendezvous = path;
+  const started = sharedSpawner();
+  if (started && (await listening(path))) return { kind: 'new' };
+  rendezvous = undefined;
+  started?.close();
+  return { kind: 'unavailable', why: `berth-spawner could not listen on ${path}` };
+}
+
+/** Whether a unix socket appears at `path` within a second. */
+async function listening(path: string): Promise<boolean> {
+  for (const deadline = Date.now() + 1000; Date.now() < deadline; ) {
+    try {
+      if (statSync(path).isSocket()) return true;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return false;
 }
