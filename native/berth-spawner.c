@@ -18,12 +18,10 @@
  *            exits ('X') follow as usual.
  * The child runs in its own session (setsid), stdin /dev/null, signals at their defaults.
  *
- * Without --rendezvous, when the channel ends (berthd exited or was killed) the spawner exits and leaves its
- * children running, as berthd's own children would be left. With `--rendezvous PATH` (berthd's exec root) it
- * outlives berthd while any child runs: it goes on reading the children's output, so that a plugin writing to
- * its stdout is neither blocked nor killed by SIGPIPE, keeps up to HELD_MAX bytes of it per child, and waits on
- * the unix socket PATH (listening from the start, so a new berthd never misses it) for the next berthd, which
- * takes the children over: live restore for the runc executor. It exits once no child is left.
+ * Without --rendezvous, when the channel ends (berthd died) the spawner exits and leaves its children running.
+ * With `--rendezvous PATH` it outlives berthd while any child runs: it reads the children's output (a plugin must
+ * neither block nor die of SIGPIPE), keeps up to HELD_MAX bytes of it per child, and waits on the unix socket
+ * PATH (bound at start, so a new berthd never misses it) for the next berthd, which takes the children over.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -51,10 +50,8 @@ struct child {
   int out, err; /* read ends, -1 once at EOF (or with a log file) */
   int reaped, code, sig;
   char *argv; /* argv as NUL-terminated strings, for the list a new berthd gets */
-  size_t argvlen;
+  size_t argvlen, heldlen, dropped;
   unsigned char *held; /* 'O' / 'E' frames read while detached */
-  size_t heldlen;
-  size_t dropped;
 };
 
 static struct child *kids;
@@ -65,21 +62,21 @@ static size_t inlen, incap;
 static int in_fd = 0, out_fd = 1;
 static const char *rendezvous;
 static int listen_fd = -1;
-static ino_t listen_ino; /* the socket file's inode: only ours is removed at exit */
+static struct stat listen_st; /* the socket file's: only ours is removed at exit */
 static uint32_t last_tag;
 
-static void put32(unsigned char *p, uint32_t v) {
-  p[0] = v & 0xff, p[1] = (v >> 8) & 0xff, p[2] = (v >> 16) & 0xff, p[3] = v >> 24;
-}
-static uint32_t get32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+static void put32(unsigned char *p, uint32_t v) { p[0] = v & 0xff, p[1] = v >> 8, p[2] = v >> 16, p[3] = v >> 24; }
+static uint32_t get32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* berthd is gone: without a rendezvous the spawner ends here; with one it waits for the next berthd. */
 static void detach(void) {
   if (!rendezvous) _exit(0);
-  if (in_fd >= 0) close(in_fd);
-  if (out_fd >= 0 && out_fd != in_fd) close(out_fd);
+  if (in_fd > 2) close(in_fd);
+  if (out_fd > 2 && out_fd != in_fd) close(out_fd);
+  /* fds 0 and 1 stay taken, by /dev/null: were they free, the next connection or log file would get them, and a
+     child's dup2 onto the same fd would leave it close-on-exec, i.e. closed in the child */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0 && devnull > 1) dup3(devnull, 0, O_CLOEXEC), dup3(devnull, 1, O_CLOEXEC), close(devnull);
   in_fd = out_fd = -1;
   inlen = 0; /* a request cut off by berthd's death is not carried out */
 }
@@ -94,19 +91,12 @@ static void write_all(const unsigned char *p, size_t n) {
 }
 
 static void hold(struct child *c, const unsigned char *head, size_t h, const void *data, size_t len) {
-  if (c->heldlen + h + len > HELD_MAX) {
-    c->dropped += len;
-    return;
-  }
-  unsigned char *grown = realloc(c->held, c->heldlen + h + len);
-  if (!grown) {
-    c->dropped += len;
-    return;
-  }
-  c->held = grown;
-  memcpy(c->held + c->heldlen, head, h);
-  memcpy(c->held + c->heldlen + h, data, len);
-  c->heldlen += h + len;
+  size_t size = c->heldlen + h + len;
+  unsigned char *grown = size > HELD_MAX ? NULL : realloc(c->held, size);
+  if (!grown) return (void)(c->dropped += len);
+  memcpy(grown + c->heldlen, head, h);
+  memcpy(grown + c->heldlen + h, data, len);
+  c->held = grown, c->heldlen = size;
 }
 
 /* One event: type, tag, then up to three i32 fields and/or bytes. A child's output is held while detached. */
@@ -130,10 +120,7 @@ static void emit(char type, uint32_t tag, const int32_t *ints, int nints, const 
   emit_for(NULL, type, tag, ints, nints, data, len);
 }
 
-static void fail(uint32_t tag, int e, const char *what) {
-  int32_t ints[1] = {e};
-  emit('F', tag, ints, 1, what, strlen(what));
-}
+static void fail(uint32_t tag, int32_t e, const char *what) { emit('F', tag, &e, 1, what, strlen(what)); }
 
 /* Parses "cwd\0log\0argv0\0argv1\0..." and starts the child. */
 static void spawn_child(uint32_t tag, char *p, size_t n) {
@@ -169,7 +156,10 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
     int32_t code = 0;
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) code = errno;
     else if (chdir(cwd) < 0) code = errno;
-    else execvp(argv[0], argv), code = errno;
+    /* a dup2 onto the fd itself is a no-op that would leave it close-on-exec */
+    for (int fd = 0; fd <= 2 && !code; fd++) fcntl(fd, F_SETFD, 0);
+    if (devnull > 2) close(devnull);
+    if (!code) execvp(argv[0], argv), code = errno;
     (void)!write(report[1], &code, sizeof code);
     _exit(127);
   }
@@ -201,7 +191,7 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
   char *argvcopy = malloc(argvlen);
   if (!argvcopy) _exit(70);
   memcpy(argvcopy, fields[2], argvlen);
-  kids[nkids++] = (struct child){tag, pid, outp[0], errp[0], 0, 0, 0, argvcopy, argvlen, NULL, 0, 0};
+  kids[nkids++] = (struct child){tag, pid, outp[0], errp[0], 0, 0, 0, argvcopy, argvlen, 0, 0, NULL};
   if (tag > last_tag) last_tag = tag;
   int32_t ints[1] = {pid};
   emit('P', tag, ints, 1, NULL, 0);
@@ -251,6 +241,7 @@ static void report_exits(void) {
     if (c->reaped && c->out < 0 && c->err < 0) {
       int32_t ints[2] = {c->code, c->sig};
       emit('X', c->tag, ints, 2, NULL, 0);
+      if (out_fd < 0) break; /* berthd died meanwhile: the next one hears of it */
       free(c->argv);
       free(c->held);
       kids[i] = kids[--nkids];
@@ -268,19 +259,24 @@ static int listen_rendezvous(const char *path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   unlink(path); /* a socket left by a spawner that died: berthd connects before it starts a new one */
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
     close(fd);
     return -1;
   }
-  struct stat st;
-  if (stat(path, &st) == 0) listen_ino = st.st_ino;
+  if (chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+    unlink(path);
+    close(fd);
+    return -1;
+  }
+  stat(path, &listen_st);
   return fd;
 }
 
 /* Removes the socket file unless another spawner has bound the path since (a berthd that gave up on this one). */
 static void unlink_rendezvous(void) {
   struct stat st;
-  if (rendezvous && stat(rendezvous, &st) == 0 && st.st_ino == listen_ino) unlink(rendezvous);
+  if (rendezvous && stat(rendezvous, &st) == 0 && st.st_ino == listen_st.st_ino && st.st_dev == listen_st.st_dev)
+    unlink(rendezvous);
 }
 
 /* A new berthd: the list of children, what they wrote meanwhile, then 'R'; exits follow in the main loop. */
@@ -293,6 +289,9 @@ static void attach(int conn) {
   }
   int flags = fcntl(conn, F_GETFL);
   fcntl(conn, F_SETFL, flags & ~O_NONBLOCK);
+  /* a berthd that connects and stops reading must not stall the children's pipes for good: detach instead */
+  struct timeval ten = {.tv_sec = 10};
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &ten, sizeof ten);
   in_fd = out_fd = conn;
   int32_t hello[2] = {PROTOCOL_VERSION, (int32_t)last_tag};
   emit('H', 0, hello, 2, NULL, 0);
@@ -311,11 +310,11 @@ static void attach(int conn) {
     c->held = NULL, c->heldlen = c->dropped = 0;
   }
   emit('R', 0, NULL, 0, NULL, 0);
+  report_exits(); /* those that ended meanwhile: nothing else may wake the loop soon */
 }
 
 static int any_running(void) {
-  for (size_t i = 0; i < nkids; i++)
-    if (!kids[i].reaped) return 1;
+  for (size_t i = 0; i < nkids; i++) if (!kids[i].reaped) return 1;
   return 0;
 }
 
@@ -330,6 +329,26 @@ static void read_requests(void) {
   if (r <= 0) return detach(); /* berthd is gone */
   inlen += (size_t)r;
   handle_requests();
+}
+
+static struct pollfd *fds;
+static size_t capfds;
+
+/* Slot 0: requests while attached, the rendezvous socket while detached; slot 1: SIGCHLD; then the children's pipes. */
+static size_t pollset(int sfd) {
+  size_t need = 2 + 2 * nkids, n = 0;
+  if (need > capfds) {
+    capfds = need * 2;
+    fds = realloc(fds, capfds * sizeof *fds);
+    if (!fds) _exit(70);
+  }
+  fds[n++] = (struct pollfd){in_fd >= 0 ? in_fd : listen_fd, POLLIN, 0};
+  fds[n++] = (struct pollfd){sfd, POLLIN, 0};
+  for (size_t i = 0; i < nkids; i++) {
+    if (kids[i].out >= 0) fds[n++] = (struct pollfd){kids[i].out, POLLIN, 0};
+    if (kids[i].err >= 0) fds[n++] = (struct pollfd){kids[i].err, POLLIN, 0};
+  }
+  return n;
 }
 
 int main(int argc, char **argv) {
@@ -347,26 +366,12 @@ int main(int argc, char **argv) {
   if (sfd < 0) return 71;
   fcntl(0, F_SETFD, FD_CLOEXEC);
   fcntl(1, F_SETFD, FD_CLOEXEC);
-  struct pollfd *fds = NULL;
-  size_t capfds = 0;
   for (;;) {
     if (in_fd < 0 && !any_running()) {
       unlink_rendezvous();
       return 0; /* detached, and nothing left for a next berthd to take over */
     }
-    size_t need = 2 + 2 * nkids, n = 0;
-    if (need > capfds) {
-      capfds = need * 2;
-      fds = realloc(fds, capfds * sizeof *fds);
-      if (!fds) return 70;
-    }
-    /* Slot 0: requests while attached, the rendezvous socket while detached. */
-    fds[n++] = (struct pollfd){in_fd >= 0 ? in_fd : listen_fd, POLLIN, 0};
-    fds[n++] = (struct pollfd){sfd, POLLIN, 0};
-    for (size_t i = 0; i < nkids; i++) {
-      if (kids[i].out >= 0) fds[n++] = (struct pollfd){kids[i].out, POLLIN, 0};
-      if (kids[i].err >= 0) fds[n++] = (struct pollfd){kids[i].err, POLLIN, 0};
-    }
+    size_t n = pollset(sfd);
     if (poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
       return 72;

@@ -150,7 +150,7 @@ async function boot(o: StartOptions, log: Logger, locks: readonly string[]): Pro
   });
   choice = chooseExecutor(config, runtimes, log);
   // Before the runtime probes spawn anything: the helper a previous berthd left, with its children, is taken over.
-  log.info(`live restore: ${await choice.reattach()}`);
+  log.info(`executor: ${await choice.reattach()}`);
   const first = await runtimes.reload(config.runtimes);
   traceMark('berthd', 'runtimes');
   logDiff(log, first.diff, first.set);

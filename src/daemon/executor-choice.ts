@@ -16,8 +16,8 @@ import {
   type Executor,
   type ExitStatus,
   RuncExecutor,
+  releaseUnclaimedSurvivors,
   runcRootOf,
-  sharedSpawner,
   useRendezvous,
 } from '../executor/index.ts';
 import {
@@ -111,9 +111,9 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorCho
           `live-restore with the runc executor needs berth-spawner (${found.why}): build it with scripts/setup.sh, or use --containerd`,
         );
       if (found.kind === 'attached') survivors = found.survivors;
-      if (found.kind === 'unavailable') return `not available: ${found.why}`;
+      if (found.kind === 'unavailable') return `no plugin outlives berthd: ${found.why}`;
       return found.kind === 'new'
-        ? 'berth-spawner started'
+        ? 'berth-spawner started: plugins outlive a berthd that dies (or stops with --live-restore)'
         : `berth-spawner kept ${survivors} processes of the previous berthd`;
     },
     reconcile: async (set, stage) => {
@@ -123,7 +123,7 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorCho
         });
       if (!survivors) return NOTHING;
       const report = await reconcileRuntimeRoots(config.execRoot, set, executor);
-      sharedSpawner()?.releaseUnclaimed();
+      releaseUnclaimedSurvivors();
       return report;
     },
     containerdVersion: async () => undefined,

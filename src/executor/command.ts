@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { sharedSpawner } from './spawner.ts';
+import { sharedSpawner } from './shared-spawner.ts';
 
 /** What a finished command did. `error` is set when it could not be started at all (e.g. ENOENT). */
 export interface CommandResult {

@@ -43,7 +43,8 @@ export {
 export {
   closeSharedSpawner,
   type Rendezvous,
-  type Survivor,
+  releaseUnclaimedSurvivors,
   sharedSpawner,
   useRendezvous,
-} from './spawner.ts';
+} from './shared-spawner.ts';
+export type { Survivor } from './spawner.ts';

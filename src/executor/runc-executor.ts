@@ -35,7 +35,8 @@ import {
   stateArgs,
   withGlobals,
 } from './runc-args.ts';
-import { type SpawnedChild, type Spawner, type Survivor, sharedSpawner } from './spawner.ts';
+import { sharedSpawner } from './shared-spawner.ts';
+import type { SpawnedChild, Spawner, Survivor } from './spawner.ts';
 
 /** SIGKILL to a detached process's group (the runtime and whatever it started before it made a container). */
 function killGroup(pid: number): void {

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { closeSharedSpawner, helperBinary, Spawner, sharedSpawner, useRendezvous } from './spawner.ts';
+import { closeSharedSpawner, helperBinary, sharedSpawner, useRendezvous } from './shared-spawner.ts';
+import { Spawner } from './spawner.ts';
 
 // Built by scripts/setup.sh; under CI its absence is a failure, elsewhere the tests say why they skip.
 const spawner = sharedSpawner();
@@ -98,6 +99,28 @@ describe('berth-spawner', { skip }, () => {
     second?.close();
   });
 
+  it('after a handover: reports at once a lone child that ended meanwhile, and a log-file child keeps its stdout', async () => {
+    const path = join(dir, 'r4.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    const lone = first.spawn(['sh', '-c', 'sleep 0.2; exit 5'], { cwd: dir });
+    const quiet = first.spawn(['sleep', '1'], { cwd: dir }); // keeps the helper, and wakes nothing
+    await new Promise((r) => setTimeout(r, 50));
+    first.close();
+    await new Promise((r) => setTimeout(r, 400)); // lone has exited meanwhile
+    const second = await Spawner.attach(path);
+    const byPid = new Map([...(second?.survivors() ?? [])].map(([tag, s]) => [s.pid, { tag, s }]));
+    assert.equal(byPid.get(lone.pid)?.s.exited, true);
+    assert.equal(byPid.get(quiet.pid)?.s.exited, false);
+    const ended = second?.claim(byPid.get(lone.pid)?.tag ?? 0)?.closed;
+    const soon = new Promise((r) => setTimeout(() => r('not reported'), 300));
+    assert.deepEqual(await Promise.race([ended, soon]), { code: 5, signal: null });
+    const log = join(dir, 'after.log');
+    const logged = second?.spawn(['sh', '-c', 'echo out; echo err >&2'], { cwd: dir, logPath: log });
+    assert.deepEqual(await logged?.closed, { code: 0, signal: null });
+    assert.equal(readFileSync(log, 'utf8'), 'out\nerr\n');
+    second?.close();
+  });
+
   // Last: it changes the process's shared spawner.
   it('useRendezvous: a new helper listening, or why not (a path it cannot bind)', async () => {
     assert.deepEqual(await useRendezvous(join(dir, 'missing dir', 'r.sock')), {
@@ -109,6 +132,9 @@ describe('berth-spawner', { skip }, () => {
     assert.ok(existsSync(path));
     closeSharedSpawner(); // no child: the helper ends and removes its socket
     await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
+    // A spawn after the close starts a helper without the rendezvous: it must not take the socket over.
+    assert.deepEqual(await sharedSpawner()?.spawn(['true'], { cwd: dir }).closed, { code: 0, signal: null });
+    assert.equal(existsSync(path), false);
   });
 });
 

@@ -5,9 +5,9 @@
  * while the helper's fork costs tens of microseconds. One helper serves the whole process; children keep
  * berthd's semantics (own session, stdin /dev/null, stdout/stderr piped or appended to a log file, exit code
  * and signal once their output is read). Where the helper is not built (or `BERTHD_SPAWNER=off`),
- * {@link sharedSpawner} is undefined and callers spawn with node:child_process as before.
+ * `sharedSpawner()` (shared-spawner.ts) is undefined and callers spawn with node:child_process as before.
  *
- * berthd gives the helper a rendezvous socket in its exec root ({@link useRendezvous}): the helper then outlives a
+ * berthd gives the helper a rendezvous socket in its exec root (`useRendezvous()`): the helper then outlives a
  * berthd that dies or stops with live restore, keeps reading its children's output (plugins whose stdout is a
  * pipe must neither block nor die of SIGPIPE meanwhile), and hands them to the next berthd, which adopts the
  * plugins' containers instead of deleting and restarting them (runc-executor.ts).
@@ -15,7 +15,6 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -42,9 +41,6 @@ interface Pending {
   readonly child: SpawnedChild;
 }
 
-/** Where setup builds the helper: `native/berth-spawner` at the package root (from src/ or dist/ alike). */
-const HELPER = new URL('../../native/berth-spawner', import.meta.url).pathname;
-
 /** A child a previous berthd started that the spawner kept running for the next one (live restore). */
 export interface Survivor {
   readonly pid: number;
@@ -63,6 +59,8 @@ interface Channel {
 }
 
 const PROTOCOL_VERSION = 1;
+/** Each event's least length: type, tag, then its i32 fields (berth-spawner.c's protocol). */
+const MIN_FRAME: Readonly<Record<string, number>> = { P: 9, F: 9, X: 13, H: 13, C: 13 };
 
 export class Spawner {
   readonly #channel: Channel;
@@ -114,14 +112,12 @@ export class Spawner {
       unref: () => socket.unref(),
     });
     socket.on('close', () => spawner.#onDeath(new Error('berth-spawner closed its connection')));
+    let timer: NodeJS.Timeout | undefined;
     const version = await new Promise<number | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
       socket.on('error', () => resolve(undefined));
-      spawner.#onListed = (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      };
-    });
+      spawner.#onListed = resolve;
+    }).finally(() => clearTimeout(timer));
     if (version === PROTOCOL_VERSION) return spawner;
     socket.destroy();
     return undefined;
@@ -132,6 +128,11 @@ export class Spawner {
     channel.input.on('data', (b: Buffer) => this.#onData(b));
     channel.output.on('error', () => undefined); // the close or exit handler reports it
     this.#idle();
+  }
+
+  /** The helper exited or was closed: spawns fail at once (the process's next use starts another). */
+  get dead(): boolean {
+    return this.#dead !== undefined;
   }
 
   /** The children a previous berthd left running, by tag, until {@link claim}ed; known once attached. */
@@ -181,7 +182,6 @@ export class Spawner {
   close(): void {
     this.#channel.output.end();
     this.#dead ??= new Error('berth-spawner was closed');
-    if (shared === this) shared = undefined;
     this.#pending.clear();
     this.#idle();
   }
@@ -200,6 +200,7 @@ export class Spawner {
 
   #onEvent(f: Buffer): void {
     const type = String.fromCharCode(f[0] ?? 0);
+    if (f.length < (MIN_FRAME[type] ?? 5)) return; // not from this protocol's helper: never read past its end
     const tag = f.readUInt32LE(1);
     if (type === 'H') {
       this.#version = f.readInt32LE(5);
@@ -253,7 +254,6 @@ export class Spawner {
     if (this.#dead) return;
     this.#dead = err;
     this.#onListed?.(0);
-    if (shared === this) shared = undefined;
     for (const [tag, p] of this.#pending) this.#finish(tag, p, { code: null, signal: null, error: err });
   }
 
@@ -309,86 +309,4 @@ function spawnError(binary: string, f: Buffer): Error {
 function signalName(n: number): NodeJS.Signals | null {
   const found = Object.entries(osConstants.signals).find(([, v]) => v === n);
   return (found?.[0] as NodeJS.Signals | undefined) ?? null;
-}
-
-let shared: Spawner | undefined;
-let looked = false;
-let rendezvous: string | undefined;
-
-/** The helper to run: `BERTHD_SPAWNER`, else the one setup builds; undefined when there is none or it is off. */
-export function helperBinary(): string | undefined {
-  const setting = process.env.BERTHD_SPAWNER;
-  if (setting === 'off') return undefined;
-  const binary = setting || HELPER;
-  try {
-    accessSync(binary, constants.X_OK);
-    return binary;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process's spawner, started on first use; undefined when the helper is not built or is turned off. */
-export function sharedSpawner(): Spawner | undefined {
-  if (shared) return shared;
-  if (looked) return undefined;
-  looked = true;
-  const binary = helperBinary();
-  if (binary === undefined) return undefined;
-  shared = Spawner.start(binary, rendezvous);
-  looked = false; // a helper that dies is replaced at the next use
-  return shared;
-}
-
-/** Closes the process's spawner, if one was started (see {@link Spawner.close}). */
-export function closeSharedSpawner(): void {
-  shared?.close();
-}
-
-/** What {@link useRendezvous} found. */
-export type Rendezvous =
-  | { readonly kind: 'attached'; readonly survivors: number }
-  | { readonly kind: 'new' }
-  | { readonly kind: 'unavailable'; readonly why: string };
-
-/**
- * berthd's start: from now on the helper outlives this process at `path` (a unix socket in the exec root), and a
- * helper that a previous berthd left there is taken over with the children it kept running. Call it before
- * anything is spawned.
- */
-export async function useRendezvous(path: string): Promise<Rendezvous> {
-  if (helperBinary() === undefined)
-    return { kind: 'unavailable', why: 'berth-spawner is not built or BERTHD_SPAWNER=off' };
-  // sun_path holds 108 bytes with the NUL: a longer exec root cannot have the socket.
-  if (Buffer.byteLength(path) > 107)
-    return { kind: 'unavailable', why: `the socket path ${path} is longer than 107 bytes` };
-  const found = existsSync(path) ? await Spawner.attach(path) : undefined;
-  shared?.close();
-  if (found) {
-    rendezvous = path;
-    shared = found;
-    return { kind: 'attached', survivors: found.survivors().size };
-  }
-  // Nobody answers there: a socket file left by a helper that died. A new helper binds the path at its start; if it
-  // cannot, it runs without one, which live restore must not take for a rendezvous.
-  rmSync(path, { force: true });
-  rendezvous = path;
-  const started = sharedSpawner();
-  if (started && (await listening(path))) return { kind: 'new' };
-  rendezvous = undefined;
-  started?.close();
-  return { kind: 'unavailable', why: `berth-spawner could not listen on ${path}` };
-}
-
-/** Whether a unix socket appears at `path` within a second. */
-async function listening(path: string): Promise<boolean> {
-  for (const deadline = Date.now() + 1000; Date.now() < deadline; ) {
-    try {
-      if (statSync(path).isSocket()) return true;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return false;
 }
