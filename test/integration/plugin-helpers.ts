@@ -24,6 +24,15 @@ export function post(socket: string, path: string, body = ''): Promise<{ status:
   }).finally(() => address.close());
 }
 
+/** The last `n` lines of `log` that mention `word` (for an assertion's message). */
+export function lastLines(log: string, word: string, n = 6): string {
+  return log
+    .split('\n')
+    .filter((l) => l.includes(word))
+    .slice(-n)
+    .join('\n');
+}
+
 /** Containers registered under every `runtime-*` root of an exec root. */
 export function runcContainers(execRoot: string): { id: string; status: string; pid: number }[] {
   if (!existsSync(execRoot)) return [];
