@@ -25,6 +25,7 @@ import { canConnect, waitForSocket } from '../src/plugins/index.ts';
 import { bareRuncSteps, medians, phaseMedians } from './enable-breakdown.ts';
 import { startBerthd } from './fixtures/berthd.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
+import { pidsWith, processTable, rssMiB } from './fixtures/processes.ts';
 import { recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
@@ -41,11 +42,6 @@ const REFERENCE_DOCKERD = join(ROOT, '../shared/tools/reference-dockerd');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
 
 /** CPU time (user + system) the process has used, in ms: what berthd itself costs, whatever the machine's load. */
 function cpuMs(pid: number): number {
@@ -181,15 +177,14 @@ async function berthFigures(dir: string, ctx: string) {
   // Restore: kill -9, restart, time until every plugin runs again (berthd listens first, then restores them).
   // berth-spawner outlives berthd with the plugins' `runc run`: the restore adopts them. Then the same with the
   // spawner killed too: every container is deleted and started again.
-  const spawnerPid = childPids(child.pid ?? 0).find((p) => readCmdline(p).includes('berth-spawner'));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const adopted = await timeRestore(dir);
   const restoreTrace = traceOf('restore');
-  const coldSpawner = childPids(adopted.pid).find((p) => readCmdline(p).includes('berth-spawner'));
   adopted.stop('SIGKILL');
   await adopted.exit;
-  for (const pid of [spawnerPid, coldSpawner]) if (pid) process.kill(pid, 'SIGKILL');
+  const rendezvous = join(dir, 'exec', 'spawner.sock'); // the helper that kept the plugins, adopted or not
+  for (const pid of pidsWith(processTable(), 'berth-spawner', rendezvous)) process.kill(pid, 'SIGKILL');
   const cold = await timeRestore(dir);
   await Promise.all(
     Array.from({ length: MANY }, (_, i) => cold.client.json('DELETE', `/plugins/bench/m${i}?force=1`)),
@@ -238,23 +233,6 @@ async function timeRestore(dir: string) {
     stop: (signal: NodeJS.Signals) => again.child.kill(signal),
     exit: new Promise((r) => again.child.once('exit', r)),
   };
-}
-
-function childPids(pid: number): number[] {
-  try {
-    const tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return tasks.split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function readCmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 async function dockerdFigures(ctx: string) {
