@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { packageAuthzDeny, packageLocalVolume } from '../../examples/local-volume/package.ts';
 import { API_VERSION } from '../../src/api/index.ts';
 import { runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
+import { runcContainers } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -21,15 +22,7 @@ describe('berthd managed plugins', { skip }, () => {
     const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host } });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const runcIds = () => {
-    const root = join(d.execRoot, 'runtime-runc');
-    if (!existsSync(root)) return [];
-    const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-    return ((JSON.parse(out || 'null') ?? []) as { id: string; pid: number }[]).map(
-      (c) => `${c.id}:${c.pid}`,
-    );
-  };
-
+  const runcIds = () => runcContainers(d.execRoot).map((c) => `${c.id}:${c.pid}`);
   before(async () => {
     d = testDaemon('berth-plg');
     ctx = await packageLocalVolume(join(d.dir, 'ctx'));

@@ -5,13 +5,13 @@
  * too), the restore deletes the container and starts the plugin again.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pidsWith, processTable } from '../../bench/fixtures/processes.ts';
 import { packageNodePlugin } from '../../examples/local-volume/package.ts';
 import { runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
-import { BEHAVE_FIXTURE, BEHAVE_MANIFEST } from './plugin-helpers.ts';
+import { BEHAVE_FIXTURE, BEHAVE_MANIFEST, runcContainers } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -20,19 +20,8 @@ describe('live restore with the runc executor', { skip }, () => {
   let d: TestDaemon;
   let ctx: string;
   const cli = (...args: string[]) => runBerth(d.host, args);
-  const containers = () => {
-    const root = join(d.execRoot, 'runtime-runc');
-    if (!existsSync(root)) return [];
-    const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-    return ((JSON.parse(out || 'null') ?? []) as { id: string; pid: number }[]).map(
-      (c) => `${c.id}:${c.pid}`,
-    );
-  };
-  const spawnerPids = () =>
-    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.includes(`--rendezvous ${join(d.execRoot, 'spawner.sock')}`))
-      .map((l) => Number(l.trim().split(' ')[0]));
+  const containers = () => runcContainers(d.execRoot).map((c) => `${c.id}:${c.pid}`);
+  const spawnerPids = () => pidsWith(processTable(), 'berth-spawner', join(d.execRoot, 'spawner.sock'));
   const ticks = async () => (await cli('plugin', 'logs', 't/tick')).stdout.match(/tick \d+/g) ?? [];
 
   before(async () => {
