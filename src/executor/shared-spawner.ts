@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, rmSync, statSync } from 'node:fs';
 import { Spawner } from './spawner.ts';
 
 /** Where setup builds the helper: `native/berth-spawner` at the package root (from src/ or dist/ alike). */
@@ -70,7 +70,10 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   // sun_path holds 108 bytes with the NUL: a longer exec root cannot have the socket.
   if (Buffer.byteLength(path) > 107)
     return { kind: 'unavailable', why: `the socket path ${path} is longer than 107 bytes` };
-  const found = existsSync(path) ? await Spawner.attach(path) : undefined;
+  const kind = fileKind(path);
+  if (kind !== 'socket' && kind !== 'none')
+    return { kind: 'unavailable', why: `${path} is a ${kind}, not berth-spawner's socket: remove it` };
+  const found = kind === 'socket' ? await Spawner.attach(path) : undefined;
   shared?.close();
   if (found) {
     rendezvous = path;
@@ -86,6 +89,15 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   rendezvous = undefined;
   started?.close();
   return { kind: 'unavailable', why: `berth-spawner could not listen on ${path}` };
+}
+
+function fileKind(path: string): 'none' | 'socket' | 'directory' | 'file' {
+  try {
+    const st = statSync(path);
+    return st.isSocket() ? 'socket' : st.isDirectory() ? 'directory' : 'file';
+  } catch {
+    return 'none';
+  }
 }
 
 /** Whether a unix socket appears at `path` within a second. */

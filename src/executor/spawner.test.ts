@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -123,6 +123,11 @@ describe('berth-spawner', { skip }, () => {
 
   // Last: it changes the process's shared spawner.
   it('useRendezvous: a new helper listening, or why not (a path it cannot bind)', async () => {
+    mkdirSync(join(dir, 'a dir.sock'));
+    assert.deepEqual(await useRendezvous(join(dir, 'a dir.sock')), {
+      kind: 'unavailable',
+      why: `${join(dir, 'a dir.sock')} is a directory, not berth-spawner's socket: remove it`,
+    });
     assert.deepEqual(await useRendezvous(join(dir, 'missing dir', 'r.sock')), {
       kind: 'unavailable',
       why: `berth-spawner could not listen on ${join(dir, 'missing dir', 'r.sock')}`,
