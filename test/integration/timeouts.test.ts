@@ -48,7 +48,8 @@ function rawRequest(
     );
     c.write(head);
     pieces.forEach((p, i) => {
-      setTimeout(() => !c.destroyed && c.write(p), gapMs * (i + 1));
+      // A client stops sending once it has its answer: a byte the server never reads makes its close a reset.
+      setTimeout(() => !c.destroyed && !got && c.write(p), gapMs * (i + 1));
     });
   });
 }
@@ -126,7 +127,9 @@ describe('bounded waits: stalled bodies and hung plugins', { skip, timeout: 60_0
       'POST /v1.41/volumes/create HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\n' +
       'Content-Length: 40\r\n\r\n';
     const bytes = [...Buffer.from('{"Name":"v","Driver":"nope/nope","L":1}')].map((b) => Buffer.from([b]));
-    const r = await rawRequest(d.socket, head, bytes, 100);
+    // 300 ms apart: each byte well within the 0.7 s idle limit, and none due just when the total deadline ends
+    // the request (at 100 ms apart, one was, and its arrival during the close reset the connection).
+    const r = await rawRequest(d.socket, head, bytes, 300);
     assert.equal(r.status, 408, r.text);
     assert.match(r.text, /the request body did not arrive within 0.7 s/);
     assert.ok(r.ms < 2000, `answered and closed after ${r.ms} ms`);
