@@ -349,7 +349,7 @@ async function bootServices(
       // Live restore: plugins go on running (under their shims, or berth-spawner's); the next berthd adopts them.
       await plugins.shutdown({ leaveRunning: config.liveRestore });
       if (!config.liveRestore) await executor.killAll();
-      choice.close();
+      await choice.close();
       for (const lock of locks) releasePidFile(lock);
     })();
     return closing;

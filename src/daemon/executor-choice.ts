@@ -29,6 +29,7 @@ import {
   underContainerd,
 } from '../runtimes/index.ts';
 import type { DaemonConfig } from './config.ts';
+import { ContainerdCleanup } from './containerd-cleanup.ts';
 import { type ReconcileReport, reconcileRuntimeRoots } from './reconcile.ts';
 
 export type ReconcileStage = 'before-restore' | 'after-restore';
@@ -55,7 +56,8 @@ export interface ExecutorChoice {
   shimSmoke(rt: ShimRuntime, bundle: string, id: string, timeoutMs: number): Promise<ExitStatus>;
   /** containerd's version (`ContainerdCommit`), when it is the executor and reachable. */
   containerdVersion(): Promise<{ version: string; revision: string } | undefined>;
-  close(): void;
+  /** After the executor is done with: what is still due in the background is finished or cancelled. */
+  close(): Promise<void> | void;
 }
 
 /**
@@ -157,26 +159,6 @@ function runcRoots(execRoot: string, set: RuntimeSet): string[] {
   return [...roots];
 }
 
-/**
- * Kills the `runc init`s a shim that died mid `runc create` left blocked, under no shim (nothing else finds them),
- * with a warning for each. Once containerd cannot say what it knows, none is killed.
- */
-async function sweepOrphans(
-  executor: ContainerdExecutor,
-  roots: readonly string[],
-  log: Logger,
-): Promise<void> {
-  try {
-    for (const o of await executor.sweepOrphans(roots))
-      log.warn(
-        { pid: o.pid, stateDir: o.stateDir },
-        `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir}${o.stateLeft ? `, left: ${o.stateLeft}` : ''})`,
-      );
-  } catch (err) {
-    log.warn(`containerd: cannot look for orphaned runc init processes: ${(err as Error).message}`);
-  }
-}
-
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
   if (!ctrd) return runcChoice(config, runtimes);
@@ -187,6 +169,7 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
     owner: config.dataRoot,
   });
   const reachableNow = shared(() => reachable(client, ctrd.socket));
+  const cleanup = new ContainerdCleanup(executor, log);
   return {
     executor,
     runtimes: underContainerd(runtimes, reachableNow),
@@ -198,12 +181,11 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
       if (stage === 'before-restore') return NOTHING;
       let removed: string[];
       try {
-        removed = await executor.reconcile();
+        removed = await cleanup.afterRestore(runcRoots(config.execRoot, set));
       } catch (err) {
         log.warn(`containerd: cannot list leftovers: ${(err as Error).message}`);
         return { removed: {}, failed: { containerd: (err as Error).message } };
       }
-      await sweepOrphans(executor, runcRoots(config.execRoot, set), log);
       return { removed: removed.length ? { containerd: removed } : {}, failed: {} };
     },
     containerdVersion: () => client.version(2000).catch(() => undefined),
@@ -219,6 +201,9 @@ export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, l
         clearTimeout(late);
       }
     },
-    close: () => client.close(),
+    close: async () => {
+      await cleanup.close();
+      client.close();
+    },
   };
 }

@@ -13,7 +13,8 @@ import { isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ContainerdClient, TaskExit, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
-import { type ContainerdHandle, optionsAny } from './containerd-handle.ts';
+import { type ContainerdHandle, optionsAny, RUNC_SHIM_ROOT, runcRootOf } from './containerd-handle.ts';
+import { clearTask, removeStaleTask, staleTasks } from './containerd-stale.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -32,7 +33,7 @@ import {
   readProcEntries,
 } from './runc-orphans.ts';
 
-export type { ContainerdHandle } from './containerd-handle.ts';
+export { type ContainerdHandle, runcRootOf } from './containerd-handle.ts';
 
 /** A container this executor runs. */
 export type ContainerdContainer = RunningContainer<ContainerdHandle>;
@@ -47,17 +48,6 @@ export interface ContainerdExecutorOptions {
   readonly owner: string;
 }
 
-/** Where containerd's runc shim keeps runc's state when its options name no root. */
-const RUNC_SHIM_ROOT = '/run/containerd/runc';
-/** The shims that run runc (and keep its state under `<root>/<namespace>/<id>`). */
-const RUNC_SHIMS = new Set(['io.containerd.runc.v1', 'io.containerd.runc.v2']);
-
-/** The runc root a runtime's shim passes to runc (`Options.Root`, else the shim's default); undefined: no runc. */
-export function runcRootOf(runtime: ContainerdHandle): string | undefined {
-  const fields = runtime.options?.type === 'runc' ? runtime.options.fields : {};
-  if (typeof fields.root === 'string' && fields.root) return fields.root;
-  return RUNC_SHIMS.has(runtime.name) ? RUNC_SHIM_ROOT : undefined;
-}
 const signalNumber = (s: NodeJS.Signals): number => os.signals[s] ?? 9;
 
 function specOf(bundle: string): unknown {
@@ -150,7 +140,12 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const stdio = await this.#stdio(dir, output, io);
       try {
-        await this.#client.createTask(id, stdio);
+        await this.#client.createTask(id, stdio).catch(async (err: unknown) => {
+          // A task holding the id lost its record while being created (containerd-stale.ts): it goes, then ours.
+          if (!(await this.#client.getTask(id).catch(() => undefined))) throw err;
+          await clearTask(this.#client, id);
+          await this.#client.createTask(id, stdio);
+        });
       } finally {
         stdio.release();
       }
@@ -178,8 +173,7 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
    * OOM killer struck comes from the cgroup the runc shim's runc state names (`<root>/<namespace>/<id>`).
    */
   #exitStatus(runtime: ContainerdHandle, exit: TaskExit): ExitStatus {
-    const fields = runtime.options?.type === 'runc' ? runtime.options.fields : {};
-    const root = typeof fields.root === 'string' && fields.root ? fields.root : RUNC_SHIM_ROOT;
+    const root = runcRootOf(runtime) ?? RUNC_SHIM_ROOT;
     const kills = readOomKills(join(root, this.#client.namespace), exit.id);
     return { code: exit.exitStatus, signal: null, at: exit.exitedAt, ...(kills ? { oomKilled: true } : {}) };
   }
@@ -309,10 +303,26 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
 
   /** Removes this berthd's containers that it neither started nor adopted (what a dead berthd left); their ids. */
   async reconcile(_all?: RuntimeHandle): Promise<string[]> {
+    return (await this.removeLeftovers()).removed;
+  }
+
+  /** {@link reconcile}, with the leftovers that had no task: its create may be in flight (containerd-stale.ts). */
+  async removeLeftovers(): Promise<{ removed: string[]; taskless: string[] }> {
     const leftovers = (await this.list()).filter((c) => !this.#running.has(c.id));
     const handle: ContainerdHandle = { binary: '', name: '' }; // delete needs no runtime: containerd knows it
     await Promise.all(leftovers.map((c) => this.delete(handle, c.id, { force: true })));
-    return leftovers.map((c) => c.id);
+    const taskless = leftovers.filter((c) => c.pid === 0).map((c) => c.id);
+    return { removed: leftovers.map((c) => c.id), taskless };
+  }
+
+  /** Kills and deletes the namespace's tasks that no container record names (containerd-stale.ts); their ids. */
+  async removeStaleTasks(): Promise<string[]> {
+    const tasks = await this.#client.listTasks(); // before the records (staleTasks says why)
+    const records = new Set((await this.#client.listContainers()).map((c) => c.id));
+    const stale = staleTasks(tasks, records, new Set(this.#running.keys()));
+    const labels = { [OWNER_LABEL]: this.#o.owner, 'berth.kind': 'stale' };
+    const removed = await Promise.all(stale.map((t) => removeStaleTask(this.#client, t.id, labels)));
+    return stale.filter((_, i) => removed[i]).map((t) => t.id);
   }
 
   /**

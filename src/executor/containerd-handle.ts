@@ -31,3 +31,15 @@ export function optionsAny(runtime: ContainerdHandle): AnyValue | undefined {
     ? packAny(runcOptionsType(), 'containerd.runc.v1.Options', o.fields)
     : packAny(runtimeOptionsType(), 'runtimeoptions.v1.Options', o.fields);
 }
+
+/** Where containerd's runc shim keeps runc's state when its options name no root. */
+export const RUNC_SHIM_ROOT = '/run/containerd/runc';
+/** The shims that run runc (and keep its state under `<root>/<namespace>/<id>`). */
+const RUNC_SHIMS = new Set(['io.containerd.runc.v1', 'io.containerd.runc.v2']);
+
+/** The runc root a runtime's shim passes to runc (`Options.Root`, else the shim's default); undefined: no runc. */
+export function runcRootOf(runtime: ContainerdHandle): string | undefined {
+  const fields = runtime.options?.type === 'runc' ? runtime.options.fields : {};
+  if (typeof fields.root === 'string' && fields.root) return fields.root;
+  return RUNC_SHIMS.has(runtime.name) ? RUNC_SHIM_ROOT : undefined;
+}

@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
+import { ContainerdClient } from '../../src/containerd/index.ts';
 import { busyboxRootfs, runBerth, type TestDaemon, testDaemon } from './berthd.ts';
 import { type PrivateContainerd, skipUnlessContainerd, startContainerd } from './cri.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
@@ -248,6 +249,40 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
       spawnSync('runc', ['--root', join(root, 'elsewhere'), 'delete', '--force', 'other']);
       spawnSync('runc', ['--root', join(root, ns), 'delete', '--force', 'orphan-kept']);
       for (const pid of [gone, kept]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('removes tasks whose record went while they were being created, and enables a plugin over one', async () => {
+    // What a kill -9 with a create in flight leaves when the next berthd's reconcile deletes the record first.
+    const client = new ContainerdClient(ctrd.socket, ns);
+    const bundle = join(d.dir, 'blocked');
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.root.path = join(bundle, 'rootfs');
+    const staleTask = async (id: string) => {
+      await client.createContainer({ id, labels: {}, runtime: { name: 'io.containerd.runc.v2' }, spec });
+      await client.createTask(id, { stdout: '', stderr: '' });
+      await client.deleteContainer(id);
+    };
+    const tasks = async () => (await client.listTasks()).map((t) => t.id);
+    try {
+      assert.equal(docker('plugin', 'create', 'ctrd/stale', ctx).code, 0);
+      const id = JSON.parse(docker('plugin', 'inspect', 'ctrd/stale').out)[0].Id as string;
+      await staleTask(id);
+      await staleTask('stale-other');
+      const enable = docker('plugin', 'enable', 'ctrd/stale');
+      assert.equal(enable.code, 0, enable.err);
+      assert.ok(taskPid(id) > 0, 'the plugin runs as a new task of that id');
+      await d.stop('SIGKILL');
+      await d.start(ctrdArgs());
+      assert.ok(!(await tasks()).includes('stale-other'), `left: ${await tasks()}\n${d.log().slice(-2000)}`);
+      assert.match(
+        d.log(),
+        /removed task stale-other, whose container record was deleted while it was being created/,
+      );
+      assert.equal(docker('plugin', 'rm', '-f', 'ctrd/stale').code, 0);
+      assert.ok(!(await tasks()).includes(id));
+    } finally {
+      client.close();
     }
   });
 
