@@ -1,9 +1,9 @@
 /**
  * What a dead berthd leaves in containerd besides its containers: `runc init`s that a shim dying mid `runc create`
- * left blocked (executor/runc-orphans.ts), and tasks whose record the reconcile deleted while the dead berthd's
- * create of them was still in flight (executor/containerd-stale.ts). The second kind appears only after the
- * reconcile, when containerd finishes that create: so when the reconcile removed a container that had no task,
- * the sweep runs again {@link RECHECK_AFTER_MS} later, and a last time when berthd stops.
+ * left blocked (executor/runc-orphans.ts), and what containerd leaves of a create cut by the kill: tasks whose
+ * record the reconcile deleted first, and shims it forgot (executor/containerd-leaks.ts). Those appear when
+ * containerd is done with that create, which may be after the reconcile: so the sweep runs again
+ * {@link RECHECK_AFTER_MS} after it, and a last time when berthd stops.
  *
  * @module
  */
@@ -19,6 +19,7 @@ export class ContainerdCleanup {
   readonly #timers = new Set<NodeJS.Timeout>();
   #roots: readonly string[] = [];
   #sweeping: Promise<void> | undefined;
+  #reconciled = false;
 
   constructor(executor: ContainerdExecutor, log: Logger) {
     this.#executor = executor;
@@ -26,18 +27,19 @@ export class ContainerdCleanup {
   }
 
   /**
-   * Removes the containers a dead berthd left (their ids), then stale tasks and orphaned inits under `runcRoots`;
-   * arms the rechecks when a removed container had no task.
+   * Removes the containers a dead berthd left (their ids), then what cut creates left and orphaned inits under
+   * `runcRoots`; arms the rechecks.
    */
   async afterRestore(runcRoots: readonly string[]): Promise<string[]> {
     this.#roots = runcRoots;
-    const { removed, taskless } = await this.#executor.removeLeftovers();
+    const removed = await this.#executor.reconcile();
+    this.#reconciled = true;
     await this.sweep();
-    if (taskless.length) this.#arm();
+    this.#arm();
     return removed;
   }
 
-  /** Stale tasks, then orphaned inits (a stale task's init goes with its task): each removal logged. */
+  /** What cut creates left, then orphaned inits (a stale task's init goes with its task): each removal logged. */
   sweep(): Promise<void> {
     this.#sweeping ??= this.#sweepOnce().finally(() => {
       this.#sweeping = undefined;
@@ -45,12 +47,11 @@ export class ContainerdCleanup {
     return this.#sweeping;
   }
 
-  /** Cancels the rechecks; if one was still due, sweeps a last time. */
+  /** Cancels the rechecks and sweeps a last time (once the reconcile ran). */
   async close(): Promise<void> {
-    const due = this.#timers.size > 0;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    if (due) await this.sweep();
+    if (this.#reconciled) await this.sweep();
   }
 
   #arm(): void {
@@ -68,13 +69,16 @@ export class ContainerdCleanup {
 
   async #sweepOnce(): Promise<void> {
     try {
-      for (const id of await this.#executor.removeStaleTasks())
+      const { tasks, shims } = await this.#executor.removeLeaks();
+      for (const id of tasks)
         this.#log.warn(
           { id },
-          `containerd: removed task ${id}, whose container record was deleted while it was being created (a create of a killed berthd)`,
+          `containerd: removed task ${id}, whose container record went while it was created`,
         );
+      for (const id of shims)
+        this.#log.warn({ id }, `containerd: killed the shim of ${id}, which containerd no longer knows`);
     } catch (err) {
-      this.#log.warn(`containerd: cannot look for tasks without a container: ${(err as Error).message}`);
+      this.#log.warn(`containerd: cannot look for what cut creates left: ${(err as Error).message}`);
     }
     try {
       for (const o of await this.#executor.sweepOrphans(this.#roots))

@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import type { ContainerdClient, TaskExit, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import { type ContainerdHandle, optionsAny, RUNC_SHIM_ROOT, runcRootOf } from './containerd-handle.ts';
-import { clearTask, removeStaleTask, staleTasks } from './containerd-stale.ts';
+import { clearCutCreate, removeLeaks } from './containerd-leaks.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -140,10 +140,9 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const stdio = await this.#stdio(dir, output, io);
       try {
-        await this.#client.createTask(id, stdio).catch(async (err: unknown) => {
-          // A task holding the id lost its record while being created (containerd-stale.ts): it goes, then ours.
-          if (!(await this.#client.getTask(id).catch(() => undefined))) throw err;
-          await clearTask(this.#client, id);
+        await this.#client.createTask(id, stdio).catch(async (err: Error) => {
+          // What a create cut short left under this id (containerd-leaks.ts) goes, then this create goes on.
+          if (!(await clearCutCreate(this.#client, id, err))) throw err;
           await this.#client.createTask(id, stdio);
         });
       } finally {
@@ -303,26 +302,16 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
 
   /** Removes this berthd's containers that it neither started nor adopted (what a dead berthd left); their ids. */
   async reconcile(_all?: RuntimeHandle): Promise<string[]> {
-    return (await this.removeLeftovers()).removed;
-  }
-
-  /** {@link reconcile}, with the leftovers that had no task: its create may be in flight (containerd-stale.ts). */
-  async removeLeftovers(): Promise<{ removed: string[]; taskless: string[] }> {
     const leftovers = (await this.list()).filter((c) => !this.#running.has(c.id));
     const handle: ContainerdHandle = { binary: '', name: '' }; // delete needs no runtime: containerd knows it
     await Promise.all(leftovers.map((c) => this.delete(handle, c.id, { force: true })));
-    const taskless = leftovers.filter((c) => c.pid === 0).map((c) => c.id);
-    return { removed: leftovers.map((c) => c.id), taskless };
+    return leftovers.map((c) => c.id);
   }
 
-  /** Kills and deletes the namespace's tasks that no container record names (containerd-stale.ts); their ids. */
-  async removeStaleTasks(): Promise<string[]> {
-    const tasks = await this.#client.listTasks(); // before the records (staleTasks says why)
-    const records = new Set((await this.#client.listContainers()).map((c) => c.id));
-    const stale = staleTasks(tasks, records, new Set(this.#running.keys()));
+  /** Removes what cut creates left in the namespace (containerd-leaks.ts): stale tasks and forgotten shims. */
+  removeLeaks(): Promise<{ tasks: string[]; shims: string[] }> {
     const labels = { [OWNER_LABEL]: this.#o.owner, 'berth.kind': 'stale' };
-    const removed = await Promise.all(stale.map((t) => removeStaleTask(this.#client, t.id, labels)));
-    return stale.filter((_, i) => removed[i]).map((t) => t.id);
+    return removeLeaks(this.#client, labels, () => new Set(this.#running.keys()));
   }
 
   /**

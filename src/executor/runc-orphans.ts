@@ -153,6 +153,21 @@ export function killRuncOrphans(orphans: readonly RuncOrphan[], procDir = '/proc
   });
 }
 
+/** SIGKILLs each process that is still the same (same start time: its pid was not reused since `procs`). */
+export function killProcesses(
+  procs: readonly Pick<ProcEntry, 'pid' | 'startTime'>[],
+  procDir = '/proc',
+): void {
+  for (const p of procs) {
+    if (readEntry(procDir, p.pid)?.startTime !== p.startTime) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 /**
  * A `runc create` that got as far as its state.json left that and the container's cgroups: `runc delete --force`
  * (runc's state format: the process was a `runc init`) removes both, now that the init is dead.

@@ -5,7 +5,7 @@
  * wrapper BinaryName), and refuses plugins (their socket mount is rshared).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -252,8 +252,9 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     }
   });
 
-  it('removes tasks whose record went while they were being created, and enables a plugin over one', async () => {
-    // What a kill -9 with a create in flight leaves when the next berthd's reconcile deletes the record first.
+  it('removes what creates cut by a kill left (a task without its record, a forgotten shim), and enables over it', async () => {
+    // A kill -9 with a create in flight: the next berthd's reconcile may delete the record before the task is
+    // there; or containerd's cleanup of the cut create forgets the shim and leaves its bundle directory.
     const client = new ContainerdClient(ctrd.socket, ns);
     const bundle = join(d.dir, 'blocked');
     const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
@@ -272,13 +273,25 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
       const enable = docker('plugin', 'enable', 'ctrd/stale');
       assert.equal(enable.code, 0, enable.err);
       assert.ok(taskPid(id) > 0, 'the plugin runs as a new task of that id');
+      assert.equal(docker('plugin', 'disable', 'ctrd/stale').code, 0);
+      // The forgotten shim's bundle directory in the way of the next create, and a forgotten shim (a stand-in
+      // process named and flagged as one) of another id.
+      const leftBundle = join(d.dir, 'ctrd', 'state', 'io.containerd.runtime.v2.task', ns, id);
+      mkdirSync(join(leftBundle, 'rootfs'), { recursive: true });
+      writeFileSync(join(leftBundle, 'log'), '');
+      const shim = spawn('perl', ['-e', 'sleep 600', '--', '-namespace', ns, '-id', 'leaked'], {
+        argv0: 'containerd-shim-runc-v2',
+        stdio: 'ignore',
+      });
+      const again = docker('plugin', 'enable', 'ctrd/stale');
+      assert.equal(again.code, 0, again.err);
       await d.stop('SIGKILL');
       await d.start(ctrdArgs());
       assert.ok(!(await tasks()).includes('stale-other'), `left: ${await tasks()}\n${d.log().slice(-2000)}`);
-      assert.match(
-        d.log(),
-        /removed task stale-other, whose container record was deleted while it was being created/,
-      );
+      assert.match(d.log(), /removed task stale-other, whose container record went while it was created/);
+      assert.match(d.log(), /killed the shim of leaked, which containerd no longer knows/);
+      if (shim.exitCode === null && shim.signalCode === null) await new Promise((r) => shim.once('exit', r));
+      assert.equal(shim.signalCode, 'SIGKILL');
       assert.equal(docker('plugin', 'rm', '-f', 'ctrd/stale').code, 0);
       assert.ok(!(await tasks()).includes(id));
     } finally {
