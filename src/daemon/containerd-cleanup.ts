@@ -13,6 +13,9 @@ import type { ContainerdExecutor } from '../executor/index.ts';
 /** After the reconcile: a create in flight ends within containerd's shim start timeouts, even on a loaded node. */
 export const RECHECK_AFTER_MS: readonly number[] = [2000, 10_000, 30_000];
 
+/** A containerd that does not answer must not hold the stop for its calls' own 10 s deadlines. */
+const LAST_SWEEP_MS = 3000;
+
 export class ContainerdCleanup {
   readonly #executor: ContainerdExecutor;
   readonly #log: Logger;
@@ -47,11 +50,16 @@ export class ContainerdCleanup {
     return this.#sweeping;
   }
 
-  /** Cancels the rechecks and sweeps a last time (once the reconcile ran). */
+  /** Cancels the rechecks and sweeps a last time (once the reconcile ran), waiting for it {@link LAST_SWEEP_MS} at most. */
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    if (this.#reconciled) await this.sweep();
+    if (!this.#reconciled) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(r, LAST_SWEEP_MS);
+    });
+    await Promise.race([this.sweep(), late]).finally(() => clearTimeout(timer));
   }
 
   #arm(): void {

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import pino from 'pino';
+import type { ContainerdExecutor } from '../executor/index.ts';
+import { ContainerdCleanup, RECHECK_AFTER_MS } from './containerd-cleanup.ts';
+
+/** An executor double that records the calls; `hang` makes the leak sweep never answer. */
+function fakeExecutor(o: { hang?: boolean } = {}) {
+  const calls: string[] = [];
+  const executor = {
+    reconcile: async () => {
+      calls.push('reconcile');
+      return ['left'];
+    },
+    removeLeaks: () => {
+      calls.push('leaks');
+      return o.hang ? new Promise(() => {}) : Promise.resolve({ tasks: ['t'], shims: ['s'] });
+    },
+    sweepOrphans: async (roots: readonly string[]) => {
+      calls.push(`orphans ${roots.join()}`);
+      return [];
+    },
+  };
+  return { calls, executor: executor as unknown as ContainerdExecutor };
+}
+
+function logger() {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l).msg) });
+  return { lines, log };
+}
+
+describe('ContainerdCleanup', () => {
+  it('after the restore: leftovers, then what cut creates left, then orphans; again later and at stop', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { calls, executor } = fakeExecutor();
+      const { lines, log } = logger();
+      const cleanup = new ContainerdCleanup(executor, log);
+      assert.deepEqual(await cleanup.afterRestore(['/run/r']), ['left']);
+      assert.deepEqual(calls, ['reconcile', 'leaks', 'orphans /run/r']);
+      assert.deepEqual(lines, [
+        'containerd: removed task t, whose container record went while it was created',
+        'containerd: killed the shim of s, which containerd no longer knows',
+      ]);
+      let at = 0;
+      for (const ms of RECHECK_AFTER_MS) {
+        mock.timers.tick(ms - at);
+        at = ms;
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // the sweep's awaits
+      }
+      assert.equal(calls.filter((c) => c === 'leaks').length, 1 + RECHECK_AFTER_MS.length);
+      await cleanup.close();
+      assert.equal(calls.filter((c) => c === 'leaks').length, 2 + RECHECK_AFTER_MS.length);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('does not sweep at stop before the reconcile ran, and does not wait for a containerd that hangs', async () => {
+    const idle = fakeExecutor();
+    await new ContainerdCleanup(idle.executor, logger().log).close();
+    assert.deepEqual(idle.calls, []);
+
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const hung = fakeExecutor({ hang: true });
+      const cleanup = new ContainerdCleanup(hung.executor, logger().log);
+      void cleanup.afterRestore([]);
+      await new Promise((r) => setImmediate(r));
+      let closed = false;
+      const closing = cleanup.close().then(() => {
+        closed = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(closed, false);
+      mock.timers.tick(3000);
+      await closing;
+      assert.equal(closed, true);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
