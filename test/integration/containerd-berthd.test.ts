@@ -27,6 +27,16 @@ const noRunsc =
  * (`runc delete --force` without a state.json) does. Returns its pid.
  */
 function blockedInit(bundle: string, root: string, id: string, o: { gone: boolean }): number {
+  sleepBundle(bundle);
+  execFileSync('runc', ['--root', root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+  const pid = JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' }))
+    .pid as number;
+  if (o.gone) rmSync(join(root, id), { recursive: true, force: true });
+  return pid;
+}
+
+/** A busybox bundle at `bundle` whose process sleeps (made once); its spec. */
+function sleepBundle(bundle: string): { root: { path: string } } {
   if (!existsSync(join(bundle, 'config.json'))) {
     busyboxRootfs(bundle);
     execFileSync('runc', ['spec', '--bundle', bundle]);
@@ -34,11 +44,7 @@ function blockedInit(bundle: string, root: string, id: string, o: { gone: boolea
     spec.process = { ...spec.process, terminal: false, args: ['/bin/sleep', '1000'] };
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   }
-  execFileSync('runc', ['--root', root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
-  const pid = JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' }))
-    .pid as number;
-  if (o.gone) rmSync(join(root, id), { recursive: true, force: true });
-  return pid;
+  return JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
 }
 
 /** The process runs (a zombie not yet reaped does not). */
@@ -257,7 +263,7 @@ describe('berthd --containerd (private containerd 1.6)', { skip }, () => {
     // there; or containerd's cleanup of the cut create forgets the shim and leaves its bundle directory.
     const client = new ContainerdClient(ctrd.socket, ns);
     const bundle = join(d.dir, 'blocked');
-    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    const spec = sleepBundle(bundle);
     spec.root.path = join(bundle, 'rootfs');
     const staleTask = async (id: string) => {
       await client.createContainer({ id, labels: {}, runtime: { name: 'io.containerd.runc.v2' }, spec });
