@@ -64,8 +64,12 @@ describe('live restore with the runc executor', { skip }, () => {
     const pid = Number(before[0]?.split(':')[1]);
     process.kill(pid, 'SIGKILL');
     await waitFor(() => containers().length === 1 && containers()[0] !== before[0], 10_000, 'a restart');
-    const ls = JSON.parse((await cli('plugin', 'ls', '--format', 'json')).stdout);
-    assert.equal(ls[0].Status.State, 'running');
+    // The new container is there before its socket answers: 'starting' until then.
+    const state = async () =>
+      JSON.parse((await cli('plugin', 'ls', '--format', 'json')).stdout)[0].Status.State;
+    for (let i = 0; i < 100 && (await state()) === 'starting'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await state(), 'running');
   });
 
   it('--live-restore: a stop leaves the plugin running and the next berthd adopts it; without, it stops', async () => {
