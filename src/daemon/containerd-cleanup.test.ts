@@ -12,13 +12,12 @@ function fakeExecutor(o: { hang?: boolean } = {}) {
       calls.push('reconcile');
       return ['left'];
     },
-    removeLeaks: () => {
-      calls.push('leaks');
-      return o.hang ? new Promise(() => {}) : Promise.resolve({ tasks: ['t'], shims: ['s'] });
-    },
-    sweepOrphans: async (roots: readonly string[]) => {
-      calls.push(`orphans ${roots.join()}`);
-      return [];
+    sweep: (roots: readonly string[]) => {
+      calls.push(`sweep ${roots.join()}`);
+      const orphan = { pid: 7, startTime: 1, stateDir: '/run/r/ns/o', id: 'o' };
+      return o.hang
+        ? new Promise(() => {})
+        : Promise.resolve({ tasks: ['t'], shims: ['s'], orphans: [orphan] });
     },
   };
   return { calls, executor: executor as unknown as ContainerdExecutor };
@@ -31,17 +30,18 @@ function logger() {
 }
 
 describe('ContainerdCleanup', () => {
-  it('after the restore: leftovers, then what cut creates left, then orphans; again later and at stop', async () => {
+  it('after the restore: leftovers, then one sweep, each removal logged; again later and at stop', async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const { calls, executor } = fakeExecutor();
       const { lines, log } = logger();
       const cleanup = new ContainerdCleanup(executor, log);
       assert.deepEqual(await cleanup.afterRestore(['/run/r']), ['left']);
-      assert.deepEqual(calls, ['reconcile', 'leaks', 'orphans /run/r']);
+      assert.deepEqual(calls, ['reconcile', 'sweep /run/r']);
       assert.deepEqual(lines, [
         'containerd: removed task t, whose container record went while it was created',
         'containerd: killed the shim of s, which containerd no longer knows',
+        'containerd: killed runc init 7 of container o, which no shim runs any more (state dir /run/r/ns/o)',
       ]);
       let at = 0;
       for (const ms of RECHECK_AFTER_MS) {
@@ -49,9 +49,9 @@ describe('ContainerdCleanup', () => {
         at = ms;
         for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // the sweep's awaits
       }
-      assert.equal(calls.filter((c) => c === 'leaks').length, 1 + RECHECK_AFTER_MS.length);
+      assert.equal(calls.filter((c) => c.startsWith('sweep')).length, 1 + RECHECK_AFTER_MS.length);
       await cleanup.close();
-      assert.equal(calls.filter((c) => c === 'leaks').length, 2 + RECHECK_AFTER_MS.length);
+      assert.equal(calls.filter((c) => c.startsWith('sweep')).length, 2 + RECHECK_AFTER_MS.length);
     } finally {
       mock.timers.reset();
     }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { ContainerdExecutor } from '../executor/index.ts';
+import type { ContainerdExecutor, SweepReport } from '../executor/index.ts';
 
 /** After the reconcile: a create in flight ends within containerd's shim start timeouts, even on a loaded node. */
 export const RECHECK_AFTER_MS: readonly number[] = [2000, 10_000, 30_000];
@@ -42,7 +42,7 @@ export class ContainerdCleanup {
     return removed;
   }
 
-  /** What cut creates left, then orphaned inits (a stale task's init goes with its task): each removal logged. */
+  /** One executor sweep (what cut creates left, orphaned inits), each removal logged. */
   sweep(): Promise<void> {
     this.#sweeping ??= this.#sweepOnce().finally(() => {
       this.#sweeping = undefined;
@@ -76,26 +76,26 @@ export class ContainerdCleanup {
   }
 
   async #sweepOnce(): Promise<void> {
+    let report: SweepReport;
     try {
-      const { tasks, shims } = await this.#executor.removeLeaks();
-      for (const id of tasks)
-        this.#log.warn(
-          { id },
-          `containerd: removed task ${id}, whose container record went while it was created`,
-        );
-      for (const id of shims)
-        this.#log.warn({ id }, `containerd: killed the shim of ${id}, which containerd no longer knows`);
+      report = await this.#executor.sweep(this.#roots);
     } catch (err) {
-      this.#log.warn(`containerd: cannot look for what cut creates left: ${(err as Error).message}`);
+      this.#log.warn(
+        `containerd: cannot look for what dead shims and cut creates left: ${(err as Error).message}`,
+      );
+      return;
     }
-    try {
-      for (const o of await this.#executor.sweepOrphans(this.#roots))
-        this.#log.warn(
-          { pid: o.pid, stateDir: o.stateDir },
-          `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir}${o.stateLeft ? `, left: ${o.stateLeft}` : ''})`,
-        );
-    } catch (err) {
-      this.#log.warn(`containerd: cannot look for orphaned runc init processes: ${(err as Error).message}`);
-    }
+    for (const id of report.tasks)
+      this.#log.warn(
+        { id },
+        `containerd: removed task ${id}, whose container record went while it was created`,
+      );
+    for (const id of report.shims)
+      this.#log.warn({ id }, `containerd: killed the shim of ${id}, which containerd no longer knows`);
+    for (const o of report.orphans)
+      this.#log.warn(
+        { pid: o.pid, stateDir: o.stateDir },
+        `containerd: killed runc init ${o.pid} of container ${o.id}, which no shim runs any more (state dir ${o.stateDir}${o.stateLeft ? `, left: ${o.stateLeft}` : ''})`,
+      );
   }
 }

@@ -14,7 +14,13 @@ import { PassThrough } from 'node:stream';
 import type { ContainerdClient, TaskExit, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import { type ContainerdHandle, optionsAny, RUNC_SHIM_ROOT, runcRootOf } from './containerd-handle.ts';
-import { clearCutCreate, removeLeaks } from './containerd-leaks.ts';
+import {
+  clearCutCreate,
+  leakedShims,
+  removeStaleTask,
+  type SweepReport,
+  staleTasks,
+} from './containerd-leaks.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -28,8 +34,8 @@ import { readOomKills } from './oom.ts';
 import {
   deleteRuncState,
   findRuncOrphans,
+  killProcesses,
   killRuncOrphans,
-  type RuncOrphan,
   readProcEntries,
 } from './runc-orphans.ts';
 
@@ -308,29 +314,35 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
     return leftovers.map((c) => c.id);
   }
 
-  /** Removes what cut creates left in the namespace (containerd-leaks.ts): stale tasks and forgotten shims. */
-  removeLeaks(): Promise<{ tasks: string[]; shims: string[] }> {
-    const labels = { [OWNER_LABEL]: this.#o.owner, 'berth.kind': 'stale' };
-    return removeLeaks(this.#client, labels, () => new Set(this.#running.keys()));
-  }
-
   /**
-   * Kills the `runc init`s a shim that died mid `runc create` left under `runcRoots` (executor/runc-orphans.ts):
-   * of berth's namespace, under no shim, and of no container id or task pid that containerd (any owner's) or this
-   * executor knows. After {@link reconcile}, so the leftovers it deletes are no longer known. The ones killed, each
-   * with the reason its runc state could not be deleted, if it could not.
+   * What cut creates and dead shims left in the namespace, from one snapshot (containerd-leaks.ts says in what
+   * order): tasks without a record removed, shims containerd forgot killed with what runs below them, `runc init`s
+   * under no shim below `runcRoots` killed and their runc state deleted (runc-orphans.ts). After {@link reconcile}.
    */
-  async sweepOrphans(
-    runcRoots: readonly string[],
-  ): Promise<(RuncOrphan & { readonly stateLeft?: string })[]> {
-    const [tasks, containers] = await Promise.all([this.#client.listTasks(), this.#client.listContainers()]);
+  async sweep(runcRoots: readonly string[]): Promise<SweepReport> {
+    const procs = readProcEntries();
+    const tasks = await this.#client.listTasks();
+    const records = new Set((await this.#client.listContainers()).map((c) => c.id));
     const mine = [...this.#running.values()];
-    const orphans = findRuncOrphans(readProcEntries(), {
+    const busy = new Set(this.#running.keys());
+    const labels = { [OWNER_LABEL]: this.#o.owner, 'berth.kind': 'stale' };
+    const stale = staleTasks(tasks, records, busy);
+    const removed = await Promise.all(stale.map((t) => removeStaleTask(this.#client, t.id, labels)));
+    const known = new Set([...tasks.map((t) => t.id), ...records, ...busy]);
+    const shims = leakedShims(procs, this.#client.namespace, known);
+    for (const s of shims) killProcesses(s.pids);
+    const orphans = findRuncOrphans(procs, {
       stateRoots: runcRoots.map((r) => join(r, this.#client.namespace)),
-      knownIds: new Set([...tasks.map((t) => t.id), ...containers.map((c) => c.id), ...this.#running.keys()]),
+      knownIds: known,
       knownPids: new Set([...tasks.map((t) => t.pid), ...mine.map((c) => c.runtimePid)]),
     });
-    return Promise.all(killRuncOrphans(orphans).map(async (o) => ({ ...o, ...(await deleteRuncState(o)) })));
+    return {
+      tasks: stale.filter((_, i) => removed[i]).map((t) => t.id),
+      shims: shims.map((s) => s.id),
+      orphans: await Promise.all(
+        killRuncOrphans(orphans).map(async (o) => ({ ...o, ...(await deleteRuncState(o)) })),
+      ),
+    };
   }
 
   /**

@@ -10,8 +10,10 @@
  *   until containerd restarts (its start-up cleans dead shims' bundles). The shim and what runs below it are
  *   killed; the bundle directory (what containerd's own cleanup would remove) is emptied and removed.
  *
- * The decisions are pure ({@link staleTasks}, {@link leakedShims}, {@link leakedBundleOf}); {@link removeLeaks} (a
- * sweep) and {@link clearCutCreate} (a create in the way) act on them.
+ * The decisions are pure ({@link staleTasks}, {@link leakedShims}, {@link leakedBundleOf}); the executor's sweep
+ * and {@link clearCutCreate} (a create in the way) act on them. A sweep reads /proc, then the tasks, then the
+ * records: a shim's record is made before the shim, a task's before the task, so an in-flight create of any
+ * owner is never taken for a leak.
  *
  * @module
  */
@@ -19,7 +21,14 @@ import { readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ContainerdClient, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
-import { killProcesses, type ProcEntry, readProcEntries } from './runc-orphans.ts';
+import { killProcesses, type ProcEntry, type RuncOrphan, readProcEntries } from './runc-orphans.ts';
+
+/** What the executor's sweep removed: stale tasks' and forgotten shims' ids, orphaned inits. */
+export interface SweepReport {
+  readonly tasks: readonly string[];
+  readonly shims: readonly string[];
+  readonly orphans: readonly (RuncOrphan & { readonly stateLeft?: string })[];
+}
 
 /** containerd's runc shim: any runtime name reaches a task by its id; a record must name one. */
 const ANY_RUNTIME = 'io.containerd.runc.v2';
@@ -126,31 +135,6 @@ export async function removeStaleTask(
     await client.deleteContainer(id);
   }
   return true;
-}
-
-/**
- * Removes the namespace's stale tasks (through a record with `labels`) and kills its forgotten shims, but for ids
- * `busy()` holds (starts of this berthd); what went.
- */
-export async function removeLeaks(
-  client: ContainerdClient,
-  labels: Readonly<Record<string, string>>,
-  busy: () => ReadonlySet<string>,
-): Promise<{ tasks: string[]; shims: string[] }> {
-  // In this order: a shim's record is made before the shim, a task's before the task (staleTasks, leakedShims).
-  const procs = readProcEntries();
-  const tasks = await client.listTasks();
-  const records = new Set((await client.listContainers()).map((c) => c.id));
-  const starting = busy();
-  const stale = staleTasks(tasks, records, starting);
-  const removed = await Promise.all(stale.map((t) => removeStaleTask(client, t.id, labels)));
-  const shims = leakedShims(
-    procs,
-    client.namespace,
-    new Set([...tasks.map((t) => t.id), ...records, ...starting]),
-  );
-  for (const s of shims) killProcesses(s.pids);
-  return { tasks: stale.filter((_, i) => removed[i]).map((t) => t.id), shims: shims.map((s) => s.id) };
 }
 
 /**

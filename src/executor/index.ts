@@ -8,6 +8,7 @@ export {
   OWNER_LABEL,
   runcRootOf,
 } from './containerd-executor.ts';
+export type { SweepReport } from './containerd-leaks.ts';
 export type {
   ContainerOutput,
   ContainerState,

@@ -136,36 +136,33 @@ export function readProcEntries(procDir = '/proc'): ProcEntry[] {
     .flatMap((e) => readEntry(procDir, Number(e)) ?? []);
 }
 
-/**
- * SIGKILLs each orphan that is still the same process (same start time and state dir: its pid was not reused
- * since the snapshot); the ones killed.
- */
-export function killRuncOrphans(orphans: readonly RuncOrphan[], procDir = '/proc'): RuncOrphan[] {
-  return orphans.filter((o) => {
-    const now = readEntry(procDir, o.pid);
-    if (now?.startTime !== o.startTime || now.stateDir !== o.stateDir) return false;
-    try {
-      process.kill(o.pid, 'SIGKILL');
-      return true;
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
+/** SIGKILLs `p` if it is still the process of the snapshot (same start time: its pid was not reused) and `same`. */
+function killIfSame(
+  procDir: string,
+  p: Pick<ProcEntry, 'pid' | 'startTime'>,
+  same: (now: ProcEntry) => boolean = () => true,
+): boolean {
+  const now = readEntry(procDir, p.pid);
+  if (now?.startTime !== p.startTime || !same(now)) return false;
+  try {
+    process.kill(p.pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false; // gone meanwhile
+  }
 }
 
-/** SIGKILLs each process that is still the same (same start time: its pid was not reused since `procs`). */
+/** SIGKILLs each orphan that is still the same process (start time and state dir); the ones killed. */
+export function killRuncOrphans(orphans: readonly RuncOrphan[], procDir = '/proc'): RuncOrphan[] {
+  return orphans.filter((o) => killIfSame(procDir, o, (now) => now.stateDir === o.stateDir));
+}
+
+/** SIGKILLs each process that is still the one of the snapshot. */
 export function killProcesses(
   procs: readonly Pick<ProcEntry, 'pid' | 'startTime'>[],
   procDir = '/proc',
 ): void {
-  for (const p of procs) {
-    if (readEntry(procDir, p.pid)?.startTime !== p.startTime) continue;
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
+  for (const p of procs) killIfSame(procDir, p);
 }
 
 /**
