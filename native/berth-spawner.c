@@ -55,9 +55,8 @@ struct child {
 };
 
 static struct child *kids;
-static size_t nkids, capkids;
+static size_t nkids, capkids, inlen, incap;
 static unsigned char *inbuf;
-static size_t inlen, incap;
 /* The channel to berthd: stdin/stdout at first, later a connection to the rendezvous socket; -1 while detached. */
 static int in_fd = 0, out_fd = 1;
 static const char *rendezvous;
@@ -137,13 +136,13 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
   char **argv = fields + 2;
   argv[nf - 2] = NULL;
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, logfd = -1, report[2];
-  if (*logpath) {
-    logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (logfd < 0) return fail(tag, errno, "open log file");
-  } else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-    return fail(tag, errno, "pipe");
+  if (*logpath && (logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+    return fail(tag, errno, "open log file");
+  if ((!*logpath && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)) || pipe2(report, O_CLOEXEC) < 0) {
+    int e = errno, opened[] = {logfd, outp[0], outp[1], errp[0], errp[1]}; /* none leaks on a full fd table */
+    for (int i = 0; i < 5; i++) if (opened[i] >= 0) close(opened[i]);
+    return fail(tag, e, "pipe");
   }
-  if (pipe2(report, O_CLOEXEC) < 0) return fail(tag, errno, "pipe");
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;
@@ -313,8 +312,9 @@ static void attach(int conn) {
   report_exits(); /* those that ended meanwhile: nothing else may wake the loop soon */
 }
 
+/* A child counts until its pipes end too: what runs below it (a container's init) may still write to them. */
 static int any_running(void) {
-  for (size_t i = 0; i < nkids; i++) if (!kids[i].reaped) return 1;
+  for (size_t i = 0; i < nkids; i++) if (!kids[i].reaped || kids[i].out >= 0 || kids[i].err >= 0) return 1;
   return 0;
 }
 

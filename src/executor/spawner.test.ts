@@ -71,6 +71,24 @@ describe('berth-spawner', { skip }, () => {
     await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
   });
 
+  it('stays, once detached, while what a child left running still writes to its pipes, and hands that over', async () => {
+    const path = join(dir, 'r4.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    // As `runc run` killed while its container's init goes on: the child is gone, its stdout is not.
+    const c = first.spawn(['sh', '-c', '(sleep 0.5; echo late) & echo early'], { cwd: dir });
+    await until(read(c.stdout), 'early\n');
+    first.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await Spawner.attach(path);
+    assert.ok(second, 'the helper is still there: the background writer would die of SIGPIPE without it');
+    const [tag] = [...second.survivors().keys()];
+    const child = second.claim(tag ?? 0);
+    const out = read(child?.stdout);
+    assert.deepEqual(await child?.closed, { code: 0, signal: null });
+    assert.equal(out(), 'late\n');
+    second.close();
+  });
+
   it('keeps the exit of a child that ended meanwhile, and up to 1 MiB of output per child', async () => {
     const path = join(dir, 'r2.sock');
     const first = Spawner.start(helperBinary() ?? '', path);
