@@ -4,11 +4,12 @@
  * plugin's process is killed: the values move with the events that cause them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { type TestDaemon, testDaemon } from './berthd.ts';
+import { runcList } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -105,8 +106,7 @@ describe('berthd --metrics-addr', { skip }, () => {
 /** SIGKILL to the plugin's own process (the container's init, not runc), as the kernel or an operator would. */
 function killPluginProcess(d: TestDaemon): void {
   const root = join(d.execRoot, 'runtime-runc');
-  const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-  const [container] = (JSON.parse(out || 'null') ?? []) as { pid: number }[];
-  assert.ok(container && container.pid > 0, `no running plugin container: ${out}`);
+  const [container] = runcList(root);
+  assert.ok(container && container.pid > 0, `no running plugin container: ${JSON.stringify(container)}`);
   process.kill(container.pid, 'SIGKILL');
 }

@@ -33,22 +33,37 @@ export function lastLines(log: string, word: string, n = 6): string {
     .join('\n');
 }
 
+/**
+ * `runc list` of one root. A container deleted while runc reads the root (a `runc run` ending, a delete that
+ * berth-spawner finishes after berthd was killed) makes runc fail on its vanished state dir: asked again.
+ */
+export function runcList(root: string): { id: string; status: string; pid: number }[] {
+  if (!existsSync(root)) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
+    } catch (err) {
+      if (attempt === 5 || !/no such file or directory/.test(String((err as { stderr?: string }).stderr)))
+        throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 /** Containers registered under every `runtime-*` root of an exec root. */
 export function runcContainers(execRoot: string): { id: string; status: string; pid: number }[] {
   if (!existsSync(execRoot)) return [];
   return readdirSync(execRoot)
     .filter((d) => d.startsWith('runtime-'))
-    .flatMap((d) => {
-      const root = join(execRoot, d);
-      const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-      return (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
-    });
+    .flatMap((d) => runcList(join(execRoot, d)));
 }
 
 export function runcIds(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-  return ((JSON.parse(out || 'null') ?? []) as { id: string }[]).map((c) => c.id);
+  return runcList(root).map((c) => c.id);
 }
 
 export async function until(check: () => boolean, ms: number, what: string): Promise<void> {

@@ -4,7 +4,6 @@
  * nothing may be left behind: no directory of a removed plugin, no container without a plugin.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +12,7 @@ import * as tar from 'tar';
 import { Agent, request } from 'undici';
 import { miniContext } from '../../bench/fixtures/mini-plugin.ts';
 import { type TestDaemon, testDaemon } from './berthd.ts';
+import { runcIds } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -65,12 +65,7 @@ describe('races on one plugin answer 2xx/404/409 and leave nothing behind', { sk
     assert.equal(res.statusCode, 204, await res.body.text());
   };
 
-  const containers = () => {
-    const root = join(d.execRoot, 'runtime-runc');
-    if (!existsSync(root)) return [];
-    const out = execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' });
-    return ((JSON.parse(out || 'null') ?? []) as { id: string }[]).map((c) => c.id);
-  };
+  const containers = () => runcIds(join(d.execRoot, 'runtime-runc'));
   const ids = (dir: string) =>
     existsSync(dir) ? readdirSync(dir).filter((e) => /^[0-9a-f]{64}$/.test(e)) : [];
 

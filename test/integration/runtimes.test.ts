@@ -4,7 +4,7 @@
  * busybox-static (scripts/setup.sh installs them).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RuntimeView } from '../../src/api/index.ts';
 import { API_VERSION } from '../../src/api/index.ts';
 import { berth, busyboxRootfs, runBerth, type TestDaemon, testDaemon, waitFor } from './berthd.ts';
+import { runcList } from './plugin-helpers.ts';
 import { skipUnlessContainers } from './runc-bundle.ts';
 
 const skip = skipUnlessContainers();
@@ -45,13 +46,6 @@ function http(
     req.on('error', reject);
     req.end();
   });
-}
-
-function runcList(root: string): { id: string }[] {
-  if (!existsSync(root)) return [];
-  return (JSON.parse(
-    execFileSync('runc', ['--root', root, 'list', '--format', 'json'], { encoding: 'utf8' }) || 'null',
-  ) ?? []) as { id: string }[];
 }
 
 describe('berthd runtimes', { skip }, () => {
