@@ -17,7 +17,12 @@ function fakeExecutor(o: { hang?: boolean } = {}) {
       const orphan = { pid: 7, startTime: 1, stateDir: '/run/r/ns/o', id: 'o' };
       return o.hang
         ? new Promise(() => {})
-        : Promise.resolve({ tasks: ['t'], shims: ['s'], orphans: [orphan] });
+        : Promise.resolve({
+            tasks: ['t'],
+            failed: [{ id: 'f', error: 'boom' }],
+            shims: ['s'],
+            orphans: [orphan],
+          });
     },
   };
   return { calls, executor: executor as unknown as ContainerdExecutor };
@@ -40,6 +45,7 @@ describe('ContainerdCleanup', () => {
       assert.deepEqual(calls, ['reconcile', 'sweep /run/r']);
       assert.deepEqual(lines, [
         'containerd: removed task t, whose container record went while it was created',
+        'containerd: cannot remove task f, which has no container record: boom',
         'containerd: killed the shim of s, which containerd no longer knows',
         'containerd: killed runc init 7 of container o, which no shim runs any more (state dir /run/r/ns/o)',
       ]);
@@ -57,10 +63,13 @@ describe('ContainerdCleanup', () => {
     }
   });
 
-  it('does not sweep at stop before the reconcile ran, and does not wait for a containerd that hangs', async () => {
+  it('does not sweep at stop before the reconcile ran, nor after, and does not wait for a containerd that hangs', async () => {
     const idle = fakeExecutor();
-    await new ContainerdCleanup(idle.executor, logger().log).close();
+    const early = new ContainerdCleanup(idle.executor, logger().log);
+    await early.close();
     assert.deepEqual(idle.calls, []);
+    await early.afterRestore(['/run/r']); // a reconcile that was in flight at the stop
+    assert.deepEqual(idle.calls, ['reconcile'], 'no sweep, no rechecks armed after the stop');
 
     mock.timers.enable({ apis: ['setTimeout'] });
     try {

@@ -23,6 +23,8 @@ export class ContainerdCleanup {
   #roots: readonly string[] = [];
   #sweeping: Promise<void> | undefined;
   #reconciled = false;
+  /** Stopped: a reconcile still in flight arms nothing and sweeps no more (the client is closed after). */
+  #closed = false;
 
   constructor(executor: ContainerdExecutor, log: Logger) {
     this.#executor = executor;
@@ -38,28 +40,34 @@ export class ContainerdCleanup {
     const removed = await this.#executor.reconcile();
     this.#reconciled = true;
     await this.sweep();
-    this.#arm();
+    if (!this.#closed) this.#arm();
     return removed;
   }
 
   /** One executor sweep (what cut creates left, orphaned inits), each removal logged. */
   sweep(): Promise<void> {
+    if (this.#closed) return this.#sweeping ?? Promise.resolve();
     this.#sweeping ??= this.#sweepOnce().finally(() => {
       this.#sweeping = undefined;
     });
     return this.#sweeping;
   }
 
-  /** Cancels the rechecks and sweeps a last time (once the reconcile ran), waiting for it {@link LAST_SWEEP_MS} at most. */
+  /**
+   * Cancels the rechecks and sweeps a last time (once the reconcile ran), waiting for it {@link LAST_SWEEP_MS} at
+   * most; nothing sweeps after it.
+   */
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    if (!this.#reconciled) return;
+    const last = this.#reconciled ? this.sweep() : undefined;
+    this.#closed = true;
+    if (!last) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((r) => {
       timer = setTimeout(r, LAST_SWEEP_MS);
     });
-    await Promise.race([this.sweep(), late]).finally(() => clearTimeout(timer));
+    await Promise.race([last, late]).finally(() => clearTimeout(timer));
   }
 
   #arm(): void {
@@ -89,6 +97,11 @@ export class ContainerdCleanup {
       this.#log.warn(
         { id },
         `containerd: removed task ${id}, whose container record went while it was created`,
+      );
+    for (const f of report.failed)
+      this.#log.warn(
+        { id: f.id },
+        `containerd: cannot remove task ${f.id}, which has no container record: ${f.error}`,
       );
     for (const id of report.shims)
       this.#log.warn({ id }, `containerd: killed the shim of ${id}, which containerd no longer knows`);

@@ -14,13 +14,7 @@ import { PassThrough } from 'node:stream';
 import type { ContainerdClient, TaskExit, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError, UnavailableError } from '../errdefs/index.ts';
 import { type ContainerdHandle, optionsAny, RUNC_SHIM_ROOT, runcRootOf } from './containerd-handle.ts';
-import {
-  clearCutCreate,
-  leakedShims,
-  removeStaleTask,
-  type SweepReport,
-  staleTasks,
-} from './containerd-leaks.ts';
+import { clearCutCreate, type SweepReport, sweepNamespace } from './containerd-leaks.ts';
 import type {
   ContainerOutput,
   ContainerState,
@@ -31,13 +25,6 @@ import type {
 } from './executor.ts';
 import { openFifo, reopenFifo } from './fifo.ts';
 import { readOomKills } from './oom.ts';
-import {
-  deleteRuncState,
-  findRuncOrphans,
-  killProcesses,
-  killRuncOrphans,
-  readProcEntries,
-} from './runc-orphans.ts';
 
 export { type ContainerdHandle, runcRootOf } from './containerd-handle.ts';
 
@@ -319,30 +306,9 @@ export class ContainerdExecutor implements Executor<ContainerdHandle> {
    * order): tasks without a record removed, shims containerd forgot killed with what runs below them, `runc init`s
    * under no shim below `runcRoots` killed and their runc state deleted (runc-orphans.ts). After {@link reconcile}.
    */
-  async sweep(runcRoots: readonly string[]): Promise<SweepReport> {
-    const procs = readProcEntries();
-    const tasks = await this.#client.listTasks();
-    const records = new Set((await this.#client.listContainers()).map((c) => c.id));
-    const mine = [...this.#running.values()];
-    const busy = new Set(this.#running.keys());
+  sweep(runcRoots: readonly string[]): Promise<SweepReport> {
     const labels = { [OWNER_LABEL]: this.#o.owner, 'berth.kind': 'stale' };
-    const stale = staleTasks(tasks, records, busy);
-    const removed = await Promise.all(stale.map((t) => removeStaleTask(this.#client, t.id, labels)));
-    const known = new Set([...tasks.map((t) => t.id), ...records, ...busy]);
-    const shims = leakedShims(procs, this.#client.namespace, known);
-    for (const s of shims) killProcesses(s.pids);
-    const orphans = findRuncOrphans(procs, {
-      stateRoots: runcRoots.map((r) => join(r, this.#client.namespace)),
-      knownIds: known,
-      knownPids: new Set([...tasks.map((t) => t.pid), ...mine.map((c) => c.runtimePid)]),
-    });
-    return {
-      tasks: stale.filter((_, i) => removed[i]).map((t) => t.id),
-      shims: shims.map((s) => s.id),
-      orphans: await Promise.all(
-        killRuncOrphans(orphans).map(async (o) => ({ ...o, ...(await deleteRuncState(o)) })),
-      ),
-    };
+    return sweepNamespace(this.#client, { runcRoots, labels, running: () => this.#running });
   }
 
   /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskInfo } from '../containerd/index.ts';
-import { leakedBundleOf, leakedShims, staleTasks } from './containerd-leaks.ts';
+import { leakedBundleOf, leakedShims, staleOutcomes, staleTasks } from './containerd-leaks.ts';
 
 const task = (id: string): TaskInfo => ({ id, pid: 10, status: 'CREATED', exitStatus: 0 });
 
@@ -86,4 +86,19 @@ describe('leakedBundleOf', () => {
     it(`${expected ? 'names' : 'does not name'} a bundle in "${message.slice(0, 60)}…"`, () => {
       assert.equal(leakedBundleOf(message, 'berth', id), expected);
     });
+});
+
+describe('staleOutcomes', () => {
+  it('reports the removed ids and the failures with their reason, and leaves out the ones left alone', () => {
+    const stale = ['a', 'b', 'c'].map(task);
+    const results: PromiseSettledResult<boolean>[] = [
+      { status: 'fulfilled', value: true },
+      { status: 'rejected', reason: new Error('containerd tasks.Kill: deadline exceeded') },
+      { status: 'fulfilled', value: false },
+    ];
+    assert.deepEqual(staleOutcomes(stale, results), {
+      tasks: ['a'],
+      failed: [{ id: 'b', error: 'containerd tasks.Kill: deadline exceeded' }],
+    });
+  });
 });

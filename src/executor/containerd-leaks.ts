@@ -10,22 +10,33 @@
  *   until containerd restarts (its start-up cleans dead shims' bundles). The shim and what runs below it are
  *   killed; the bundle directory (what containerd's own cleanup would remove) is emptied and removed.
  *
- * The decisions are pure ({@link staleTasks}, {@link leakedShims}, {@link leakedBundleOf}); the executor's sweep
- * and {@link clearCutCreate} (a create in the way) act on them. A sweep reads /proc, then the tasks, then the
- * records: a shim's record is made before the shim, a task's before the task, so an in-flight create of any
- * owner is never taken for a leak.
+ * The decisions are pure ({@link staleTasks}, {@link leakedShims}, {@link leakedBundleOf}); {@link sweepNamespace}
+ * (the executor's sweep, with the orphaned inits of runc-orphans.ts) and {@link clearCutCreate} (a create in the
+ * way) act on them. A sweep reads /proc, then the tasks, then the records: a shim's record is made before the
+ * shim, a task's before the task, so an in-flight create of any owner is never taken for a leak.
  *
  * @module
  */
 import { readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { ContainerdClient, TaskInfo } from '../containerd/index.ts';
 import { ConflictError, NotFoundError, SystemError } from '../errdefs/index.ts';
-import { killProcesses, type ProcEntry, type RuncOrphan, readProcEntries } from './runc-orphans.ts';
+import {
+  deleteRuncState,
+  findRuncOrphans,
+  isShim,
+  killProcesses,
+  killRuncOrphans,
+  type ProcEntry,
+  type RuncOrphan,
+  readProcEntries,
+} from './runc-orphans.ts';
 
 /** What the executor's sweep removed: stale tasks' and forgotten shims' ids, orphaned inits. */
 export interface SweepReport {
   readonly tasks: readonly string[];
+  /** Stale tasks that could not be removed, with why (the sweep goes on with the rest). */
+  readonly failed: readonly { readonly id: string; readonly error: string }[];
   readonly shims: readonly string[];
   readonly orphans: readonly (RuncOrphan & { readonly stateLeft?: string })[];
 }
@@ -48,9 +59,24 @@ export function staleTasks(
   return tasks.filter((t) => !recordIds.has(t.id) && !busy.has(t.id));
 }
 
+/** The stale tasks' removals as a sweep reports them: the ids removed, and those that failed with why. */
+export function staleOutcomes(
+  stale: readonly TaskInfo[],
+  results: readonly PromiseSettledResult<boolean>[],
+): Pick<SweepReport, 'tasks' | 'failed'> {
+  const tasks: string[] = [];
+  const failed: { id: string; error: string }[] = [];
+  stale.forEach((t, i) => {
+    const r = results[i];
+    if (r?.status === 'rejected') failed.push({ id: t.id, error: (r.reason as Error).message });
+    else if (r?.value) tasks.push(t.id);
+  });
+  return { tasks, failed };
+}
+
 /** A shim process: `containerd-shim-* -namespace <ns> -id <id> …`. */
 function shimOf(p: ProcEntry): { namespace: string; id: string } | undefined {
-  if (!basename(p.argv[0] ?? '').startsWith('containerd-shim')) return undefined;
+  if (!isShim(p)) return undefined;
   const flag = (name: string) => {
     const i = p.argv.indexOf(name);
     return i > 0 ? p.argv[i + 1] : undefined;
@@ -115,14 +141,15 @@ export async function clearTask(client: ContainerdClient, id: string): Promise<v
 }
 
 /**
- * Reaches the stale task `id` through a record made for it (with `labels`), clears it and removes that record.
- * False when a record with that id exists (again) meanwhile: the task is someone's, and left alone.
+ * Reaches the stale task through a record made for it (with `labels`), clears it and removes that record. False
+ * when a record with its id exists (again) meanwhile, or the id now names another task: then it is left alone.
  */
 export async function removeStaleTask(
   client: ContainerdClient,
-  id: string,
+  stale: TaskInfo,
   labels: Readonly<Record<string, string>>,
 ): Promise<boolean> {
+  const { id } = stale;
   try {
     await client.createContainer({ id, labels: { ...labels }, runtime: { name: ANY_RUNTIME }, spec: {} });
   } catch (err) {
@@ -130,11 +157,12 @@ export async function removeStaleTask(
     throw err;
   }
   try {
+    if ((await client.getTask(id))?.pid !== stale.pid) return false;
     await clearTask(client, id);
+    return true;
   } finally {
     await client.deleteContainer(id);
   }
-  return true;
 }
 
 /**
@@ -158,4 +186,43 @@ export async function clearCutCreate(client: ContainerdClient, id: string, err: 
     );
   }
   return true;
+}
+
+/**
+ * One sweep of the namespace from one snapshot, read in the order the module's text gives: tasks without a record
+ * removed (through a record with `labels`), shims containerd forgot killed with what runs below them, and the
+ * `runc init`s under no shim below `runcRoots` killed and their runc state deleted (runc-orphans.ts). `running`:
+ * the containers this berthd starts or runs, left alone.
+ */
+export async function sweepNamespace(
+  client: ContainerdClient,
+  o: {
+    readonly runcRoots: readonly string[];
+    readonly labels: Readonly<Record<string, string>>;
+    readonly running: () => ReadonlyMap<string, { readonly runtimePid: number }>;
+  },
+): Promise<SweepReport> {
+  // Busy before the lists too: a container that ends meanwhile deletes its task and record, then leaves.
+  const busy = new Set(o.running().keys());
+  const procs = readProcEntries();
+  const tasks = await client.listTasks();
+  const records = new Set((await client.listContainers()).map((c) => c.id));
+  for (const id of o.running().keys()) busy.add(id);
+  const stale = staleTasks(tasks, records, busy);
+  const removed = await Promise.allSettled(stale.map((t) => removeStaleTask(client, t, o.labels)));
+  const known = new Set([...tasks.map((t) => t.id), ...records, ...busy]);
+  const shims = leakedShims(procs, client.namespace, known);
+  for (const s of shims) killProcesses(s.pids);
+  const orphans = findRuncOrphans(procs, {
+    stateRoots: o.runcRoots.map((r) => join(r, client.namespace)),
+    knownIds: known,
+    knownPids: new Set([...tasks.map((t) => t.pid), ...[...o.running().values()].map((c) => c.runtimePid)]),
+  });
+  return {
+    ...staleOutcomes(stale, removed),
+    shims: shims.map((s) => s.id),
+    orphans: await Promise.all(
+      killRuncOrphans(orphans).map(async (r) => ({ ...r, ...(await deleteRuncState(r)) })),
+    ),
+  };
 }

@@ -55,7 +55,8 @@ export interface OrphanQuery {
   readonly knownPids: ReadonlySet<number>;
 }
 
-const isShim = (p: ProcEntry): boolean => basename(p.argv[0] ?? '').startsWith('containerd-shim');
+/** A containerd shim (`containerd-shim-runc-v2`, any other `containerd-shim-*`). */
+export const isShim = (p: ProcEntry): boolean => basename(p.argv[0] ?? '').startsWith('containerd-shim');
 
 /** Every `runc init` in `procs` (an `init` process with runc's state-dir variable). */
 export function runcInits(procs: readonly ProcEntry[]): RuncInit[] {
