@@ -60,7 +60,7 @@ static unsigned char *inbuf;
 /* The channel to berthd: stdin/stdout at first, later a connection to the rendezvous socket; -1 while detached. */
 static int in_fd = 0, out_fd = 1;
 static const char *rendezvous;
-static int listen_fd = -1;
+static int listen_fd = -1, accept_paused; /* out of fds: the socket is left out of poll for 100 ms, or accept spins */
 static struct stat listen_st; /* the socket file's: only ours is removed at exit */
 static uint32_t last_tag;
 
@@ -342,7 +342,7 @@ static size_t pollset(int sfd) {
     fds = realloc(fds, capfds * sizeof *fds);
     if (!fds) _exit(70);
   }
-  fds[n++] = (struct pollfd){in_fd >= 0 ? in_fd : listen_fd, POLLIN, 0};
+  fds[n++] = (struct pollfd){in_fd >= 0 ? in_fd : accept_paused ? -1 : listen_fd, POLLIN, 0};
   fds[n++] = (struct pollfd){sfd, POLLIN, 0};
   for (size_t i = 0; i < nkids; i++) {
     if (kids[i].out >= 0) fds[n++] = (struct pollfd){kids[i].out, POLLIN, 0};
@@ -372,10 +372,8 @@ int main(int argc, char **argv) {
       return 0; /* detached, and nothing left for a next berthd to take over */
     }
     size_t n = pollset(sfd);
-    if (poll(fds, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      return 72;
-    }
+    if (poll(fds, n, accept_paused ? 100 : -1) < 0 && errno != EINTR) return 72; /* EINTR: no revents set */
+    accept_paused = 0;
     for (size_t k = 2; k < n; k++) {
       if (!fds[k].revents) continue;
       for (size_t i = 0; i < nkids; i++) {
@@ -395,6 +393,7 @@ int main(int argc, char **argv) {
     } else {
       int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
       if (conn >= 0) attach(conn);
+      else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) accept_paused = 1;
     }
   }
 }

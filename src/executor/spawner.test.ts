@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -139,6 +140,34 @@ describe('berth-spawner', { skip }, () => {
     second?.close();
   });
 
+  it('once detached and out of file descriptors, waits for the next berthd without spinning', async () => {
+    const path = join(dir, 'r5.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    const keeper = first.spawn(['sleep', '5'], { cwd: dir }); // keeps the helper while detached
+    await until(() => String(keeper.pid > 0), 'true');
+    first.close();
+    const pid = helperPid(path);
+    // Its lowest free fd as its limit: the next accept fails with EMFILE, and the connection stays queued.
+    const taken = new Set(readdirSync(`/proc/${pid}/fd`).map(Number));
+    let lowestFree = 0;
+    while (taken.has(lowestFree)) lowestFree++;
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${lowestFree}:`]);
+    const attached = Spawner.attach(path, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = cpuTicks(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    const spent = cpuTicks(pid) - before; // a spinning accept burns a whole second: ~100 ticks
+    execFileSync('prlimit', ['--pid', String(pid), '--nofile=1024:']);
+    const second = await attached;
+    assert.ok(spent < 20, `${spent} clock ticks of CPU in 1 s while accept failed`);
+    assert.ok(second, 'the queued berthd is taken once a descriptor is free');
+    const [tag] = [...second.survivors().keys()];
+    second.claim(tag ?? 0);
+    execFileSync('kill', [String(keeper.pid)]);
+    second.close();
+    await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
+  });
+
   // Last: it changes the process's shared spawner.
   it('useRendezvous: a new helper listening, or why not (a path it cannot bind)', async () => {
     mkdirSync(join(dir, 'a dir.sock'));
@@ -167,4 +196,23 @@ async function until(value: () => string, want: string, ms = 5000): Promise<void
     if (Date.now() > deadline) assert.equal(value(), want);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The pid of the helper listening on `rendezvous`, from its command line. */
+function helperPid(rendezvous: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('--rendezvous') && argv.includes(rendezvous)) return Number(entry);
+    } catch {} // ended meanwhile
+  }
+  assert.fail(`no berth-spawner listens on ${rendezvous}`);
+}
+
+/** utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15, after the command's parentheses). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
