@@ -163,7 +163,7 @@ describe('berth-spawner', { skip }, () => {
     assert.ok(second, 'the queued berthd is taken once a descriptor is free');
     const [tag] = [...second.survivors().keys()];
     second.claim(tag ?? 0);
-    execFileSync('kill', [String(keeper.pid)]);
+    process.kill(keeper.pid);
     second.close();
     await until(() => (existsSync(path) ? 'there' : 'gone'), 'gone');
   });
