@@ -7,6 +7,8 @@
  * Protocol (little-endian), over a channel (stdin/stdout, or a connection to the rendezvous socket); every
  * frame is u32 length + payload.
  *   request  'S' u32 tag, then NUL-terminated strings: cwd, log path ("" = pipe stdout/stderr), argv[0..]
+ *            'K' u32 tag, i32 signal               signal that child, unless it was already reaped (so never a
+ *                                                  process that reused its pid); nothing is answered
  *   event    'P' u32 tag, i32 pid                  started
  *            'F' u32 tag, i32 errno, message       could not start (fork, chdir, log file or exec failed)
  *            'O' / 'E' u32 tag, bytes              the child's stdout / stderr (pipe mode)
@@ -40,7 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 /* Output kept per child while no berthd is attached; what comes after is counted and dropped. */
 #define HELD_MAX (1u << 20)
 
@@ -196,6 +198,12 @@ static void spawn_child(uint32_t tag, char *p, size_t n) {
   emit('P', tag, ints, 1, NULL, 0);
 }
 
+/* Only this process reaps its children: until it has, the pid cannot belong to anyone else. */
+static void signal_child(uint32_t tag, int sig) {
+  for (size_t i = 0; i < nkids; i++)
+    if (kids[i].tag == tag && !kids[i].reaped) kill(kids[i].pid, sig);
+}
+
 /* Complete frames in inbuf: handle each, keep the rest. */
 static void handle_requests(void) {
   size_t off = 0;
@@ -204,6 +212,7 @@ static void handle_requests(void) {
     if (inlen - off - 4 < len) break;
     unsigned char *f = inbuf + off + 4;
     if (len >= 5 && f[0] == 'S') spawn_child(get32(f + 1), (char *)f + 5, len - 5);
+    if (len >= 9 && f[0] == 'K') signal_child(get32(f + 1), (int32_t)get32(f + 5));
     if (in_fd < 0) return; /* berthd died while it was answered: detach() dropped the rest */
     off += 4 + len;
   }

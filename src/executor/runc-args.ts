@@ -19,6 +19,11 @@ export interface RuncCli {
    * berth deletes it, which lets the executor read the cgroup's OOM-kill counter after the exit.
    */
   readonly keep?: boolean;
+  /**
+   * The foreground `run` forwards every signal it gets (but SIGKILL, which it cannot catch) to the container's
+   * init, as runc does: a stop signals the `run` process instead of starting `<runtime> kill`.
+   */
+  readonly forwardsSignals?: boolean;
 }
 
 /** Global options shared by every command. */

@@ -50,6 +50,8 @@ function killGroup(pid: number): void {
 /** A runtime process just started, however it was spawned. */
 interface Started {
   pid(): number;
+  /** Signals the runtime process itself while it runs, race-free against the pid's reuse; false if it cannot. */
+  kill(signal: NodeJS.Signals): boolean;
   readonly exited: Promise<ExitStatus>;
   readonly stdout?: Readable | undefined;
   readonly stderr?: Readable | undefined;
@@ -65,7 +67,13 @@ function startedOf(child: SpawnedChild): Started {
     if (error) return { code: 127, signal: null, at: new Date(), error: error.message };
     return { code: shellExitCode(code, signal), signal, at: new Date() };
   });
-  return { pid: () => child.pid, exited, stdout: child.stdout, stderr: child.stderr };
+  return {
+    pid: () => child.pid,
+    kill: (signal) => child.kill(signal),
+    exited,
+    stdout: child.stdout,
+    stderr: child.stderr,
+  };
 }
 
 /** berthd forks the runtime itself (no berth-spawner built). Own process group: a Ctrl-C aimed at berthd must not reach the container. */
@@ -87,6 +95,8 @@ function spawnHere(binary: string, argv: string[], cwd: string, output: Containe
   });
   return {
     pid: () => child.pid ?? -1,
+    // node reaps the child itself and refuses to signal it afterwards: no pid reuse to fear
+    kill: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
     exited,
     stdout: child.stdout ?? undefined,
     stderr: child.stderr ?? undefined,
@@ -96,10 +106,15 @@ function spawnHere(binary: string, argv: string[], cwd: string, output: Containe
 /** A container RuncExecutor started: the runtime handle is a runc-compatible CLI invocation. */
 export type RuncContainer = RunningContainer<RuncCli>;
 
+/** What the executor keeps of a container it runs: the runtime process can be signalled too. */
+interface Tracked extends RuncContainer {
+  readonly signalRuntime: Started['kill'];
+}
+
 const COMMAND_TIMEOUT_MS = 10_000;
 
 export class RuncExecutor implements Executor<RuncCli> {
-  readonly #running = new Map<string, RuncContainer>();
+  readonly #running = new Map<string, Tracked>();
 
   /**
    * Starts `bundle` as container `id`, its stdout and stderr appended to a log file or piped.
@@ -143,12 +158,13 @@ export class RuncExecutor implements Executor<RuncCli> {
     const exited = started.exited
       .then((status) => (cli.keep ? this.#afterKeptExit(cli, id, status) : status))
       .finally(() => this.#running.delete(id));
-    const container: RuncContainer = {
+    const container: Tracked = {
       id,
       runtime: cli,
       get runtimePid() {
         return started.pid();
       },
+      signalRuntime: started.kill,
       exited,
       ...(started.stdout && started.stderr ? { stdout: started.stdout, stderr: started.stderr } : {}),
     };
@@ -218,7 +234,10 @@ export class RuncExecutor implements Executor<RuncCli> {
    */
   async stop(cli: RuncCli, id: string, graceMs: number): Promise<ExitStatus | undefined> {
     const mine = this.#running.get(id);
-    await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
+    // A foreground `runc run` forwards the signal to the container's init, which is what `runc kill` does: one
+    // runc process less on every stop. SIGKILL cannot be forwarded (it would kill the runtime): always `kill`.
+    const forwarded = mine !== undefined && cli.forwardsSignals === true && mine.signalRuntime('SIGTERM');
+    if (!forwarded) await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
     traceMark(id, 'killed');
     if (mine) {
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());

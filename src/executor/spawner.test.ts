@@ -44,6 +44,35 @@ describe('berth-spawner', { skip }, () => {
     assert.match(missing?.error?.message ?? '', /^spawn \/nonexistent\/runc ENOENT$/);
   });
 
+  it('signals a child it has not reaped, and refuses once its exit is known', async () => {
+    const c = spawner?.spawn(
+      ['sh', '-c', 'trap "echo term; exit 5" TERM; echo up; while :; do sleep 0.05; done'],
+      {
+        cwd: dir,
+      },
+    );
+    const out = read(c?.stdout);
+    await until(out, 'up\n');
+    assert.equal(c?.kill('SIGTERM'), true);
+    assert.deepEqual(await c?.closed, { code: 5, signal: null });
+    assert.equal(out(), 'up\nterm\n');
+    assert.equal(c?.kill('SIGTERM'), false, 'its exit is known: nothing is sent');
+    // A child handed over by the helper a previous berthd left, as an adopted `runc run` is stopped.
+    const path = join(dir, 'r5.sock');
+    const first = Spawner.start(helperBinary() ?? '', path);
+    const kept = first.spawn(['sh', '-c', 'trap "exit 6" TERM; echo up; while :; do sleep 0.05; done'], {
+      cwd: dir,
+    });
+    await until(read(kept.stdout), 'up\n');
+    first.close();
+    const second = await Spawner.attach(path);
+    const [tag] = [...(second?.survivors().keys() ?? [])];
+    const adopted = second?.claim(tag ?? 0);
+    assert.equal(adopted?.kill('SIGTERM'), true);
+    assert.deepEqual(await adopted?.closed, { code: 6, signal: null });
+    second?.close();
+  });
+
   it('with a rendezvous, outlives its berthd and hands its children and what they wrote meanwhile to the next', async () => {
     const path = join(dir, 'r.sock');
     const first = Spawner.start(helperBinary() ?? '', path);

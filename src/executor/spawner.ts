@@ -27,6 +27,11 @@ export interface SpawnedChild {
   readonly stderr?: PassThrough;
   /** Resolves once it exited and its output was read (or with `error` when it could not start). */
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+  /**
+   * Asks the helper to signal the child, which it does only if it has not reaped it yet (so never a process
+   * that reused the pid). False when that cannot be asked: the helper is gone or the child's exit is known.
+   */
+  kill(signal: NodeJS.Signals): boolean;
 }
 
 type Closed = Awaited<SpawnedChild['closed']>;
@@ -58,7 +63,7 @@ interface Channel {
   unref(): void;
 }
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 /** Each event's least length: type, tag, then its i32 fields (berth-spawner.c's protocol). */
 const MIN_FRAME: Readonly<Record<string, number>> = { P: 9, F: 9, X: 13, H: 13, C: 13 };
 
@@ -159,7 +164,7 @@ export class Spawner {
   /** Starts `argv[0]` (looked up in PATH) with `argv` in `cwd`; output piped, or appended to `logPath`. */
   spawn(argv: readonly string[], o: { cwd: string; logPath?: string }): SpawnedChild {
     const tag = this.#nextTag++;
-    const p = newPending(argv[0] ?? '', o.logPath === undefined);
+    const p = newPending(argv[0] ?? '', o.logPath === undefined, (sig) => this.#signal(tag, sig));
     if (this.#dead) {
       p.resolve({ code: null, signal: null, error: this.#dead });
     } else {
@@ -184,6 +189,17 @@ export class Spawner {
     this.#dead ??= new Error('berth-spawner was closed');
     this.#pending.clear();
     this.#idle();
+  }
+
+  #signal(tag: number, signal: NodeJS.Signals): boolean {
+    if (this.#dead || !this.#pending.has(tag)) return false;
+    const frame = Buffer.alloc(13);
+    frame.writeUInt32LE(9, 0);
+    frame.write('K', 4, 'latin1');
+    frame.writeUInt32LE(tag, 5);
+    frame.writeInt32LE(osConstants.signals[signal], 9);
+    this.#channel.output.write(frame);
+    return true;
   }
 
   #onData(chunk: Buffer): void {
@@ -231,7 +247,7 @@ export class Spawner {
   /** 'C': pid, reaped, argv. Always piped: survivors are plugins (a log-file child sends no output anyway). */
   #onSurvivor(tag: number, f: Buffer): void {
     const argv = f.subarray(13).toString().split('\0').slice(0, -1);
-    const p = newPending(argv[0] ?? '', true);
+    const p = newPending(argv[0] ?? '', true, (sig) => this.#signal(tag, sig));
     p.pid = f.readInt32LE(5);
     this.#pending.set(tag, p);
     this.#busy();
@@ -272,7 +288,7 @@ interface Handle {
   unref?: () => void;
 }
 
-function newPending(binary: string, piped: boolean): Pending {
+function newPending(binary: string, piped: boolean, kill: SpawnedChild['kill']): Pending {
   let resolve!: (c: Closed) => void;
   const closed = new Promise<Closed>((r) => {
     resolve = r;
@@ -290,6 +306,7 @@ function newPending(binary: string, piped: boolean): Pending {
       },
       ...(stdout && stderr ? { stdout, stderr } : {}),
       closed,
+      kill,
     },
   };
   return p;

@@ -116,6 +116,8 @@ function resolveRunc(
       noPivot: target.noPivotRoot,
       // runc's own `--keep` (others lack it) lets the executor read the OOM counter of the exited container.
       keep: basename(binary) === 'runc',
+      // A wrapper script `exec`s the runtime, so the process a stop signals is runc itself.
+      forwardsSignals: basename(binary) === 'runc',
     },
   };
 }

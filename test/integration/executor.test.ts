@@ -92,6 +92,63 @@ describe('RuncExecutor', { skip }, () => {
     await c.exited;
   });
 
+  /** A runtime that appends each command it runs (`run`, `kill`, …) to `calls`, then is runc (`exec`) or its parent. */
+  function loggingRuntime(name: string, calls: string, exec: boolean): RuncCli {
+    const path = join(dir, name);
+    writeFileSync(path, `#!/bin/sh\necho "$@" >> '${calls}'\n${exec ? 'exec ' : ''}runc "$@"\n`, {
+      mode: 0o755,
+    });
+    return { ...cli, binary: path, keep: true, forwardsSignals: true };
+  }
+  const commands = (calls: string, verb: string) =>
+    readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[2] === verb)
+      .map((l) => l.split(' ').slice(2).join(' '));
+
+  it('stops a runtime that forwards signals through its `run` process; SIGKILL still through `kill`', async () => {
+    const calls = join(dir, 'forward-calls');
+    const fwd = loggingRuntime('forwarding-runc', calls, true);
+    const c = executor.start(
+      fwd,
+      'exec-fwd',
+      bundle('fwd', 'trap "exit 7" TERM; while :; do sleep 0.05; done'),
+      'pipe',
+    );
+    await waitRunning(executor, fwd, 'exec-fwd');
+    assert.equal((await executor.stop(fwd, 'exec-fwd', 5000))?.code, 7, 'the init got the SIGTERM');
+    assert.deepEqual(commands(calls, 'kill'), [], 'no `runc kill` for it');
+    await c.exited;
+    const deaf = executor.start(
+      fwd,
+      'exec-deaf',
+      bundle('deaf', 'trap "" TERM; while :; do sleep 0.05; done'),
+      'pipe',
+    );
+    await waitRunning(executor, fwd, 'exec-deaf');
+    assert.equal((await executor.stop(fwd, 'exec-deaf', 300))?.code, 137);
+    assert.deepEqual(commands(calls, 'kill'), ['kill exec-deaf SIGKILL']);
+    await deaf.exited;
+    assert.deepEqual(await executor.list(fwd), []);
+  });
+
+  it('a runtime said to forward signals that does not (a shell left as its parent) leaves nothing running', async () => {
+    const calls = join(dir, 'shell-calls');
+    const shell = loggingRuntime('shell-runc', calls, false);
+    const c = executor.start(shell, 'exec-shell', bundle('shell', 'while :; do sleep 0.05; done'), {
+      logPath: join(dir, 'logs', 'shell.log'),
+    });
+    await waitRunning(executor, shell, 'exec-shell');
+    const status = await executor.stop(shell, 'exec-shell', 5000);
+    assert.equal(status?.code, 143, 'the shell died of the SIGTERM');
+    await c.exited;
+    assert.deepEqual(
+      await executor.list(shell),
+      [],
+      'the container was deleted (--force) after its runtime went',
+    );
+  });
+
   it('with --keep reads OOM kills from the cgroup before deleting: an OOM is said, a plain SIGKILL is not', async () => {
     const keep = { ...cli, keep: true };
     const b = bundle('oom', 'x=a; while :; do x=$x$x; done');
