@@ -61,6 +61,23 @@ describe('RuntimeManager', () => {
     assert.equal(gone?.probe.reason, '/nonexistent/runtime: no such file');
   });
 
+  it('trusts only runc, bare or behind its wrapper script, to keep stopped containers and forward signals', async () => {
+    const { set } = await manager().reload({
+      runtimes: { fake: { path: okRuntime }, args: { path: 'runc', runtimeArgs: ['--debug'] } },
+    });
+    const flags = (name: string) => {
+      const rt = set.runtimes.get(name);
+      return rt?.kind === 'runc' ? [rt.cli.keep, rt.cli.forwardsSignals] : undefined;
+    };
+    assert.deepEqual(flags('fake'), [false, false]);
+    assert.deepEqual(flags('runc'), [true, true]);
+    assert.deepEqual(
+      flags('args'),
+      [true, true],
+      'the wrapper execs runc: the process a stop signals is runc',
+    );
+  });
+
   it('reports a hanging runtime as degraded after its timeout instead of waiting', async () => {
     const m = manager(300);
     const started = performance.now();
