@@ -11,7 +11,7 @@
  * is reported.
  *
  * moby's Go is measured in the same run when `go` and Debian's moby sources are installed
- * (`apt-get install golang-go golang-github-docker-docker-dev`): bench/moby-spec/main.go does moby 20.10's
+ * (`sudo bash scripts/setup.sh --bench`: golang-go golang-github-docker-docker-dev): bench/moby-spec/main.go does moby 20.10's
  * InitSpec steps + json.Marshal with the host reads on every call, and its runs alternate with those of the
  * like-for-like berth case (buildPluginSpec), so both see the same machine load.
  */
@@ -45,7 +45,8 @@ const FIXTURE = new URL('../test/fixtures/dockerd/api-inspect-raw.json', import.
 
 /** Builds bench/moby-spec in GOPATH mode over Debian's moby sources; the reason when it cannot. */
 function buildMoby(): { binary: string } | { missing: string } {
-  if (spawnSync('go', ['version']).status !== 0) return { missing: 'go missing' };
+  const install = 'sudo bash scripts/setup.sh --bench installs it';
+  if (spawnSync('go', ['version']).status !== 0) return { missing: `go missing: ${install}` };
   const binary = `${execRoot}/moby-spec`;
   const built = spawnSync('go', ['build', '-o', binary, '.'], {
     cwd: new URL('./moby-spec', import.meta.url).pathname,
@@ -53,7 +54,9 @@ function buildMoby(): { binary: string } | { missing: string } {
     encoding: 'utf8',
   });
   if (built.status !== 0)
-    return { missing: `moby sources missing: ${built.stderr.split('\n')[0] ?? 'go build failed'}` };
+    return {
+      missing: `moby sources missing (${install}): ${built.stderr.split('\n')[0] ?? 'go build failed'}`,
+    };
   return { binary };
 }
 
@@ -142,7 +145,11 @@ for (const [name, op, isAsync, id] of cases) {
     berth: median(results),
     ...(likeForLike && mobyRuns.length ? { dockerd: median(mobyRuns) } : {}),
     lowerIsBetter: false,
-    ...(likeForLike ? { goal: '≥ 1.0× moby, like-for-like' } : {}),
+    ...(likeForLike
+      ? {
+          goal: `≥ 1.0× moby, like-for-like${mobyRuns.length ? '' : ' (moby not measured: go missing, scripts/setup.sh --bench)'}`,
+        }
+      : {}),
   });
 }
 if ('missing' in moby) console.log(`moby's Go: not measured (${moby.missing})`);

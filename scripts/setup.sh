@@ -3,6 +3,8 @@
 #   apt (root only): runc, busybox-static (the integration tests' container rootfs), runsc, crun,
 #   docker-registry + apache2-utils (registry tests), python3-docker + docker.io (client tests, reference dockerd),
 #   systemd (systemd-analyze for the unit file), containerd (CRI export tests)
+#   with --bench also: golang-go + golang-github-docker-docker-dev (bench/spec-rate.ts builds moby 20.10's spec code
+#   from Debian's sources, no network, to compare with in the same run; ~400 MB, so not for the tests)
 #   npm ci when package-lock.json changed, then the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,10 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v gcc >/dev/null || missing+=(gcc)
 # systemd-analyze checks the shipped unit file.
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+if [[ ${1:-} == --bench ]]; then
+  command -v go >/dev/null || missing+=(golang-go)
+  [[ -d /usr/share/gocode/src/github.com/docker/docker/oci ]] || missing+=(golang-github-docker-docker-dev)
+fi
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
