@@ -58,7 +58,7 @@ describe('berth-spawner', { skip }, () => {
     assert.equal(out(), 'up\nterm\n');
     assert.equal(c?.kill('SIGTERM'), false, 'its exit is known: nothing is sent');
     // A child handed over by the helper a previous berthd left, as an adopted `runc run` is stopped.
-    const path = join(dir, 'r5.sock');
+    const path = join(dir, 'r-signal.sock');
     const first = Spawner.start(helperBinary() ?? '', path);
     const kept = first.spawn(['sh', '-c', 'trap "exit 6" TERM; echo up; while :; do sleep 0.05; done'], {
       cwd: dir,
@@ -148,7 +148,7 @@ describe('berth-spawner', { skip }, () => {
   });
 
   it('after a handover: reports at once a lone child that ended meanwhile, and a log-file child keeps its stdout', async () => {
-    const path = join(dir, 'r4.sock');
+    const path = join(dir, 'r6.sock');
     const first = Spawner.start(helperBinary() ?? '', path);
     const lone = first.spawn(['sh', '-c', 'sleep 0.2; exit 5'], { cwd: dir });
     const quiet = first.spawn(['sleep', '1'], { cwd: dir }); // keeps the helper, and wakes nothing
