@@ -98,7 +98,7 @@ function shared<T>(f: () => Promise<T>): () => Promise<T> {
  * not plugins kept that way are removed (`berth run` workloads, containers whose `runc run` is gone), after it
  * those the restore did not adopt.
  */
-function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorChoice {
+function runcChoice(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const executor = new RuncExecutor();
   const pluginBundles = `${join(config.execRoot, 'plugin-bundles')}/`;
   let survivors = 0;
@@ -114,9 +114,14 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager): ExecutorCho
         );
       if (found.kind === 'attached') survivors = found.survivors;
       if (found.kind === 'unavailable') return `no plugin outlives berthd: ${found.why}`;
-      return found.kind === 'new'
-        ? 'berth-spawner started: plugins outlive a berthd that dies (or stops with --live-restore)'
-        : `berth-spawner kept ${survivors} processes of the previous berthd`;
+      if (found.kind === 'attached')
+        return `berth-spawner kept ${survivors} processes of the previous berthd`;
+      // Its plugins' containers are not adopted: the reconcile deletes them and the restore starts them again.
+      if (found.replaced)
+        log.warn(
+          `berth-spawner not taken over (${found.replaced}): the plugins it kept running are restarted`,
+        );
+      return 'berth-spawner started: plugins outlive a berthd that dies (or stops with --live-restore)';
     },
     reconcile: async (set, stage) => {
       if (stage === 'before-restore')
@@ -161,7 +166,7 @@ function runcRoots(execRoot: string, set: RuntimeSet): string[] {
 
 export function chooseExecutor(config: DaemonConfig, runtimes: RuntimeManager, log: Logger): ExecutorChoice {
   const ctrd = config.containerd;
-  if (!ctrd) return runcChoice(config, runtimes);
+  if (!ctrd) return runcChoice(config, runtimes, log);
   const client = new ContainerdClient(ctrd.socket, ctrd.namespace);
   // One berthd's containers in a namespace it may share: its data root says which are its own.
   const executor = new ContainerdExecutor(client, {

@@ -5,7 +5,7 @@
  * @module
  */
 import { accessSync, constants, rmSync, statSync } from 'node:fs';
-import { Spawner } from './spawner.ts';
+import { PROTOCOL_VERSION, Spawner } from './spawner.ts';
 
 /** Where setup builds the helper: `native/berth-spawner` at the package root (from src/ or dist/ alike). */
 const HELPER = new URL('../../native/berth-spawner', import.meta.url).pathname;
@@ -56,7 +56,8 @@ export function releaseUnclaimedSurvivors(): void {
 /** What {@link useRendezvous} found. */
 export type Rendezvous =
   | { readonly kind: 'attached'; readonly survivors: number }
-  | { readonly kind: 'new' }
+  /** `replaced`: why the helper found there was not taken over (it speaks another protocol version). */
+  | { readonly kind: 'new'; readonly replaced?: string }
   | { readonly kind: 'unavailable'; readonly why: string };
 
 /**
@@ -73,7 +74,13 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   const kind = fileKind(path);
   if (kind !== 'socket' && kind !== 'none')
     return { kind: 'unavailable', why: `${path} is a ${kind}, not berth-spawner's socket: remove it` };
-  const found = kind === 'socket' ? await Spawner.attach(path) : undefined;
+  let replaced: string | undefined;
+  const found =
+    kind === 'socket'
+      ? await Spawner.attach(path, undefined, (version) => {
+          replaced = `the berth-spawner there speaks protocol version ${version}, this berthd ${PROTOCOL_VERSION}`;
+        })
+      : undefined;
   shared?.close();
   if (found) {
     rendezvous = path;
@@ -85,7 +92,7 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   rmSync(path, { force: true });
   rendezvous = path;
   const started = sharedSpawner();
-  if (started && (await listening(path))) return { kind: 'new' };
+  if (started && (await listening(path))) return { kind: 'new', ...(replaced ? { replaced } : {}) };
   rendezvous = undefined;
   started?.close();
   return { kind: 'unavailable', why: `berth-spawner could not listen on ${path}` };

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { closeSharedSpawner, helperBinary, sharedSpawner, useRendezvous } from './shared-spawner.ts';
-import { Spawner } from './spawner.ts';
+import { PROTOCOL_VERSION, Spawner } from './spawner.ts';
 
 // Built by scripts/setup.sh; under CI its absence is a failure, elsewhere the tests say why they skip.
 const spawner = sharedSpawner();
@@ -216,6 +217,33 @@ describe('berth-spawner', { skip }, () => {
     // A spawn after the close starts a helper without the rendezvous: it must not take the socket over.
     assert.deepEqual(await sharedSpawner()?.spawn(['true'], { cwd: dir }).closed, { code: 0, signal: null });
     assert.equal(existsSync(path), false);
+  });
+
+  it('useRendezvous: a helper of another protocol version is not taken over, and says why', async () => {
+    const path = join(dir, 'old.sock');
+    const frame = (type: string, ints: number[]) => {
+      const f = Buffer.alloc(9 + 4 * ints.length);
+      f.writeUInt32LE(5 + 4 * ints.length, 0);
+      f.write(type, 4, 'latin1');
+      ints.forEach((n, i) => f.writeInt32LE(n, 9 + 4 * i));
+      return f;
+    };
+    // What a berth-spawner of protocol 1 says on its rendezvous socket with no child: hello, list complete.
+    const old = createServer((c) => c.end(Buffer.concat([frame('H', [1, 7]), frame('R', [])])));
+    await new Promise<void>((r) => old.listen(path, r));
+    try {
+      assert.deepEqual(await useRendezvous(path), {
+        kind: 'new',
+        replaced: `the berth-spawner there speaks protocol version 1, this berthd ${PROTOCOL_VERSION}`,
+      });
+      assert.deepEqual(await sharedSpawner()?.spawn(['true'], { cwd: dir }).closed, {
+        code: 0,
+        signal: null,
+      });
+    } finally {
+      closeSharedSpawner();
+      old.close();
+    }
   });
 });
 

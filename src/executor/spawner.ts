@@ -63,7 +63,7 @@ interface Channel {
   unref(): void;
 }
 
-const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 2;
 /** Each event's least length: type, tag, then its i32 fields (berth-spawner.c's protocol). */
 const MIN_FRAME: Readonly<Record<string, number>> = { P: 9, F: 9, X: 13, H: 13, C: 13 };
 
@@ -106,9 +106,14 @@ export class Spawner {
 
   /**
    * Connects to the helper a previous berthd left at `rendezvous`, which hands over the children it kept
-   * running. Undefined when there is none (no socket, nobody listening) or it does not answer in time.
+   * running. Undefined when there is none (no socket, nobody listening), it does not answer in time, or it speaks
+   * another protocol version (then `otherVersion` hears which).
    */
-  static async attach(rendezvous: string, timeoutMs = 2000): Promise<Spawner | undefined> {
+  static async attach(
+    rendezvous: string,
+    timeoutMs = 2000,
+    otherVersion?: (version: number) => void,
+  ): Promise<Spawner | undefined> {
     const socket = connect(rendezvous);
     const spawner = new Spawner({
       input: socket,
@@ -124,6 +129,7 @@ export class Spawner {
       spawner.#onListed = resolve;
     }).finally(() => clearTimeout(timer));
     if (version === PROTOCOL_VERSION) return spawner;
+    if (version) otherVersion?.(version);
     socket.destroy();
     return undefined;
   }
