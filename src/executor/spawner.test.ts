@@ -225,7 +225,7 @@ describe('berth-spawner', { skip }, () => {
       const f = Buffer.alloc(9 + 4 * ints.length);
       f.writeUInt32LE(5 + 4 * ints.length, 0);
       f.write(type, 4, 'latin1');
-      ints.forEach((n, i) => f.writeInt32LE(n, 9 + 4 * i));
+      for (const [i, n] of ints.entries()) f.writeInt32LE(n, 9 + 4 * i);
       return f;
     };
     // What a berth-spawner of protocol 1 says on its rendezvous socket with no child: hello, list complete.
