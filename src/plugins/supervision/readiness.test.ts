@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +50,32 @@ describe('Plugin.Activate on the connection that proved the socket', () => {
     assert.deepEqual(await askActivate(s.path, 200, ready.socket), { answered: false, why: 'timeout' });
     assert.ok(performance.now() - t < 2000);
     s.close();
+  });
+});
+
+describe('waitForSocket', () => {
+  it('waits through a leftover file that accepts nothing and a missing path, and is ready once something listens', async () => {
+    const path = join(dir, 'late.sock');
+    writeFileSync(path, ''); // as a socket file a killed plugin left: it exists, a connect is refused
+    setTimeout(() => rmSync(path), 30);
+    let server: Awaited<ReturnType<typeof serve>> | undefined;
+    const late = setTimeout(async () => {
+      server = await serve('late.sock', (_req, res) => res.end('{}'));
+    }, 60);
+    const ready = await waitForSocket(path, new Promise(() => {}), 2000);
+    clearTimeout(late);
+    assert.ok(ready.ready, 'ready once the plugin listens');
+    assert.ok(ready.ms >= 50, `ready after ${ready.ms} ms: not on the file that accepted nothing`);
+    ready.socket.destroy();
+    server?.close();
+  });
+
+  it('says why it gave up: the process exited, or the deadline passed', async () => {
+    const missing = join(dir, 'never.sock');
+    assert.deepEqual(await waitForSocket(missing, Promise.resolve(), 1000), { ready: false, why: 'exited' });
+    assert.deepEqual(await waitForSocket(missing, new Promise(() => {}), 50), {
+      ready: false,
+      why: 'timeout',
+    });
   });
 });
