@@ -28,9 +28,9 @@ export type Readiness =
 
 /**
  * Polls the socket until it accepts a connection, the process exits, or the deadline passes: every
- * millisecond for the first second (a plugin is usually listening within tens of milliseconds, and a failed
- * connect to a missing path costs microseconds), then every 10 ms. Exponential backoff would add up to the
- * last interval to every enable.
+ * millisecond for the first second (a plugin is usually listening within tens of milliseconds, and a stat of a
+ * missing path costs microseconds), then every 10 ms. Exponential backoff would add up to the last interval to
+ * every enable.
  */
 export async function waitForSocket(
   path: string,
