@@ -112,10 +112,11 @@ function runcChoice(config: DaemonConfig, runtimes: RuntimeManager, log: Logger)
         throw new InvalidParameterError(
           `live-restore with the runc executor needs berth-spawner (${found.why}): build it with scripts/setup.sh, or use --containerd`,
         );
-      if (found.kind === 'attached') survivors = found.survivors;
       if (found.kind === 'unavailable') return `no plugin outlives berthd: ${found.why}`;
-      if (found.kind === 'attached')
+      if (found.kind === 'attached') {
+        survivors = found.survivors;
         return `berth-spawner kept ${survivors} processes of the previous berthd`;
+      }
       // Its plugins' containers are not adopted: the reconcile deletes them and the restore starts them again.
       if (found.replaced)
         log.warn(
