@@ -147,7 +147,7 @@ for (const [name, op, isAsync, id] of cases) {
     lowerIsBetter: false,
     ...(likeForLike
       ? {
-          goal: `≥ 1.0× moby, like-for-like${mobyRuns.length ? '' : ' (moby not measured: go missing, scripts/setup.sh --bench)'}`,
+          goal: `≥ 1.0× moby, like-for-like${mobyRuns.length ? '' : ' (moby not measured: sudo bash scripts/setup.sh --bench)'}`,
         }
       : {}),
   });

@@ -237,7 +237,7 @@ export class RuncExecutor implements Executor<RuncCli> {
     // A foreground `runc run` forwards the signal to the container's init, which is what `runc kill` does: one
     // runc process less on every stop. SIGKILL cannot be forwarded (it would kill the runtime): always `kill`.
     // runc catches signals from before it starts the container's init, and callers stop only started ones.
-    const forwarded = mine !== undefined && cli.forwardsSignals === true && mine.signalRuntime('SIGTERM');
+    const forwarded = mine?.runtime.forwardsSignals === true && mine.signalRuntime('SIGTERM');
     if (!forwarded) await this.kill(cli, id, 'SIGTERM').catch(ignoreGone);
     traceMark(id, 'killed');
     if (mine) {

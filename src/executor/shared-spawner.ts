@@ -78,7 +78,7 @@ export async function useRendezvous(path: string): Promise<Rendezvous> {
   const found =
     kind === 'socket'
       ? await Spawner.attach(path, undefined, (version) => {
-          replaced = `the berth-spawner there speaks protocol version ${version}, this berthd ${PROTOCOL_VERSION}`;
+          replaced = `the berth-spawner there speaks protocol version ${version}, this berthd speaks ${PROTOCOL_VERSION}`;
         })
       : undefined;
   shared?.close();

@@ -234,7 +234,7 @@ describe('berth-spawner', { skip }, () => {
     try {
       assert.deepEqual(await useRendezvous(path), {
         kind: 'new',
-        replaced: `the berth-spawner there speaks protocol version 1, this berthd ${PROTOCOL_VERSION}`,
+        replaced: `the berth-spawner there speaks protocol version 1, this berthd speaks ${PROTOCOL_VERSION}`,
       });
       assert.deepEqual(await sharedSpawner()?.spawn(['true'], { cwd: dir }).closed, {
         code: 0,

@@ -177,11 +177,7 @@ export class Spawner {
       this.#pending.set(tag, p);
       this.#busy();
       const body = Buffer.from([o.cwd, o.logPath ?? '', ...argv].map((s) => `${s}\0`).join(''));
-      const head = Buffer.alloc(9);
-      head.writeUInt32LE(body.length + 5, 0);
-      head.write('S', 4, 'latin1');
-      head.writeUInt32LE(tag, 5);
-      this.#channel.output.write(Buffer.concat([head, body]));
+      this.#channel.output.write(request('S', tag, body));
     }
     return p.child;
   }
@@ -199,12 +195,9 @@ export class Spawner {
 
   #signal(tag: number, signal: NodeJS.Signals): boolean {
     if (this.#dead || !this.#pending.has(tag)) return false;
-    const frame = Buffer.alloc(13);
-    frame.writeUInt32LE(9, 0);
-    frame.write('K', 4, 'latin1');
-    frame.writeUInt32LE(tag, 5);
-    frame.writeInt32LE(osConstants.signals[signal], 9);
-    this.#channel.output.write(frame);
+    const number = Buffer.alloc(4);
+    number.writeInt32LE(osConstants.signals[signal]);
+    this.#channel.output.write(request('K', tag, number));
     return true;
   }
 
@@ -292,6 +285,15 @@ export class Spawner {
 interface Handle {
   ref?: () => void;
   unref?: () => void;
+}
+
+/** A request frame: u32 length, then type, u32 tag and the body (berth-spawner.c's protocol). */
+function request(type: 'S' | 'K', tag: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUInt32LE(body.length + 5, 0);
+  head.write(type, 4, 'latin1');
+  head.writeUInt32LE(tag, 5);
+  return Buffer.concat([head, body]);
 }
 
 function newPending(binary: string, piped: boolean, kill: SpawnedChild['kill']): Pending {

@@ -94,6 +94,9 @@ function resolveRunc(
   const wrapper =
     target.args.length > 0 ? writeWrapper(host.wrapperDir, name, binary, target.args) : undefined;
   const root = runtimeRoot(host.execRoot, name);
+  // runc's own `--keep` (others lack it) lets the executor read the OOM counter of the exited container, and its
+  // foreground `run` forwards signals; a wrapper script `exec`s it, so the process a stop signals is runc itself.
+  const isRunc = basename(binary) === 'runc';
   return {
     kind: 'runc',
     name,
@@ -114,10 +117,8 @@ function resolveRunc(
       binary: wrapper ?? binary,
       globalArgs: globalArgs({ root, systemdCgroup: target.systemdCgroup }),
       noPivot: target.noPivotRoot,
-      // runc's own `--keep` (others lack it) lets the executor read the OOM counter of the exited container.
-      keep: basename(binary) === 'runc',
-      // A wrapper script `exec`s the runtime, so the process a stop signals is runc itself.
-      forwardsSignals: basename(binary) === 'runc',
+      keep: isRunc,
+      forwardsSignals: isRunc,
     },
   };
 }

@@ -2,10 +2,10 @@
  * RuncExecutor with real runc: exit codes, log files, stop with a grace period, state, delete and reconcile.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { globalArgs, type RuncCli, RuncExecutor } from '../../src/executor/index.ts';
+import { type ContainerOutput, globalArgs, type RuncCli, RuncExecutor } from '../../src/executor/index.ts';
 import { containerSpec } from '../../src/oci/index.ts';
 import { busyboxRootfs } from './berthd.ts';
 import { makeBusyboxBundleDir, skipUnlessContainers } from './runc-bundle.ts';
@@ -29,6 +29,13 @@ describe('RuncExecutor', { skip }, () => {
     mkdirSync(b, { recursive: true });
     renameSync(join(dir, `${name}.json`), join(b, 'config.json'));
     return b;
+  }
+
+  /** Starts `sh -c script` as container `id` (bundle of the same name) and waits until the runtime says running. */
+  async function running(rt: RuncCli, id: string, script: string, output: ContainerOutput = 'pipe') {
+    const c = executor.start(rt, id, bundle(id, script), output);
+    await waitRunning(executor, rt, id);
+    return c;
   }
 
   before(() => {
@@ -62,13 +69,7 @@ describe('RuncExecutor', { skip }, () => {
   });
 
   it('stops with SIGTERM when the process honours it', async () => {
-    const c = executor.start(
-      cli,
-      'exec-term',
-      bundle('term', 'trap "exit 0" TERM; while :; do sleep 0.1; done'),
-      'pipe',
-    );
-    await waitRunning(executor, cli, 'exec-term');
+    const c = await running(cli, 'exec-term', 'trap "exit 0" TERM; while :; do sleep 0.1; done');
     const started = performance.now();
     const status = await executor.stop(cli, 'exec-term', 5000);
     assert.equal(status?.code, 0);
@@ -77,13 +78,7 @@ describe('RuncExecutor', { skip }, () => {
   });
 
   it('stops with SIGKILL after the grace period when SIGTERM is ignored', async () => {
-    const c = executor.start(
-      cli,
-      'exec-kill',
-      bundle('kill', 'trap "" TERM; while :; do sleep 0.1; done'),
-      'pipe',
-    );
-    await waitRunning(executor, cli, 'exec-kill');
+    const c = await running(cli, 'exec-kill', 'trap "" TERM; while :; do sleep 0.1; done');
     const started = performance.now();
     const status = await executor.stop(cli, 'exec-kill', 500);
     const ms = performance.now() - started;
@@ -109,44 +104,40 @@ describe('RuncExecutor', { skip }, () => {
   it('stops a runtime that forwards signals through its `run` process; SIGKILL still through `kill`', async () => {
     const calls = join(dir, 'forward-calls');
     const fwd = loggingRuntime('forwarding-runc', calls, true);
-    const c = executor.start(
-      fwd,
-      'exec-fwd',
-      bundle('fwd', 'trap "exit 7" TERM; while :; do sleep 0.05; done'),
-      'pipe',
-    );
-    await waitRunning(executor, fwd, 'exec-fwd');
+    const c = await running(fwd, 'exec-fwd', 'trap "exit 7" TERM; while :; do sleep 0.05; done');
     assert.equal((await executor.stop(fwd, 'exec-fwd', 5000))?.code, 7, 'the init got the SIGTERM');
     assert.deepEqual(commands(calls, 'kill'), [], 'no `runc kill` for it');
     await c.exited;
-    const deaf = executor.start(
-      fwd,
-      'exec-deaf',
-      bundle('deaf', 'trap "" TERM; while :; do sleep 0.05; done'),
-      'pipe',
-    );
-    await waitRunning(executor, fwd, 'exec-deaf');
+    const deaf = await running(fwd, 'exec-deaf', 'trap "" TERM; while :; do sleep 0.05; done');
     assert.equal((await executor.stop(fwd, 'exec-deaf', 300))?.code, 137);
     assert.deepEqual(commands(calls, 'kill'), ['kill exec-deaf SIGKILL']);
     await deaf.exited;
     assert.deepEqual(await executor.list(fwd), []);
+    assert.deepEqual(
+      [...processesNaming('exec-fwd'), ...processesNaming('exec-deaf')],
+      [],
+      'no process left',
+    );
   });
 
   it('a runtime said to forward signals that does not (a shell left as its parent) leaves nothing running', async () => {
-    const calls = join(dir, 'shell-calls');
-    const shell = loggingRuntime('shell-runc', calls, false);
-    const c = executor.start(shell, 'exec-shell', bundle('shell', 'while :; do sleep 0.05; done'), {
-      logPath: join(dir, 'logs', 'shell.log'),
-    });
-    await waitRunning(executor, shell, 'exec-shell');
-    const status = await executor.stop(shell, 'exec-shell', 5000);
-    assert.equal(status?.code, 143, 'the shell died of the SIGTERM');
-    await c.exited;
-    assert.deepEqual(
-      await executor.list(shell),
-      [],
-      'the container was deleted (--force) after its runtime went',
-    );
+    const shell = loggingRuntime('shell-runc', join(dir, 'shell-calls'), false);
+    // With a log file the shell's exit is seen at once and the kept container deleted with --force; with pipes
+    // the orphaned `runc run` holds them until the grace period's SIGKILL (through `kill`) ends the container.
+    for (const [id, output] of [
+      ['exec-shell-log', { logPath: join(dir, 'logs', 'shell.log') }],
+      ['exec-shell-pipe', 'pipe'],
+    ] as const) {
+      const c = await running(shell, id, 'while :; do sleep 0.05; done', output);
+      const t = performance.now();
+      const status = await executor.stop(shell, id, 300);
+      assert.equal(status?.code, 143, `${id}: the status is the shell's, dead of the SIGTERM`);
+      if (output === 'pipe')
+        assert.ok(performance.now() - t >= 290, `${id}: ended by the grace period's SIGKILL`);
+      await c.exited;
+      assert.deepEqual(await executor.list(shell), [], `${id}: the container is gone`);
+      assert.deepEqual(processesNaming(id), [], `${id}: no process of it is left`);
+    }
   });
 
   it('with --keep reads OOM kills from the cgroup before deleting: an OOM is said, a plain SIGKILL is not', async () => {
@@ -157,8 +148,7 @@ describe('RuncExecutor', { skip }, () => {
     writeFileSync(join(b, 'config.json'), JSON.stringify(spec));
     const hog = await executor.start(keep, 'exec-oom', b, 'pipe').exited;
     assert.deepEqual([hog.code, hog.oomKilled], [137, true]);
-    const c = executor.start(keep, 'exec-kill9', bundle('kill9', 'sleep 300'), 'pipe');
-    await waitRunning(executor, keep, 'exec-kill9');
+    const c = await running(keep, 'exec-kill9', 'sleep 300');
     await executor.kill(keep, 'exec-kill9', 'SIGKILL');
     const killed = await c.exited;
     assert.deepEqual([killed.code, killed.oomKilled], [137, undefined]);
@@ -185,6 +175,20 @@ describe('RuncExecutor', { skip }, () => {
     assert.match(status.error ?? '', /ENOENT/);
   });
 });
+
+/** Pids whose command line names `word` (a container id: its `runc run`, a shell above it). */
+function processesNaming(word: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').includes(word);
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
 
 async function waitRunning(executor: RuncExecutor, cli: RuncCli, id: string): Promise<void> {
   const deadline = Date.now() + 10_000;

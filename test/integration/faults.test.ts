@@ -291,7 +291,8 @@ for (const mode of [RUNC_MODE, containerdMode()]) {
         plugins += seen.plugins;
         enabled += seen.enabled;
         // The anchor's container outlives every kill and is adopted, never restarted. Another plugin's may be
-        // restarted: a disable's `runc kill` in flight at the kill still stops it after the snapshot.
+        // restarted: a disable's SIGTERM in flight at the kill (forwarded by berth-spawner, or a `runc kill`) still
+        // stops it after the snapshot.
         const after = mode.pids(d);
         const said = lastLines(d.log(), 'anchor');
         assert.equal(
