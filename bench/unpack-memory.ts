@@ -41,7 +41,7 @@ const d = await startBerthd(dir, ['--no-runtime-smoke-test']);
 const agent = new Agent({ connect: { socketPath: d.socket } });
 const pid = d.child.pid as number;
 try {
-  await upload(agent, 'warmup', 2000); // JIT, fastify, node-tar loaded: the baseline is a daemon at work
+  await upload(agent, 'warmup', 2000); // JIT, the API server, node-tar loaded: the baseline is a daemon at work
   const base = memory(pid);
   let t = performance.now();
   await upload(agent, 'one', files);

@@ -8,26 +8,6 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-/**
- * fastify's server.js requires node:https, node:http2 and node:dns at load, for TLS and HTTP/2 servers and
- * listening on a host name, none of which berthd does (a unix socket; the metrics address is an IP). Bundled, they
- * become objects that require the module on first property access: the same module when used, ~3 MiB less RSS.
- */
-const lazyFastifyBuiltins = {
-  name: 'lazy-fastify-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^node:(https|http2|dns)$/ }, (args) =>
-      /[\\/]fastify[\\/]lib[\\/]server\.js$/.test(args.importer)
-        ? { path: args.path, namespace: 'lazy-builtin' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('${args.path}'))[key] });`,
-      loader: 'js',
-    }));
-  },
-};
-
 /** Another directory (at the same depth) builds a variant to compare, e.g. `dist/before`. */
 const OUT = process.argv[2] ?? 'dist/berthd';
 rmSync(OUT, { recursive: true, force: true }); // no chunks left from an earlier build
@@ -40,7 +20,7 @@ await build({
   format: 'esm',
   target: 'node20',
   // Whitespace and syntax minified, identifiers not: error names (`this.name = new.target.name`, pino's `type`)
-  // and fastify plugin names stay the source's without esbuild's keepNames, whose `__name()` runs once per
+  // stay the source's without esbuild's keepNames, whose `__name()` runs once per
   // function defined, often enough at start for V8 to compile it with TurboFan: the optimizing compiler's own
   // code pages (~3.4 MiB of /usr/bin/node) then stay resident in an idle berthd (61.7 → 58.0 MiB idle).
   minifyWhitespace: true,
@@ -49,10 +29,11 @@ await build({
   // Maps back to src/*.ts through tsc's maps; node reads them only with --enable-source-maps.
   sourcemap: true,
   chunkNames: 'chunk-[hash]',
-  // The CommonJS packages bundled (fastify, pino, ajv…) require node's built-ins.
+  // The CommonJS packages bundled (pino, find-my-way…) require node's built-ins.
   banner: {
     js: "import{createRequire as __berthRequire}from'node:module';const require=__berthRequire(import.meta.url);",
   },
-  plugins: [lazyFastifyBuiltins],
+  // The API server's `inject` (in-process tests only) loads light-my-request, a devDependency: never bundled.
+  external: ['light-my-request'],
   logLevel: 'warning',
 });

@@ -1,13 +1,13 @@
 /**
- * Test support: the Engine API in process (fastify `inject`) over real services on a temporary directory, with
+ * Test support: the Engine API in process (`inject`, light-my-request's) over real services on a temporary directory, with
  * runtimes that are never probed by a smoke run. Nothing here runs a container.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { createApi } from '../src/api/app.ts';
 import { EventLog } from '../src/api/events.ts';
+import type { ApiServer } from '../src/api/server/server.ts';
 import { apiBackend } from '../src/daemon/api-adapters.ts';
 import { RuncExecutor } from '../src/executor/index.ts';
 import { PluginDistribution, PluginManager } from '../src/plugins/index.ts';
@@ -16,7 +16,7 @@ import { VolumeService } from '../src/volumes/index.ts';
 
 export interface InProcessApi {
   readonly dir: string;
-  readonly app: FastifyInstance;
+  readonly app: ApiServer;
   readonly plugins: PluginManager;
   readonly events: EventLog;
   close(): Promise<void>;

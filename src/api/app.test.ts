@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import { type InProcessApi, inProcessApi } from '../../test/api-backend.ts';
 import { type Entry, tarball } from '../../test/fixtures/tarball.ts';
 import type { PluginManager } from '../plugins/index.ts';
 import { EventLog, eventMatches, parseEventTime } from './events.ts';
 import { parseFilters, parseQueryString, queryBool } from './query.ts';
+import type { ApiServer } from './server/server.ts';
 import { API_VERSION } from './versions.ts';
 
 const VALID_MANIFEST = {
@@ -19,7 +19,7 @@ const VALID_MANIFEST = {
 
 describe('Engine API in process (app.inject)', () => {
   let api: InProcessApi;
-  let app: FastifyInstance;
+  let app: ApiServer;
   let plugins: PluginManager;
   let events: EventLog;
   let dir: string;

@@ -1,20 +1,14 @@
 /**
- * The Engine API server: fastify configured the way the docker CLI, dockerode and the Python SDK expect (exact
+ * The Engine API server (api/server/): configured the way the docker CLI, dockerode and the Python SDK expect (exact
  * `application/json` answers, request bodies whatever their content type, `/vX.Y` prefixes, `{"message"}` errors,
  * `Api-Version` headers), with berth's routes.
  *
  * @module
  */
-import Fastify, {
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyServerOptions,
-  LogController,
-} from 'fastify';
 import { httpStatusOf, InvalidParameterError } from '../errdefs/index.ts';
 import { registerAuthz } from './authz-hooks.ts';
 import type { Backend } from './backend.ts';
-import { registerBodyParsing } from './body.ts';
+import { readRequestBody } from './body.ts';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.ts';
 import { installFastPath } from './fast-path.ts';
 import { parseQueryString } from './query.ts';
@@ -24,6 +18,8 @@ import { registerRunRoutes } from './routes/runs.ts';
 import { registerRuntimeRoutes } from './routes/runtimes.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerVolumeRoutes } from './routes/volumes.ts';
+import type { ApiLog } from './server/request.ts';
+import { ApiServer } from './server/server.ts';
 import { registerStartupGate } from './startup-gate.ts';
 import { API_VERSION, splitVersionPrefix, unsupportedVersion } from './versions.ts';
 
@@ -51,31 +47,20 @@ const LOGS_REQUESTS = new Set(['debug', 'trace']);
 
 export interface ApiOptions {
   /** pino logger; none by default (in-process tests). */
-  readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  readonly loggerInstance?: ApiLog;
   /** A request body that sends nothing for this long is answered 408 (default 60 s). */
   readonly bodyIdleTimeoutMs?: number;
-  /** false: `GET /plugins` goes through fastify too (fast-path.test.ts compares both answers). */
+  /** false: `GET /plugins` goes through the whole pipeline too (fast-path.test.ts compares both answers). */
   readonly fastPath?: boolean;
 }
 
-export function createApi(backend: Backend, options: ApiOptions = {}): FastifyInstance {
-  const app = Fastify({
-    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : {}),
+export function createApi(backend: Backend, options: ApiOptions = {}): ApiServer {
+  const app = new ApiServer({
+    log: options.loggerInstance,
     // Strip /v1.41 once, so every route is declared unversioned; the version is checked in onRequest.
-    rewriteUrl: (req) => splitVersionPrefix(req.url ?? '/').path,
-    routerOptions: { querystringParser: parseQueryString },
-    return503OnClosing: true,
-    // Malformed URLs and the like: Docker's {"message"} shape, not fastify's.
-    frameworkErrors: (error, _req, reply) => {
-      const raw = reply as unknown as FastifyReply;
-      void raw
-        .code(error.statusCode ?? 400)
-        .type('application/json')
-        .send({ message: error.message });
-    },
-    // One debug line per request (below), not fastify's two info lines.
-    logController: new LogController({ disableRequestLogging: true }),
-    forceCloseConnections: true,
+    rewriteUrl: (url) => splitVersionPrefix(url).path,
+    parseQuery: parseQueryString,
+    parseBody: readRequestBody,
   });
 
   // Hooks on every request are callback-style, not async: an async hook costs a promise and a microtask per
@@ -86,36 +71,24 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     Ostype: 'linux',
     'Docker-Experimental': 'false',
   };
-  app.addHook('onRequest', (req, reply, done) => {
+  app.addHook('onRequest', (req, reply) => {
     reply.headers(commonHeaders);
     const { version } = splitVersionPrefix(req.originalUrl);
     const problem = version ? unsupportedVersion(version) : undefined;
-    done(problem ? new InvalidParameterError(problem) : undefined);
+    if (problem) throw new InvalidParameterError(problem);
   });
 
-  app.addHook('onResponse', (req, reply, done) => {
-    // Building the line (elapsedTime reads the clock) only when it is written: off below debug.
-    if (LOGS_REQUESTS.has(req.log.level)) {
+  if (LOGS_REQUESTS.has(options.loggerInstance?.level ?? 'silent')) {
+    app.addHook('onResponse', (req, reply) => {
       req.log.debug(
         { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
         'request',
       );
-    }
-    done();
-  });
-
-  // The docker CLI decodes {"message"} only when Content-Type is exactly application/json (no charset).
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type !== 'application/json' && type.startsWith('application/json'))
-      reply.header('content-type', 'application/json');
-    done(null, payload);
-  });
-
-  registerBodyParsing(app);
+    });
+  }
 
   app.setErrorHandler((err, req, reply) => {
-    const status = httpStatusOf(err) !== 500 ? httpStatusOf(err) : fastifyStatus(err);
+    const status = httpStatusOf(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
     void reply
       .code(status)
@@ -155,10 +128,4 @@ export function createApi(backend: Backend, options: ApiOptions = {}): FastifyIn
     });
   }
   return app;
-}
-
-/** Status of fastify's own errors (bad JSON, body too large…), 500 for anything else. */
-function fastifyStatus(err: unknown): number {
-  const code = (err as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
 }

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import { httpStatusOf } from '../errdefs/index.ts';
 import type { AuthzRequest } from '../plugins/index.ts';
 import type { AuthzPort } from './ports.ts';
+import type { ApiReply } from './server/reply.ts';
+import type { ApiRequest } from './server/request.ts';
+import type { ApiServer } from './server/server.ts';
 
 const MAX_INSPECTED_BODY = 1 << 20;
 
@@ -12,7 +15,7 @@ function headersOf(h: Record<string, string | string[] | number | undefined>): R
   return out;
 }
 
-function requestOf(req: FastifyRequest): AuthzRequest {
+function requestOf(req: ApiRequest): AuthzRequest {
   const body = req.body;
   const inspectable = body !== undefined && typeof (body as { pipe?: unknown }).pipe !== 'function';
   const text = inspectable ? JSON.stringify(body) : undefined;
@@ -28,21 +31,24 @@ function requestOf(req: FastifyRequest): AuthzRequest {
   };
 }
 
+type Payload = string | Buffer | Readable | undefined;
+
 async function authorizeResponse(
   chain: AuthzPort,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  payload: unknown,
-): Promise<unknown> {
+  req: ApiRequest,
+  reply: ApiReply,
+  payload: Payload,
+): Promise<Payload> {
   const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : undefined;
   try {
     await chain.authorizeResponse(requestOf(req), {
       ResponseStatusCode: reply.statusCode,
-      ResponseHeaders: headersOf(reply.getHeaders() as Record<string, string>),
+      ResponseHeaders: headersOf(reply.getHeaders()),
       ...(body && body.length <= MAX_INSPECTED_BODY ? { ResponseBody: body.toString('base64') } : {}),
     });
     return payload;
   } catch (err) {
+    if (payload && typeof payload !== 'string' && !Buffer.isBuffer(payload)) payload.destroy();
     reply.code(httpStatusOf(err)).type('application/json');
     return JSON.stringify({ message: (err as Error).message });
   }
@@ -55,23 +61,17 @@ async function authorizeResponse(
  * callback-style and return at once, so a daemon without authorization pays no promise per request.
  */
 export function registerAuthz(
-  app: FastifyInstance,
+  app: ApiServer,
   chain: AuthzPort,
-  exempt: (req: FastifyRequest) => boolean = () => false,
+  exempt: (req: ApiRequest) => boolean = () => false,
 ): void {
-  app.addHook('preHandler', (req, _reply, done) => {
-    if (exempt(req) || chain.active().length === 0) {
-      done();
-      return;
-    }
-    chain.authorizeRequest(requestOf(req)).then(() => done(), done);
+  app.addHook('preHandler', (req) => {
+    if (exempt(req) || chain.active().length === 0) return;
+    return chain.authorizeRequest(requestOf(req));
   });
 
-  app.addHook('onSend', (req, reply, payload, done) => {
-    if (exempt(req) || chain.active().length === 0 || reply.statusCode === 403) {
-      done(null, payload);
-      return;
-    }
-    authorizeResponse(chain, req, reply, payload).then((p) => done(null, p), done);
+  app.addHook('onSend', (req, reply, payload) => {
+    if (exempt(req) || chain.active().length === 0 || reply.statusCode === 403) return payload;
+    return authorizeResponse(chain, req, reply, payload);
   });
 }

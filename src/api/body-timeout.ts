@@ -9,9 +9,9 @@
  * @module
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestTimeoutError } from '../errdefs/index.ts';
 import { isRawBodyRoute } from './body.ts';
+import type { ApiServer } from './server/server.ts';
 
 /** Docker clients give up long before; 60 s of silence in the middle of a body is a dead or hostile client. */
 export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
@@ -74,19 +74,9 @@ export class IdleBody extends Transform {
   }
 }
 
-function hasBody(req: FastifyRequest): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** Reads every request body through an {@link IdleBody}. */
-export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
-  // Callback-style: most requests have no body, and an async hook would cost them a promise each.
-  app.addHook('preParsing', (req, reply, payload, done) => {
-    if (!hasBody(req)) {
-      done(null, payload);
-      return;
-    }
+/** Reads every request body through an {@link IdleBody} (the server calls the hook only for requests with one). */
+export function registerBodyTimeout(app: ApiServer, idleMs: number): void {
+  app.addHook('preParsing', (req, reply, payload) => {
     // Streamed uploads (plugin contexts) are told by their route, not by a Content-Type clients may not send.
     const streamed = isRawBodyRoute(req);
     const body = new IdleBody(
@@ -99,6 +89,6 @@ export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void 
     payload.on('error', (err) => body.destroy(err));
     body.on('error', () => {}); // its reader sees the error; a body nobody reads must not crash berthd
     reply.raw.once('close', () => body.destroy());
-    done(null, payload.pipe(body));
+    return payload.pipe(body);
   });
 }

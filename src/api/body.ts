@@ -2,31 +2,35 @@
  * Request bodies as dockerd reads them: whatever the `Content-Type` says, or without one. dockerd's handlers decode
  * JSON from the body without looking at the header (the Python docker SDK sends none, curl sends
  * `application/x-www-form-urlencoded`), and `POST /plugins/create` takes a tar, plain or gzip by its magic bytes.
- * So one catch-all parser reads every body: routes marked `rawBody` get the stream, all others parsed JSON.
+ * So one parser reads every body, whatever its `Content-Type` (even one that is no media type at all): routes
+ * marked `rawBody` get the stream, all others parsed JSON.
  *
  * @module
  */
 import type { Readable } from 'node:stream';
-import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../errdefs/index.ts';
+import { InvalidParameterError, PayloadTooLargeError } from '../errdefs/index.ts';
+import type { ApiRequest, RouteConfig } from './server/request.ts';
 
 /** Route config of the routes that read the body themselves as a stream. */
-export const RAW_BODY = { rawBody: true } as const;
+export const RAW_BODY: RouteConfig = { rawBody: true };
 
 /** Whether the request's route reads its body as a stream. */
-export function isRawBodyRoute(req: FastifyRequest): boolean {
-  return Boolean((req.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody);
+export function isRawBodyRoute(req: ApiRequest): boolean {
+  return req.route?.config.rawBody === true;
 }
 
-/** A media type as RFC 9110 writes it (`type/subtype`, parameters after `;`). */
-const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+\s*(;.*)?$/;
+/** JSON bodies are capped (413 past it); streamed uploads have their own caps. */
+export const JSON_BODY_LIMIT = 1 << 20;
 
 async function readText(payload: Readable, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of payload) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+    if (size > limit)
+      throw new PayloadTooLargeError(
+        `request body is too large: a JSON body may have at most ${limit} bytes`,
+      );
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -43,29 +47,12 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-/** Installs the one body parser; `limit` caps JSON bodies (413 past it). */
-export function registerBodyParsing(app: FastifyInstance, limit = 1 << 20): void {
-  // A header that is not a media type at all would be refused 415 before any parser runs; dockerd ignores it.
-  app.addHook('onRequest', (req, _reply, done) => {
-    const type = req.headers['content-type'];
-    if (type !== undefined && !MEDIA_TYPE.test(type)) delete req.headers['content-type'];
-    done();
-  });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (req, payload, done) => {
-    if (isRawBodyRoute(req)) {
-      done(null, payload);
-      return;
-    }
-    readText(payload, limit).then(
-      (text) => {
-        try {
-          done(null, parseJsonBody(text));
-        } catch (err) {
-          done(err as Error, undefined);
-        }
-      },
-      (err: Error) => done(err, undefined),
-    );
-  });
+/** The body as the route gets it: the stream for {@link RAW_BODY} routes, parsed JSON for all others. */
+export function readRequestBody(
+  req: ApiRequest,
+  body: Readable,
+  limit = JSON_BODY_LIMIT,
+): Readable | Promise<unknown> {
+  if (isRawBodyRoute(req)) return body;
+  return readText(body, limit).then(parseJsonBody);
 }

@@ -1,7 +1,7 @@
 /**
- * The fast path of `GET /plugins` against fastify's answer: the same requests to one app with it and one without,
+ * The fast path of `GET /plugins` against the pipeline's answer: the same requests to one app with it and one without,
  * over real unix sockets, must get the same bytes (status line, every header but Date, body), for the answers it
- * takes and for those it leaves to fastify (errors, other paths, the gate holding, an authorization plugin).
+ * takes and for those it leaves to the pipeline (errors, other paths, the gate holding, an authorization plugin).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,13 +9,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { ForbiddenError } from '../errdefs/index.ts';
 import type { PluginFilters } from '../plugins/index.ts';
 import { createApi } from './app.ts';
 import type { Backend } from './backend.ts';
 import type { AuthzPort, StartupPort } from './ports.ts';
 import { observeRequests } from './request-observer.ts';
+import type { ApiServer } from './server/server.ts';
 
 const LISTING = '[{"Name":"a/b:latest","Enabled":true,"Config":{"Description":"日本 😀"},"Status":{}}]';
 
@@ -92,16 +92,15 @@ describe('GET /plugins fast path', () => {
   const fast = backend();
   const slow = backend();
   const observed: [string[], string[]] = [[], []];
-  const throughFastify = [0, 0];
-  let apps: FastifyInstance[] = [];
+  const throughPipeline = [0, 0];
+  let apps: ApiServer[] = [];
   before(async () => {
     apps = [createApi(fast.b), createApi(slow.b, { fastPath: false })];
     apps.forEach((app, i) => {
       const seen = observed[i] ?? [];
       observeRequests(app, { requestDone: (m, route, status) => seen.push(`${m} ${route} ${status}`) });
-      app.addHook('onRequest', (_req, _reply, done) => {
-        throughFastify[i] = (throughFastify[i] ?? 0) + 1;
-        done();
+      app.addHook('onRequest', () => {
+        throughPipeline[i] = (throughPipeline[i] ?? 0) + 1;
       });
     });
     await apps[0]?.listen({ path: join(dir, 'fast.sock') });
@@ -118,17 +117,17 @@ describe('GET /plugins fast path', () => {
     return [await exchange(join(dir, 'fast.sock'), raw), await exchange(join(dir, 'slow.sock'), raw)];
   }
 
-  it('answers byte for byte as fastify does, and tells the observer the same', async () => {
+  it('answers byte for byte as the pipeline does, and tells the observer the same', async () => {
     const [a, b] = await both();
     assert.ok(a.startsWith('HTTP/1.1 200 OK\r\napi-version: '), a.slice(0, 80));
     assert.ok(a.includes(LISTING) && a.includes('too old') && a.includes("Invalid filter 'colour'"));
     assert.equal(a, b);
     assert.deepEqual(observed[0], observed[1]);
-    // Six plain listings and the last request skip fastify; malformed ones fail before its hooks in both.
-    assert.equal((throughFastify[1] ?? 0) - (throughFastify[0] ?? 0), 7);
+    // Six plain listings and the last request skip the pipeline; malformed ones fail before its hooks in both.
+    assert.equal((throughPipeline[1] ?? 0) - (throughPipeline[0] ?? 0), 7);
   });
 
-  it('leaves the request to fastify while an authorization plugin is active or the gate holds', async () => {
+  it('leaves the request to the pipeline while an authorization plugin is active or the gate holds', async () => {
     for (const setting of [
       () => Object.assign(fast.authz, { on: true }) && Object.assign(slow.authz, { on: true }),
       () =>

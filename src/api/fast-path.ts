@@ -1,55 +1,49 @@
 /**
  * `GET /plugins`, the API's hottest request (every `docker plugin ls`, every poll of an orchestrator), answered in
- * front of fastify when nothing in fastify's pipeline would change the answer. Fastify's pipeline (routing, the
- * request and reply objects, a child logger, six hooks) cost ~15 µs of the ~30 µs berthd spent per 2-plugin
- * listing, about what the bare answer costs. Only the plain case is taken here: GET of `/plugins` or
- * `/vX.Y/plugins` (a served version), no body, the startup gate open, no active authorization plugin, request
- * logging off, the server not closing, and filters the listing accepts. Anything else (another path or method,
- * a body, a version out of range, bad filters, the gate holding, an authorization plugin, debug logging)
- * reaches fastify untouched, which answers it as always. The answer is the bytes fastify writes for it
- * (fast-path.test.ts compares both, status, headers and body); the request observer is told as fastify's hook
- * tells it.
+ * front of the server's pipeline when nothing in it would change the answer. The pipeline (routing, the request
+ * and reply objects, the hooks) cost about what the bare answer costs (measured with fastify: ~15 of ~30 µs per
+ * 2-plugin listing). Only the plain case is taken here: GET of `/plugins` or `/vX.Y/plugins` (a served version),
+ * no body, the startup gate open, no active authorization plugin, request logging off, the server not closing,
+ * and filters the listing accepts. Anything else (another path or method, a body, a version out of range, bad
+ * filters, the gate holding, an authorization plugin, debug logging) reaches the pipeline untouched, which
+ * answers it as always. The answer is the bytes the pipeline writes for it (fast-path.test.ts compares both,
+ * status, headers and body); the request observer is told as the pipeline's hook tells it.
  *
  * @module
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import type { AuthzPort, StartupPort } from './ports.ts';
 import { parseQueryString } from './query.ts';
 import { observersOf, type RequestObserver } from './request-observer.ts';
+import type { ApiServer } from './server/server.ts';
+import { hasBody } from './server/server.ts';
 import { unsupportedVersion } from './versions.ts';
 
 export interface FastPathOptions {
-  /** The headers every answer carries, as the `onRequest` hook sets them (fastify writes the names lowercase). */
+  /** The headers every answer carries, as the `onRequest` hook sets them (the reply writes the names lowercase). */
   readonly headers: Readonly<Record<string, string>>;
-  /** The listing's body for the query; throws for bad filters (then fastify answers the error). */
+  /** The listing's body for the query; throws for bad filters (then the pipeline answers the error). */
   readonly listPlugins: (query: Readonly<Record<string, string>>) => string | Buffer;
   readonly authz?: AuthzPort | undefined;
   readonly startup?: StartupPort | undefined;
-  /** Whether fastify's `onResponse` hook writes a line per request (it does at debug and trace). */
+  /** Whether the pipeline writes a line per request (it does at debug and trace). */
   readonly logsRequests: () => boolean;
 }
 
 /** `/plugins` and `/v1.41/plugins`, with a query; find-my-way reads anything else (`%`, `;`, `#`) its own way. */
 const PLUGINS_URL = /^(?:\/v(\d+\.\d+))?\/plugins(?:\?([^#]*))?$/;
 
-/** Whether a request carries a body (as the body-timeout hook tells it): the fast path leaves those to fastify. */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
 /**
- * Puts the fast path in front of fastify's request handler on `app.server` (the server fastify made, with all of
- * its settings: keep-alive and request timeouts, connection tracking), before it listens.
+ * Puts the fast path in front of the pipeline's request handler on `app.server` (with all of its settings:
+ * keep-alive and request timeouts, connection tracking), before it listens.
  */
-export function installFastPath(app: FastifyInstance, o: FastPathOptions): void {
+export function installFastPath(app: ApiServer, o: FastPathOptions): void {
   const server: Server = app.server;
-  const [fastify] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  if (!fastify) return;
+  const [pipeline] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (!pipeline) return;
   const told = observersOf(app); // observeRequests may add to it later, before the server listens
   // The headers as one flat array, rebuilt only when the length changes (a cached listing keeps it): no object
-  // spread per request. The names are the lowercase ones fastify writes.
+  // spread per request. The names are the lowercase ones the reply writes.
   const head = Object.entries(o.headers).flatMap(([k, v]) => [k.toLowerCase(), v]);
   head.push('content-type', 'application/json', 'content-length');
   let headers = [...head, '0'];
@@ -65,7 +59,7 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
     try {
       body = o.listPlugins(parseQueryString(m[2] ?? ''));
     } catch {
-      return false; // fastify lists again and answers the error in Docker's shape
+      return false; // the pipeline lists again and answers the error in Docker's shape
     }
     const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     if (told.length > 0) observe(res, told);
@@ -78,9 +72,9 @@ export function installFastPath(app: FastifyInstance, o: FastPathOptions): void 
     return true;
   };
 
-  server.removeListener('request', fastify);
+  server.removeListener('request', pipeline);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!answered(req, res)) fastify(req, res);
+    if (!answered(req, res)) pipeline(req, res);
   });
 }
 

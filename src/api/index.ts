@@ -21,6 +21,7 @@ export type {
 } from './ports.ts';
 export { observeRequests, type RequestObserver, routeOf, UNMATCHED_ROUTE } from './request-observer.ts';
 export { parseRunRequest, RUN_STREAM_TYPE, type RunFrame } from './routes/runs.ts';
+export type { ApiServer } from './server/server.ts';
 export {
   API_VERSION,
   compareApiVersions,

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import Fastify from 'fastify';
+import { parseQueryString } from './query.ts';
 import { observeRequests, UNMATCHED_ROUTE } from './request-observer.ts';
+import { ApiServer } from './server/server.ts';
 
 /** The route shapes berth's API declares: plain, parametric, and the plugin wildcard. */
 function app(seen: string[]) {
-  const a = Fastify();
+  const a = new ApiServer({ parseQuery: parseQueryString, parseBody: () => undefined });
   a.get('/info', async () => ({}));
   a.delete('/volumes/:name', async (_req, reply) => reply.code(204).send());
-  a.route({ method: ['GET', 'POST', 'DELETE'], url: '/plugins/*', handler: async () => ({}) });
+  a.route(['GET', 'POST', 'DELETE'], '/plugins/*', async () => ({}));
   observeRequests(a, {
     requestDone: (method, route, status, seconds) => {
       assert.ok(seconds >= 0 && seconds < 5);

@@ -1,19 +1,19 @@
 /**
- * The routes over an in-memory fake backend (fastify's `inject`, as hono tests routes with `app.request()`): status
+ * The routes over an in-memory fake backend (light-my-request's `inject`, as hono tests routes with `app.request()`): status
  * codes, Docker's shapes and what reaches each port, with no disk, registry or container behind them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { fakeBackend, ID, VOLUME } from '../../test/fixtures/fake-backend.ts';
 import { ForbiddenError } from '../errdefs/index.ts';
 import { createApi } from './app.ts';
 import type { EventLog } from './events.ts';
+import type { ApiServer } from './server/server.ts';
 import { API_VERSION } from './versions.ts';
 
 describe('routes over a fake backend (app.inject, no disk)', () => {
   let backend: ReturnType<typeof fakeBackend>;
-  let app: FastifyInstance;
+  let app: ApiServer;
   before(() => {
     backend = fakeBackend();
     app = createApi(backend);

@@ -8,31 +8,28 @@
  *
  * @module
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StartupPort } from './ports.ts';
+import type { ApiRequest } from './server/request.ts';
+import type { ApiServer } from './server/server.ts';
 
 /** Answered while the authorization chain is not ready: it says only that the daemon is up. */
 const UNGATED_ROUTES = new Set(['/_ping']);
 
 export interface StartupGate {
   /** Whether the authorization hooks must leave this request alone (answered before the chain was ready). */
-  exempt(req: FastifyRequest): boolean;
+  exempt(req: ApiRequest): boolean;
 }
 
-export function registerStartupGate(app: FastifyInstance, startup: StartupPort): StartupGate {
-  const exempt = new WeakSet<FastifyRequest>();
-  // A callback hook, not an async one: once the chain is ready no promise is made per request.
-  app.addHook('onRequest', (req, _reply, done) => {
-    if (startup.authzReady) return done();
+export function registerStartupGate(app: ApiServer, startup: StartupPort): StartupGate {
+  const exempt = new WeakSet<ApiRequest>();
+  // Returns at once (no promise) once the chain is ready.
+  app.addHook('onRequest', (req) => {
+    if (startup.authzReady) return;
     exempt.add(req);
-    if (UNGATED_ROUTES.has(req.routeOptions.url ?? '')) return done();
-    startup.untilAuthzReady().then(
-      () => {
-        exempt.delete(req); // held until the chain was ready: authorized like any other request
-        done();
-      },
-      (err: Error) => done(err),
-    );
+    if (UNGATED_ROUTES.has(req.route?.url ?? '')) return;
+    return startup.untilAuthzReady().then(() => {
+      exempt.delete(req); // held until the chain was ready: authorized like any other request
+    });
   });
   return { exempt: (req) => !startup.authzReady && exempt.has(req) };
 }

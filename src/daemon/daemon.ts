@@ -6,9 +6,8 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { createApi, EventLog } from '../api/index.ts';
+import { type ApiServer, createApi, EventLog } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import { boundingCapabilities, groupId, traceBegin, traceEnd, traceMark } from '../host/index.ts';
 import { AuthzChain, PluginDistribution, PluginManager } from '../plugins/index.ts';
@@ -49,7 +48,7 @@ export const PROBE_SMOKE_TIMEOUT_MS = 10_000;
 
 export interface Daemon {
   readonly config: DaemonConfig;
-  readonly app: FastifyInstance;
+  readonly app: ApiServer;
   readonly runtimes: RuntimeManager;
   readonly plugins: PluginManager;
   readonly log: Logger;

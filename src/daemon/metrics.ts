@@ -6,9 +6,8 @@
  *
  * @module
  */
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { observeRequests } from '../api/index.ts';
+import { type ApiServer, observeRequests } from '../api/index.ts';
 import { InvalidParameterError } from '../errdefs/index.ts';
 import type { BerthMetrics } from '../metrics/index.ts';
 import type { PluginManager, PluginManagerOptions } from '../plugins/index.ts';
@@ -48,7 +47,7 @@ export function observePluginEvents(m: BerthMetrics | undefined, plugins: Plugin
 export async function serveDaemonMetrics(
   m: BerthMetrics,
   at: MetricsAddress,
-  services: { plugins: PluginManager; runtimes: RuntimeManager; app: FastifyInstance; log: Logger },
+  services: { plugins: PluginManager; runtimes: RuntimeManager; app: ApiServer; log: Logger },
 ): Promise<() => Promise<void>> {
   const { plugins, runtimes, app, log } = services;
   m.plugins.watch(() => plugins.list());

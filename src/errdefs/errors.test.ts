@@ -11,6 +11,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  PayloadTooLargeError,
   RequestTimeoutError,
   SystemError,
   UnauthorizedError,
@@ -29,6 +30,7 @@ describe('errdefs', () => {
     [new NotModifiedError('x'), 'NotModified', 304],
     [new DeadlineError('x'), 'Deadline', 504],
     [new RequestTimeoutError('x'), 'RequestTimeout', 408],
+    [new PayloadTooLargeError('x'), 'TooLarge', 413],
     [new SystemError('x'), 'System', 500],
   ] as const;
 

@@ -17,6 +17,7 @@ export type ErrorKind =
   | 'NotModified'
   | 'Deadline'
   | 'RequestTimeout'
+  | 'TooLarge'
   | 'System';
 
 /** Base class of every error berth raises on purpose. `cause` keeps the underlying error. */
@@ -77,6 +78,11 @@ export class DeadlineError extends BerthError {
 /** The client stopped sending its request (body) for too long (408). */
 export class RequestTimeoutError extends BerthError {
   override readonly kind = 'RequestTimeout';
+}
+
+/** The request (body) is larger than berth accepts (413); the message says the limit. */
+export class PayloadTooLargeError extends BerthError {
+  override readonly kind = 'TooLarge';
 }
 
 /** berth or the host failed; not the caller's fault (500). */

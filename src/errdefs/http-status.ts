@@ -9,6 +9,7 @@ import {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  PayloadTooLargeError,
   RequestTimeoutError,
   SystemError,
   UnauthorizedError,
@@ -27,6 +28,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   NotModified: 304,
   Deadline: 504,
   RequestTimeout: 408,
+  TooLarge: 413,
   System: 500,
 };
 
@@ -43,6 +45,7 @@ const BY_STATUS: Record<number, new (message: string) => BerthError> = {
   404: NotFoundError,
   408: RequestTimeoutError,
   409: ConflictError,
+  413: PayloadTooLargeError,
   501: NotImplementedError,
   503: UnavailableError,
   504: DeadlineError,

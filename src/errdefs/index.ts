@@ -9,6 +9,7 @@ export {
   NotFoundError,
   NotImplementedError,
   NotModifiedError,
+  PayloadTooLargeError,
   RequestTimeoutError,
   SystemError,
   UnauthorizedError,

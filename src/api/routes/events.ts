@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import type { Backend } from '../backend.ts';
 import { type EngineEvent, EVENT_FILTER_KEYS, eventMatches, parseEventTime } from '../events.ts';
 import { parseFilters } from '../query.ts';
+import type { ApiServer } from '../server/server.ts';
 import { olderThan, requestApiVersion } from '../versions.ts';
 
 type Query = Record<string, string | undefined>;
@@ -23,7 +23,7 @@ export function eventShapeFor(version: string): (e: EngineEvent) => EngineEvent 
  * `GET /events`: the backlog since `since`, then live events until `until` (or until the client leaves), one JSON
  * object per line, as dockerd streams them.
  */
-export function registerEventRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerEventRoutes(app: ApiServer, backend: Backend): void {
   app.get('/events', async (req, reply) => {
     const q = req.query as Query;
     const since = time(q.since, 'since');

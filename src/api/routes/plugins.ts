@@ -5,7 +5,6 @@
  * @module
  */
 import { PassThrough, Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError, RequestTimeoutError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
 import type {
@@ -18,6 +17,9 @@ import { decodeRegistryAuth } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
 import { RAW_BODY } from '../body.ts';
 import { parseFilters, queryBool } from '../query.ts';
+import type { ApiReply } from '../server/reply.ts';
+import type { ApiRequest } from '../server/request.ts';
+import type { ApiServer } from '../server/server.ts';
 import { updatePlugin } from './plugin-update.ts';
 
 const ACTIONS = ['json', 'enable', 'disable', 'set', 'upgrade', 'push', 'logs', 'update'];
@@ -104,9 +106,9 @@ function parsePrivileges(raw: unknown): PluginPrivilege[] | undefined {
  * `{"errorDetail":{"message"},"error"}` line.
  */
 async function streamTransfer(
-  reply: FastifyReply,
+  reply: ApiReply,
   run: (o: Required<Pick<TransferOptions, 'progress' | 'onReady' | 'signal'>>) => Promise<unknown>,
-): Promise<FastifyReply> {
+): Promise<ApiReply> {
   const out = new PassThrough();
   // A client that goes away (Ctrl-C on docker plugin install) cancels the transfer.
   const gone = new AbortController();
@@ -135,7 +137,7 @@ async function streamTransfer(
   return reply.code(200).type('application/json').send(out);
 }
 
-const registryAuth = (req: FastifyRequest) =>
+const registryAuth = (req: ApiRequest) =>
   decodeRegistryAuth(req.headers['x-registry-auth'] as string | undefined);
 
 /** Reads and drops what is left of a request body (bounded, so a refused huge upload cannot pin us). */
@@ -152,10 +154,10 @@ async function drain(body: Readable, maxBytes = 1 << 30): Promise<void> {
   }
 }
 
-export function registerPluginRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerPluginRoutes(app: ApiServer, backend: Backend): void {
   const plugins = backend.plugins;
 
-  // Serialised by the manager, which reuses each Plugin object's JSON: byte for byte what fastify would send.
+  // Serialised by the manager, which reuses each Plugin object's JSON: byte for byte what JSON.stringify would write.
   app.get('/plugins', async (req, reply) =>
     reply.type('application/json').send(pluginListing(plugins, req.query as Query)),
   );
@@ -180,85 +182,85 @@ export function registerPluginRoutes(app: FastifyInstance, backend: Backend): vo
 
   // A plugin context upload, whatever its Content-Type: the body stays a stream, unpacked (plain or gzip by its
   // magic bytes, with its own caps) by the manager.
-  app.post('/plugins/create', { config: RAW_BODY }, async (req: FastifyRequest, reply: FastifyReply) => {
-    const q = req.query as Query;
-    if (!q.name)
-      throw new InvalidParameterError('name is required: POST /plugins/create?name=NAME with a tar body');
-    const body = req.body as Readable | undefined;
-    if (!body || typeof (body as Readable).pipe !== 'function') {
-      throw new InvalidParameterError(
-        'the body must be a tar (plain or gzip) of the plugin context: config.json and rootfs/',
-      );
-    }
-    try {
-      await plugins.create(q.name, { tar: body }, q.runtime ? { runtime: q.runtime } : {});
-    } catch (err) {
-      // Let the client finish its upload, so it reads our answer instead of a broken pipe (a client that
-      // stopped sending gets its 408 at once).
-      if (!(err instanceof RequestTimeoutError)) await drain(body);
-      throw err;
-    }
-    return reply.code(204).send();
-  });
-
-  app.route({
-    method: ['GET', 'POST', 'DELETE'],
-    url: '/plugins/*',
-    handler: async (req, reply) => {
-      const rest = (req.params as { '*': string })['*'];
-      const { name, action } = splitPath(rest);
+  app.post(
+    '/plugins/create',
+    async (req: ApiRequest, reply: ApiReply) => {
       const q = req.query as Query;
-      const route = `${req.method} ${action}`;
-      switch (route) {
-        case 'GET json':
-          return plugins.inspect(name);
-        case 'DELETE ':
-          await plugins.remove(name, { force: queryBool(q.force) });
-          return reply.code(200).send();
-        case 'POST enable': {
-          const timeoutMs = enableTimeout(q.timeout);
-          await plugins.enable(name, timeoutMs === undefined ? {} : { timeoutMs });
-          return reply.code(200).send();
-        }
-        case 'POST disable':
-          await plugins.disable(name, { force: queryBool(q.force) });
-          return reply.code(200).send();
-        case 'POST set': {
-          const items = req.body;
-          if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) {
-            throw new InvalidParameterError('the body must be a JSON array of "name[.field]=value" strings');
-          }
-          await plugins.set(name, items, reconfigureQuery(q));
-          return reply.code(204).send();
-        }
-        case 'POST update':
-          return updatePlugin(plugins, name, req.body, reconfigureQuery(q));
-        case 'GET logs': {
-          if (!queryBool(q.follow))
-            return reply.type('text/plain; charset=utf-8').send(backend.pluginLogs.read(name));
-          const stop = new AbortController();
-          const lines = backend.pluginLogs.follow(name, stop.signal);
-          reply.raw.on('close', () => stop.abort());
-          return reply.type('text/plain; charset=utf-8').send(Readable.from(lines));
-        }
-        case 'POST upgrade': {
-          const privileges = parsePrivileges(req.body);
-          const auth = registryAuth(req);
-          return streamTransfer(reply, (o) =>
-            backend.distribution.upgrade(name, q.remote ?? '', {
-              ...o,
-              auth,
-              ...(privileges ? { privileges } : {}),
-            }),
-          );
-        }
-        case 'POST push': {
-          const auth = registryAuth(req);
-          return streamTransfer(reply, (o) => backend.distribution.push(name, { ...o, auth }));
-        }
-        default:
-          throw new NotFoundError('page not found');
+      if (!q.name)
+        throw new InvalidParameterError('name is required: POST /plugins/create?name=NAME with a tar body');
+      const body = req.body as Readable | undefined;
+      if (!body || typeof (body as Readable).pipe !== 'function') {
+        throw new InvalidParameterError(
+          'the body must be a tar (plain or gzip) of the plugin context: config.json and rootfs/',
+        );
       }
+      try {
+        await plugins.create(q.name, { tar: body }, q.runtime ? { runtime: q.runtime } : {});
+      } catch (err) {
+        // Let the client finish its upload, so it reads our answer instead of a broken pipe (a client that
+        // stopped sending gets its 408 at once).
+        if (!(err instanceof RequestTimeoutError)) await drain(body);
+        throw err;
+      }
+      return reply.code(204).send();
     },
+    RAW_BODY,
+  );
+
+  app.route(['GET', 'POST', 'DELETE'], '/plugins/*', async (req, reply) => {
+    const rest = (req.params as { '*': string })['*'];
+    const { name, action } = splitPath(rest);
+    const q = req.query as Query;
+    const route = `${req.method} ${action}`;
+    switch (route) {
+      case 'GET json':
+        return plugins.inspect(name);
+      case 'DELETE ':
+        await plugins.remove(name, { force: queryBool(q.force) });
+        return reply.code(200).send();
+      case 'POST enable': {
+        const timeoutMs = enableTimeout(q.timeout);
+        await plugins.enable(name, timeoutMs === undefined ? {} : { timeoutMs });
+        return reply.code(200).send();
+      }
+      case 'POST disable':
+        await plugins.disable(name, { force: queryBool(q.force) });
+        return reply.code(200).send();
+      case 'POST set': {
+        const items = req.body;
+        if (!Array.isArray(items) || !items.every((i) => typeof i === 'string')) {
+          throw new InvalidParameterError('the body must be a JSON array of "name[.field]=value" strings');
+        }
+        await plugins.set(name, items, reconfigureQuery(q));
+        return reply.code(204).send();
+      }
+      case 'POST update':
+        return updatePlugin(plugins, name, req.body, reconfigureQuery(q));
+      case 'GET logs': {
+        if (!queryBool(q.follow))
+          return reply.type('text/plain; charset=utf-8').send(backend.pluginLogs.read(name));
+        const stop = new AbortController();
+        const lines = backend.pluginLogs.follow(name, stop.signal);
+        reply.raw.on('close', () => stop.abort());
+        return reply.type('text/plain; charset=utf-8').send(Readable.from(lines));
+      }
+      case 'POST upgrade': {
+        const privileges = parsePrivileges(req.body);
+        const auth = registryAuth(req);
+        return streamTransfer(reply, (o) =>
+          backend.distribution.upgrade(name, q.remote ?? '', {
+            ...o,
+            auth,
+            ...(privileges ? { privileges } : {}),
+          }),
+        );
+      }
+      case 'POST push': {
+        const auth = registryAuth(req);
+        return streamTransfer(reply, (o) => backend.distribution.push(name, { ...o, auth }));
+      }
+      default:
+        throw new NotFoundError('page not found');
+    }
   });
 }

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError, NotImplementedError } from '../../errdefs/index.ts';
 import type { Backend } from '../backend.ts';
 import type { RunRequest } from '../ports.ts';
+import type { ApiServer } from '../server/server.ts';
 
 /** Media type of a run's output: one JSON object per line (see {@link RunFrame}). */
 export const RUN_STREAM_TYPE = 'application/x-ndjson';
@@ -87,7 +87,7 @@ export function parseRunRequest(body: unknown): RunRequest {
 }
 
 /** `POST /runs`: runs a command and streams its output, ending with its exit status. */
-export function registerRunRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerRunRoutes(app: ApiServer, backend: Backend): void {
   app.post('/runs', async (req, reply) => {
     const handle = await backend.runs.run(parseRunRequest(req.body));
     const out = new PassThrough();
@@ -110,26 +110,23 @@ export function registerRunRoutes(app: FastifyInstance, backend: Backend): void 
   });
 
   /** `GET /runs/{id}/logs[?follow=1&tail=N]`: the run's output read back from its log driver, as run frames. */
-  app.get<{ Params: { id: string }; Querystring: { follow?: string; tail?: string } }>(
-    '/runs/:id/logs',
-    async (req, reply) => {
-      if (!backend.runs.logs) throw new NotImplementedError('this berthd cannot read logs back');
-      const tail = req.query.tail === undefined || req.query.tail === 'all' ? -1 : Number(req.query.tail);
-      if (!Number.isInteger(tail) || tail < -1)
-        throw new InvalidParameterError(`tail must be a number of lines or "all", got ${req.query.tail}`);
-      const follow = req.query.follow === '1' || req.query.follow === 'true';
-      const lines = await backend.runs.logs(req.params.id, { follow, tail });
-      const out = new PassThrough();
-      void (async () => {
-        try {
-          for await (const l of lines)
-            out.write(`${JSON.stringify({ [l.source]: l.line.toString('base64') })}\n`);
-          out.end();
-        } catch (err) {
-          out.end(`${JSON.stringify({ error: (err as Error).message })}\n`);
-        }
-      })();
-      return reply.type(RUN_STREAM_TYPE).send(out);
-    },
-  );
+  app.get('/runs/:id/logs', async (req, reply) => {
+    if (!backend.runs.logs) throw new NotImplementedError('this berthd cannot read logs back');
+    const tail = req.query.tail === undefined || req.query.tail === 'all' ? -1 : Number(req.query.tail);
+    if (!Number.isInteger(tail) || tail < -1)
+      throw new InvalidParameterError(`tail must be a number of lines or "all", got ${req.query.tail}`);
+    const follow = req.query.follow === '1' || req.query.follow === 'true';
+    const lines = await backend.runs.logs(req.params.id ?? '', { follow, tail });
+    const out = new PassThrough();
+    void (async () => {
+      try {
+        for await (const l of lines)
+          out.write(`${JSON.stringify({ [l.source]: l.line.toString('base64') })}\n`);
+        out.end();
+      } catch (err) {
+        out.end(`${JSON.stringify({ error: (err as Error).message })}\n`);
+      }
+    })();
+    return reply.type(RUN_STREAM_TYPE).send(out);
+  });
 }

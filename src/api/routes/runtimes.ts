@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { exportRuntimes, parseExportFormat } from '../../cluster/index.ts';
 import { findExecutable } from '../../host/index.ts';
 import type { Backend } from '../backend.ts';
 import { queryBool } from '../query.ts';
+import type { ApiServer } from '../server/server.ts';
 import { runtimeView } from '../views.ts';
 
 /** Where CRI-O packages install conmon, then PATH. */
@@ -12,7 +12,7 @@ const CONMON_PATH = `/usr/libexec/crio:/usr/local/libexec/crio:${process.env.PAT
  * berth's runtime endpoints (no Docker equivalent): list, inspect, re-probe, reload.
  * `POST /runtimes/reload` answers only once the new set is live (or refused), with the diff.
  */
-export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerRuntimeRoutes(app: ApiServer, backend: Backend): void {
   const views = () => {
     const set = backend.runtimes.current();
     return [...set.runtimes.values()].map((rt) => runtimeView(rt, set.defaultRuntime));
@@ -21,29 +21,26 @@ export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): v
   app.get('/runtimes', async () => views());
 
   // The live registry as CRI configuration or Kubernetes objects (berth runtime export / configure).
-  app.get<{ Querystring: { format?: string; includeUnavailable?: string } }>(
-    '/runtimes/export',
-    async (req) => {
-      const format = parseExportFormat(req.query.format);
-      const conmon = format === 'crio' ? findExecutable('conmon', CONMON_PATH) : undefined;
-      const r = exportRuntimes(backend.runtimes.current(), {
-        format,
-        includeUnavailable: queryBool(req.query.includeUnavailable),
-        ...(conmon?.found ? { monitorPath: conmon.path } : {}),
-      });
-      return {
-        Format: r.format,
-        Content: r.content,
-        Handlers: r.handlers.map((h) => ({ Name: h.name, Handler: h.handler })),
-        LeftOut: r.leftOut.map((l) => ({ Name: l.name, Reason: l.reason })),
-        ...(r.defaultHandler ? { DefaultHandler: r.defaultHandler } : {}),
-      };
-    },
-  );
+  app.get('/runtimes/export', async (req) => {
+    const format = parseExportFormat(req.query.format);
+    const conmon = format === 'crio' ? findExecutable('conmon', CONMON_PATH) : undefined;
+    const r = exportRuntimes(backend.runtimes.current(), {
+      format,
+      includeUnavailable: queryBool(req.query.includeUnavailable),
+      ...(conmon?.found ? { monitorPath: conmon.path } : {}),
+    });
+    return {
+      Format: r.format,
+      Content: r.content,
+      Handlers: r.handlers.map((h) => ({ Name: h.name, Handler: h.handler })),
+      LeftOut: r.leftOut.map((l) => ({ Name: l.name, Reason: l.reason })),
+      ...(r.defaultHandler ? { DefaultHandler: r.defaultHandler } : {}),
+    };
+  });
 
-  app.get<{ Params: { name: string } }>('/runtimes/:name', async (req) => {
+  app.get('/runtimes/:name', async (req) => {
     const set = backend.runtimes.current();
-    return runtimeView(backend.runtimes.inspect(req.params.name), set.defaultRuntime);
+    return runtimeView(backend.runtimes.inspect(req.params.name ?? ''), set.defaultRuntime);
   });
 
   app.post('/runtimes/check', async () => {
@@ -51,8 +48,8 @@ export function registerRuntimeRoutes(app: FastifyInstance, backend: Backend): v
     return views();
   });
 
-  app.post<{ Params: { name: string } }>('/runtimes/:name/check', async (req) => {
-    const [rt] = await backend.runtimes.check(req.params.name);
+  app.post('/runtimes/:name/check', async (req) => {
+    const [rt] = await backend.runtimes.check(req.params.name ?? '');
     return rt ? runtimeView(rt, backend.runtimes.current().defaultRuntime) : undefined;
   });
 

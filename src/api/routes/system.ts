@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { arch, platform } from 'node:os';
-import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { registryAuthFrom } from '../../registry/index.ts';
 import type { Backend } from '../backend.ts';
+import type { ApiServer } from '../server/server.ts';
 import { API_VERSION, MIN_API_VERSION, olderThan, requestApiVersion } from '../versions.ts';
 import { runtimeInfo } from '../views.ts';
 
@@ -17,7 +17,7 @@ const GO_ARCH: Record<string, string> = {
 };
 
 /** `/_ping`, `/auth`, `/version`, `/info`. */
-export function registerSystemRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerSystemRoutes(app: ApiServer, backend: Backend): void {
   const f = backend.system.facts;
 
   app.get('/_ping', async (_req, reply) => {

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { InvalidParameterError } from '../../errdefs/index.ts';
 import { canonicalKeys, type FieldSchema } from '../../gojson/index.ts';
 import type { CreateVolume } from '../../volumes/index.ts';
 import type { Backend } from '../backend.ts';
 import { parseFilters, queryBool } from '../query.ts';
+import type { ApiServer } from '../server/server.ts';
 
 type Query = Record<string, string | undefined>;
 const FILTER_KEYS = ['name', 'driver', 'label', 'dangling'];
@@ -52,7 +52,7 @@ function createRequest(body: unknown): CreateVolume {
 }
 
 /** Docker's `/volumes` endpoints, served by managed volume-driver plugins. */
-export function registerVolumeRoutes(app: FastifyInstance, backend: Backend): void {
+export function registerVolumeRoutes(app: ApiServer, backend: Backend): void {
   const volumes = backend.volumes;
 
   app.get('/volumes', async (req) => {
@@ -75,10 +75,10 @@ export function registerVolumeRoutes(app: FastifyInstance, backend: Backend): vo
 
   app.post('/volumes/prune', async () => volumes.prune());
 
-  app.get<{ Params: { name: string } }>('/volumes/:name', async (req) => volumes.inspect(req.params.name));
+  app.get('/volumes/:name', async (req) => volumes.inspect(req.params.name ?? ''));
 
-  app.delete<{ Params: { name: string } }>('/volumes/:name', async (req, reply) => {
-    await volumes.remove(req.params.name, { force: queryBool((req.query as Query).force) });
+  app.delete('/volumes/:name', async (req, reply) => {
+    await volumes.remove(req.params.name ?? '', { force: queryBool((req.query as Query).force) });
     return reply.code(204).send();
   });
 }
