@@ -124,7 +124,7 @@ export function createApi(backend: Backend, options: ApiOptions = {}): ApiServer
       listPlugins: (query) => pluginListing(backend.plugins, query),
       authz: backend.authz,
       startup: backend.startup,
-      logsRequests: () => LOGS_REQUESTS.has(options.loggerInstance?.level ?? 'silent'),
+      logsRequests: LOGS_REQUESTS.has(options.loggerInstance?.level ?? 'silent'),
     });
   }
   return app;

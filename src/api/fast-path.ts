@@ -26,9 +26,12 @@ export interface FastPathOptions {
   readonly listPlugins: (query: Readonly<Record<string, string>>) => string | Buffer;
   readonly authz?: AuthzPort | undefined;
   readonly startup?: StartupPort | undefined;
-  /** Whether the pipeline writes a line per request (it does at debug and trace). */
-  readonly logsRequests: () => boolean;
+  /** Whether the pipeline writes a line per request (it does at debug and trace; the level is set at start). */
+  readonly logsRequests: boolean;
 }
+
+/** The query of a listing without one: shared, as nothing changes it. */
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
 /** `/plugins` and `/v1.41/plugins`, with a query; find-my-way reads anything else (`%`, `;`, `#`) its own way. */
 const PLUGINS_URL = /^(?:\/v(\d+\.\d+))?\/plugins(?:\?([^#]*))?$/;
@@ -54,10 +57,10 @@ export function installFastPath(app: ApiServer, o: FastPathOptions): void {
     const m = PLUGINS_URL.exec(req.url ?? '');
     if (!m || hasBody(req) || (m[1] !== undefined && !served(m[1]))) return false;
     if ((o.startup && !o.startup.authzReady) || (o.authz && o.authz.active().length > 0)) return false;
-    if (o.logsRequests()) return false;
+    if (o.logsRequests) return false;
     let body: string | Buffer;
     try {
-      body = o.listPlugins(parseQueryString(m[2] ?? ''));
+      body = o.listPlugins(m[2] ? parseQueryString(m[2]) : NO_QUERY);
     } catch {
       return false; // the pipeline lists again and answers the error in Docker's shape
     }

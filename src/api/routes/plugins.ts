@@ -42,7 +42,11 @@ function reconfigureQuery(q: Query): { restart: boolean; force: boolean } {
   return { restart: queryBool(q.restart), force: queryBool(q.force) };
 }
 
+/** No filters: shared, as the manager only reads it. */
+const NO_FILTERS: PluginFilters = Object.freeze({});
+
 function toFilters(raw: unknown): PluginFilters {
+  if (raw === undefined || raw === '') return NO_FILTERS;
   const filters = parseFilters(raw);
   const out: { enabled?: boolean; capability?: string[] } = {};
   for (const [key, values] of filters) {

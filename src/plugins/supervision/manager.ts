@@ -164,7 +164,9 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
 
   /** `JSON.stringify(list(filters))` as UTF-8, cheaper (see ListingCache); shared between answers, never to change. */
   listJson(filters: PluginFilters = {}): Buffer {
-    return this.#listing.json(this.#plugins.all().filter((e) => matchesFilters(e, filters)));
+    const all = this.#plugins.all();
+    const unfiltered = filters.enabled === undefined && !filters.capability?.length;
+    return this.#listing.json(unfiltered ? all : all.filter((e) => matchesFilters(e, filters)));
   }
 
   /** From a directory or a tar. @throws {ConflictError} name exists; {InvalidParameterError} bad name/context/manifest */
