@@ -142,6 +142,12 @@ describe('ApiServer', () => {
     before(async () => {
       app.get('/events', () => events);
       app.get('/lines', () => Readable.from(['a\n', 'b\n']));
+      app.post('/refuse', () => {
+        throw new ConflictError('refused after the body');
+      });
+      app.addHook('onRequest', (req) => {
+        if (req.query.early) throw new ConflictError('refused before the body');
+      });
       app.get('/broken', () => {
         const s = new PassThrough();
         s.write('partial');
@@ -181,6 +187,24 @@ describe('ApiServer', () => {
     it('ends the connection when a stream fails midway, never a truncated answer that looks whole', async () => {
       const res = await get('/broken');
       await assert.rejects(text(res.body));
+    });
+
+    const post = (path: string, body: string) =>
+      new Promise<{ status: number; connection: unknown }>((resolve, reject) => {
+        const agent = new Agent({ keepAlive: true });
+        const r = request({ socketPath: socket, path, method: 'POST', agent }, (res) => {
+          res.resume();
+          agent.destroy();
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        });
+        r.on('error', reject);
+        r.end(body);
+      });
+
+    it('ends the connection after an error answered before the body was read, not after one read to its end', async () => {
+      const early = await post('/refuse?early=1', 'x'.repeat(1 << 20));
+      assert.deepEqual(early, { status: 409, connection: 'close' });
+      assert.deepEqual(await post('/refuse', '{}'), { status: 409, connection: 'keep-alive' });
     });
 
     it('answers 503 once closing, and close ends keep-alive connections', async () => {

@@ -200,6 +200,9 @@ export class ApiServer {
       return;
     }
     reply.sent = false;
+    // A body left unread (too large, refused before it was read) would be read to its end before the next
+    // request on the connection: end the connection after the answer instead.
+    if (!reply.request.raw.complete) reply.header('connection', 'close');
     try {
       this.#errorHandler(err, reply.request, reply);
     } catch (again) {
