@@ -12,13 +12,13 @@ import { pipeline, type Readable } from 'node:stream';
 import type { ApiLog, ApiRequest } from './request.ts';
 
 const JSON_TYPE = 'application/json';
+/** Statuses that carry no body (RFC 9110): neither one nor its headers are sent. */
+const BODILESS = new Set([204, 304]);
+
+type Payload = string | Buffer | Readable | undefined;
 
 /** Turns a payload into what is written, after the hooks that may change it (authorization). */
-export type SendHook = (
-  req: ApiRequest,
-  reply: ApiReply,
-  payload: string | Buffer | Readable | undefined,
-) => string | Buffer | Readable | undefined | Promise<string | Buffer | Readable | undefined>;
+export type SendHook = (req: ApiRequest, reply: ApiReply, payload: Payload) => Payload | Promise<Payload>;
 
 export function isStream(payload: unknown): payload is Readable {
   return typeof (payload as { pipe?: unknown } | null)?.pipe === 'function';
@@ -88,16 +88,22 @@ export class ApiReply {
   send(payload?: unknown): this {
     if (this.sent) return this;
     this.sent = true;
-    const body = this.#serialise(payload);
+    let body: Payload;
+    try {
+      body = this.#serialise(payload);
+    } catch (err) {
+      this.#failed(err, undefined); // a payload JSON cannot write (a cycle, a BigInt)
+      return this;
+    }
     const type = this.#headers['content-type'];
     if (type !== undefined && type !== JSON_TYPE && type.startsWith(JSON_TYPE))
       this.#headers['content-type'] = JSON_TYPE;
-    if (this.#onSend.length === 0 || this.#hooksFailed) this.#write(body);
+    if (this.#onSend.length === 0 || this.#hooksFailed) this.#writeOrFail(body);
     else this.#runHooks(body, 0);
     return this;
   }
 
-  #serialise(payload: unknown): string | Buffer | Readable | undefined {
+  #serialise(payload: unknown): Payload {
     if (payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload)) {
       if (typeof payload === 'string') this.#headers['content-type'] ??= 'text/plain; charset=utf-8';
       else if (payload !== undefined) this.#headers['content-type'] ??= 'application/octet-stream';
@@ -108,36 +114,70 @@ export class ApiReply {
     return JSON.stringify(payload);
   }
 
-  /** The hooks in order; a hook that answers at once costs no promise. */
-  #runHooks(payload: string | Buffer | Readable | undefined, from: number): void {
+  /** The hooks in order; a hook that answers at once costs no promise. Any throw is answered, never lost. */
+  #runHooks(payload: Payload, from: number): void {
     let current = payload;
-    for (let i = from; i < this.#onSend.length; i++) {
-      const hook = this.#onSend[i] as SendHook;
-      const out = hook(this.request, this, current);
-      if (out instanceof Promise) {
-        out.then(
-          (next) => this.#runHooks(next, i + 1),
-          (err: unknown) => this.#failed(err, current),
-        );
-        return;
+    try {
+      for (let i = from; i < this.#onSend.length; i++) {
+        const out = (this.#onSend[i] as SendHook)(this.request, this, current);
+        if (out instanceof Promise) {
+          const before = current;
+          out.then(
+            (next) => this.#runHooks(next, i + 1),
+            (err: unknown) => this.#failed(err, before),
+          );
+          return;
+        }
+        current = out;
       }
-      current = out;
+    } catch (err) {
+      this.#failed(err, current);
+      return;
     }
-    this.#write(current);
+    this.#writeOrFail(current);
   }
 
-  /** A send hook failed: the error is answered instead (once; a failing error answer ends the connection). */
+  #writeOrFail(payload: Payload): void {
+    try {
+      this.#write(payload);
+    } catch (err) {
+      this.#failed(err, payload); // e.g. a header value node refuses: answered without the route's headers
+    }
+  }
+
+  /**
+   * Sending failed (a send hook threw, the payload or a header could not be written): the error is answered
+   * instead, without the route's headers and without the hooks (a hook failing again must not loop); an error
+   * answer that fails too ends the connection (see ApiServer).
+   */
   #failed(err: unknown, payload: unknown): void {
     if (isStream(payload)) payload.destroy();
+    if (this.#hooksFailed || this.raw.headersSent) {
+      this.raw.destroy();
+      return;
+    }
     this.#hooksFailed = true;
+    for (const name of Object.keys(this.#headers)) delete this.#headers[name];
     this.sent = false;
     this.#onError(err, this);
   }
 
-  #write(payload: string | Buffer | Readable | undefined): void {
+  #write(payload: Payload): void {
     const res = this.raw;
     if (res.headersSent || res.destroyed) {
       if (isStream(payload)) payload.destroy();
+      return;
+    }
+    // No body for these, whatever the route gave (a stream is not read: `HEAD /events` must end too).
+    if (BODILESS.has(this.statusCode) || this.request.method === 'HEAD') {
+      if (isStream(payload)) payload.destroy();
+      if (BODILESS.has(this.statusCode)) {
+        delete this.#headers['content-type'];
+        delete this.#headers['content-length'];
+      } else if (payload !== undefined && !isStream(payload)) this.#setLength(payload);
+      else if (payload === undefined) this.#headers['content-length'] = '0';
+      res.writeHead(this.statusCode, this.#headers);
+      res.end();
       return;
     }
     if (isStream(payload)) {
@@ -148,16 +188,15 @@ export class ApiReply {
       });
       return;
     }
-    if (payload === undefined) {
-      if (this.statusCode !== 204 && this.statusCode !== 304) this.#headers['content-length'] = '0';
-      res.writeHead(this.statusCode, this.#headers);
-      res.end();
-      return;
-    }
+    if (payload === undefined) this.#headers['content-length'] = '0';
+    else this.#setLength(payload);
+    res.writeHead(this.statusCode, this.#headers);
+    res.end(payload);
+  }
+
+  #setLength(payload: string | Buffer): void {
     this.#headers['content-length'] = String(
       typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length,
     );
-    res.writeHead(this.statusCode, this.#headers);
-    res.end(payload);
   }
 }

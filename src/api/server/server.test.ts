@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ConflictError, ForbiddenError } from '../../errdefs/index.ts';
+import { ConflictError, ForbiddenError, httpStatusOf, PayloadTooLargeError } from '../../errdefs/index.ts';
 import { parseJsonBody } from '../body.ts';
 import { parseQueryString } from '../query.ts';
 import { ApiServer } from './server.ts';
@@ -24,7 +25,7 @@ function server(): ApiServer {
     },
   });
   app.setErrorHandler((err, _req, reply) =>
-    reply.code(err instanceof ConflictError ? 409 : 500).send({ message: (err as Error).message }),
+    reply.code(httpStatusOf(err)).send({ message: (err as Error).message }),
   );
   return app;
 }
@@ -116,6 +117,46 @@ describe('ApiServer', () => {
     assert.equal(calls, 1);
   });
 
+  it('answers 500 when the answer cannot be written after an async send hook, and the process goes on', async () => {
+    const app = server();
+    app.addHook('onSend', async (_req, _reply, payload) => payload);
+    app.get('/bad-header', (_req, reply) => reply.header('x-bad', 'a\nb').send({ ok: true }));
+    app.get('/cycle', () => {
+      const o: Record<string, unknown> = {};
+      o.self = o;
+      return o;
+    });
+    const bad = await app.inject('/bad-header');
+    assert.equal(bad.statusCode, 500);
+    assert.equal(bad.headers['x-bad'], undefined);
+    assert.match(bad.json().message, /Invalid character in header content/);
+    assert.equal((await app.inject('/cycle')).statusCode, 500);
+  });
+
+  it('never mixes an answer being sent with a later error', async () => {
+    const app = server();
+    let release: () => void = () => {};
+    app.addHook('onSend', (_req, _reply, payload) => new Promise((r) => (release = () => r(payload))));
+    app.get('/x', async (_req, reply) => {
+      reply.send({ ok: true });
+      setImmediate(() => release());
+      throw new ConflictError('too late');
+    });
+    const r = await app.inject('/x');
+    assert.deepEqual([r.statusCode, r.json()], [200, { ok: true }]);
+  });
+
+  it('sends no body nor its headers with 204, and takes names longer than 100 characters', async () => {
+    const app = server();
+    app.delete('/volumes/:name', (req, reply) => reply.code(204).send(req.params.name));
+    const long = 'v'.repeat(300);
+    const r = await app.inject({ method: 'DELETE', url: `/volumes/${long}` });
+    assert.equal(r.statusCode, 204);
+    assert.equal(r.body, '');
+    assert.equal(r.headers['content-type'], undefined);
+    assert.equal(r.headers['content-length'], undefined);
+  });
+
   it('answers a route that throws, a malformed URL and an unknown path in JSON', async () => {
     const app = server();
     app.setNotFoundHandler((_req, reply) => reply.code(404).send({ message: 'page not found' }));
@@ -147,6 +188,7 @@ describe('ApiServer', () => {
       });
       app.addHook('onRequest', (req) => {
         if (req.query.early) throw new ConflictError('refused before the body');
+        if (req.query.big) throw new PayloadTooLargeError('over the limit');
       });
       app.get('/broken', () => {
         const s = new PassThrough();
@@ -201,10 +243,41 @@ describe('ApiServer', () => {
         r.end(body);
       });
 
-    it('ends the connection after an error answered before the body was read, not after one read to its end', async () => {
+    it("keeps a refused upload's connection (node reads the rest), ends it after a body over the limit", async () => {
       const early = await post('/refuse?early=1', 'x'.repeat(1 << 20));
-      assert.deepEqual(early, { status: 409, connection: 'close' });
+      assert.deepEqual(early, { status: 409, connection: 'keep-alive' });
       assert.deepEqual(await post('/refuse', '{}'), { status: 409, connection: 'keep-alive' });
+      assert.deepEqual(await post('/refuse?big=1', 'x'.repeat(1 << 20)), {
+        status: 413,
+        connection: 'close',
+      });
+    });
+
+    it('answers a request node cannot parse in JSON: headers over 16 KiB are a 431 that says so', async () => {
+      const raw = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const s = connect(socket, () =>
+          s.write(`GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+        );
+        s.on('data', (c) => {
+          out += String(c);
+        });
+        s.on('error', reject);
+        s.on('close', () => resolve(out));
+      });
+      assert.match(raw, /^HTTP\/1.1 431 /);
+      assert.match(raw, /"message":"request headers too large: at most 16 KiB/);
+    });
+
+    it('ends a HEAD of a stream route at once, without reading the stream', async () => {
+      const res = await new Promise<number>((resolve, reject) => {
+        const r = request({ socketPath: socket, path: '/lines', method: 'HEAD' }, (m) => {
+          m.resume().on('end', () => resolve(m.statusCode ?? 0));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+      assert.equal(res, 200);
     });
 
     it('answers 503 once closing, and close ends keep-alive connections', async () => {

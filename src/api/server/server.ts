@@ -12,10 +12,10 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import Router from 'find-my-way';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
-import { InvalidParameterError } from '../../errdefs/index.ts';
+import { InvalidParameterError, PayloadTooLargeError } from '../../errdefs/index.ts';
 import { ApiReply, type SendHook } from './reply.ts';
 import { type ApiLog, type ApiRequest, type MatchedRoute, type RouteConfig, SILENT_LOG } from './request.ts';
 
@@ -72,10 +72,14 @@ export class ApiServer {
     this.#log = options.log ?? SILENT_LOG;
     this.#router = Router({
       querystringParser: options.parseQuery,
+      // find-my-way's default (100) answered a longer volume or runtime name 404; a name is bounded by the
+      // request line anyway (node refuses headers over 16 KiB).
+      maxParamLength: 4096,
       // Malformed percent-encoding: find-my-way returns this handler, which hands the path back (see #dispatch).
       onBadUrl: (path: string) => path,
     });
     this.server = createServer((req, res) => this.#dispatch(req, res));
+    this.server.on('clientError', answerClientError);
     // Uploads of GiBs and `GET /events` last as long as they last: only idle keep-alive connections time out.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 72_000;
@@ -195,14 +199,15 @@ export class ApiServer {
   }
 
   #answerError(err: unknown, reply: ApiReply): void {
-    if (reply.raw.headersSent || reply.raw.destroyed) {
-      reply.raw.destroy(); // too late for an answer: the client sees the connection end, never a half answer
+    if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) {
+      // Too late for an answer (one is being written): the client sees the connection end, never a mixed answer.
+      this.#log.warn({ err, url: reply.request.url }, 'request failed after its answer began');
+      if (reply.raw.headersSent) reply.raw.destroy();
       return;
     }
-    reply.sent = false;
-    // A body left unread (too large, refused before it was read) would be read to its end before the next
-    // request on the connection: end the connection after the answer instead.
-    if (!reply.request.raw.complete) reply.header('connection', 'close');
+    // A body over the limit would be read to its end before the next request on the connection: end it instead.
+    // Other refusals leave the body to node, which reads and drops it, so an uploading client gets the answer.
+    if (err instanceof PayloadTooLargeError) reply.header('connection', 'close');
     try {
       this.#errorHandler(err, reply.request, reply);
     } catch (again) {
@@ -211,17 +216,51 @@ export class ApiServer {
     }
   }
 
+  /** Tells the `onResponse` hooks about each answer written to its end (not about requests the client left). */
   #observe(req: ApiRequest, reply: ApiReply): void {
-    let told = false;
-    const tell = () => {
-      if (told) return;
-      told = true;
-      for (const hook of this.#hooks.onResponse) hook(req, reply);
-    };
-    reply.raw.once('finish', tell);
-    reply.raw.once('close', tell);
+    reply.raw.once('finish', () => {
+      for (const hook of this.#hooks.onResponse) {
+        try {
+          hook(req, reply);
+        } catch (err) {
+          this.#log.error({ err }, 'an onResponse hook failed');
+        }
+      }
+    });
   }
 }
+
+/**
+ * A request node could not parse (malformed, headers over 16 KiB): Docker's `{"message"}` shape, so the docker CLI
+ * prints the reason instead of a bare status; then the connection ends.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    '400 Bad Request',
+    `malformed HTTP request: ${err.message}`,
+  ];
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The client errors node names, as node's own handler answers them, with a message that says what to change. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
+  HPE_HEADER_OVERFLOW: [
+    '431 Request Header Fields Too Large',
+    'request headers too large: at most 16 KiB of headers (a smaller X-Registry-Auth?)',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    '408 Request Timeout',
+    'request timed out: the headers did not arrive within 60 s',
+  ],
+};
 
 /**
  * Runs hooks in order; false once one of them has answered. Synchronous until a hook returns a promise, so hooks
