@@ -168,35 +168,40 @@ export class ApiReply {
       if (isStream(payload)) payload.destroy();
       return;
     }
-    // No body for these, whatever the route gave (a stream is not read: `HEAD /events` must end too).
+    if (isStream(payload)) {
+      this.#pipe(payload);
+      return;
+    }
+    if (BODILESS.has(this.statusCode)) this.#dropBodyHeaders();
+    else this.#headers['content-length'] = String(lengthOf(payload));
+    res.writeHead(this.statusCode, this.#headers);
+    res.end(BODILESS.has(this.statusCode) ? undefined : payload); // node drops a HEAD's body itself
+  }
+
+  /** A stream goes out as it comes, its headers at once; it is not even read when no body may go out. */
+  #pipe(payload: Readable): void {
+    const res = this.raw;
     if (BODILESS.has(this.statusCode) || this.request.method === 'HEAD') {
-      if (isStream(payload)) payload.destroy();
-      if (BODILESS.has(this.statusCode)) {
-        delete this.#headers['content-type'];
-        delete this.#headers['content-length'];
-      } else if (payload !== undefined && !isStream(payload)) this.#setLength(payload);
-      else if (payload === undefined) this.#headers['content-length'] = '0';
+      payload.destroy(); // `HEAD /events` must end too
+      if (BODILESS.has(this.statusCode)) this.#dropBodyHeaders();
       res.writeHead(this.statusCode, this.#headers);
       res.end();
       return;
     }
-    if (isStream(payload)) {
-      res.writeHead(this.statusCode, this.#headers);
-      res.flushHeaders();
-      pipeline(payload, res, (err) => {
-        if (err && !res.destroyed) res.destroy(err); // a stream that broke midway cannot be answered any more
-      });
-      return;
-    }
-    if (payload === undefined) this.#headers['content-length'] = '0';
-    else this.#setLength(payload);
     res.writeHead(this.statusCode, this.#headers);
-    res.end(payload);
+    res.flushHeaders();
+    pipeline(payload, res, (err) => {
+      if (err && !res.destroyed) res.destroy(err); // a stream that broke midway cannot be answered any more
+    });
   }
 
-  #setLength(payload: string | Buffer): void {
-    this.#headers['content-length'] = String(
-      typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length,
-    );
+  #dropBodyHeaders(): void {
+    delete this.#headers['content-type'];
+    delete this.#headers['content-length'];
   }
+}
+
+function lengthOf(payload: string | Buffer | undefined): number {
+  if (payload === undefined) return 0;
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
 }

@@ -150,7 +150,7 @@ export class ApiServer {
   #dispatch(raw: IncomingMessage, res: ServerResponse): void {
     if (this.#closing) {
       res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
-      res.end('{"message":"berthd is shutting down"}');
+      res.end('{"message":"berthd is shutting down: retry once it is back"}');
       return;
     }
     const originalUrl = raw.url ?? '/';
@@ -161,7 +161,9 @@ export class ApiServer {
     if (found && !store) {
       const path = found.handler(raw, res, {}, undefined, {}) as unknown as string;
       handler = () => {
-        throw new InvalidParameterError(`'${path}' is not a valid url component`);
+        throw new InvalidParameterError(
+          `'${path}' is not a valid URL: a '%' must start a percent-encoded byte (write %25 for a '%' in a name)`,
+        );
       };
     }
     const query = found?.searchParams ?? this.#options.parseQuery(queryOf(url));
@@ -183,16 +185,14 @@ export class ApiServer {
   }
 
   async #run(req: ApiRequest, reply: ApiReply, handler: Handler): Promise<void> {
-    const requested = runHooks(this.#hooks.onRequest, req, reply);
-    if (!(requested === true || (requested !== false && (await requested)))) return;
+    if (!(await runHooks(this.#hooks.onRequest, req, reply))) return;
     if (!NO_BODY_METHODS.has(req.method) && hasBody(req.raw)) {
       let body: Readable = req.raw;
       for (const hook of this.#hooks.preParsing) body = hook(req, reply, body);
       const parsed = this.#options.parseBody(req, body);
       req.body = parsed instanceof Promise ? await parsed : parsed;
     }
-    const allowed = runHooks(this.#hooks.preHandler, req, reply);
-    if (!(allowed === true || (allowed !== false && (await allowed)))) return;
+    if (!(await runHooks(this.#hooks.preHandler, req, reply))) return;
     const result = handler(req, reply);
     const value = result instanceof Promise ? await result : result;
     if (!reply.sent) reply.send(value === reply ? undefined : value);
@@ -264,7 +264,7 @@ const CLIENT_ERRORS: Readonly<Record<string, readonly [string, string]>> = {
 
 /**
  * Runs hooks in order; false once one of them has answered. Synchronous until a hook returns a promise, so hooks
- * that answer at once cost no promise and no turn of the event loop.
+ * that answer at once make no promise of their own (the caller's `await` of the boolean is one microtask).
  */
 function runHooks(
   hooks: readonly RequestHook[],

@@ -323,6 +323,11 @@ export interface PluginFilters {
   readonly capability?: readonly string[];
 }
 
+/** Whether `filters` leave any plugin out (none given: every plugin is listed). */
+export function filtersAny(filters: PluginFilters): boolean {
+  return filters.enabled !== undefined || (filters.capability?.length ?? 0) > 0;
+}
+
 export function matchesFilters(e: Entry, filters: PluginFilters): boolean {
   if (filters.enabled !== undefined && e.state.plugin.Enabled !== filters.enabled) return false;
   return !filters.capability?.length || matchesCapability(e.state.plugin, filters.capability);

@@ -27,6 +27,7 @@ import { systemClock } from './clock.ts';
 import { timed } from './command-timing.ts';
 import {
   type Entry,
+  filtersAny,
   ListingCache,
   matchesCapability,
   matchesFilters,
@@ -165,8 +166,7 @@ export class PluginManager extends EventEmitter<{ event: [PluginEvent] }> {
   /** `JSON.stringify(list(filters))` as UTF-8, cheaper (see ListingCache); shared between answers, never to change. */
   listJson(filters: PluginFilters = {}): Buffer {
     const all = this.#plugins.all();
-    const unfiltered = filters.enabled === undefined && !filters.capability?.length;
-    return this.#listing.json(unfiltered ? all : all.filter((e) => matchesFilters(e, filters)));
+    return this.#listing.json(filtersAny(filters) ? all.filter((e) => matchesFilters(e, filters)) : all);
   }
 
   /** From a directory or a tar. @throws {ConflictError} name exists; {InvalidParameterError} bad name/context/manifest */
