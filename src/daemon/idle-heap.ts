@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { v8Gc } from '../host/index.ts';
 
 /** How often the event loop's utilisation is sampled. */
 const CHECK_MS = 2000;
@@ -75,20 +75,12 @@ export function compact(gc: () => void, size: () => HeapSize): number {
 }
 
 /**
- * V8's `gc()`, taken from a context made for it with `--expose-gc` (~150 KiB, made at the first compaction; the
- * flag is turned off again at once, so the daemon's own context never gets a `gc` global), run with
- * `--compact-on-every-full-gc` for its duration: a plain full collection moves objects only off the pages the
+ * V8's full collection (host/v8-gc.ts), run with `--compact-on-every-full-gc` for its duration: a plain full collection moves objects only off the pages the
  * previous one found sparse, and only up to a few MiB, so after a burst it often leaves the heap at the size the
  * burst left it (30–40 MiB committed for 10–14 MiB live); with the flag one collection packs the survivors.
  */
 export function compactingGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  let gc: () => void;
-  try {
-    gc = runInNewContext('gc') as () => void;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
-  }
+  const gc = v8Gc();
   return () => {
     setFlagsFromString('--compact-on-every-full-gc');
     try {

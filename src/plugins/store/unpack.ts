@@ -13,7 +13,7 @@ import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as tar from 'tar';
 import { BerthError, InvalidParameterError } from '../../errdefs/index.ts';
-import { errnoOf, fromErrno } from '../../host/index.ts';
+import { countBulkBytes, errnoOf, fromErrno } from '../../host/index.ts';
 import { applyWhiteout, createSymlinks, isHardLinkTarget, LinkSpool, restoreTimes } from './links.ts';
 
 /** Limits of one unpack. */
@@ -71,12 +71,13 @@ function requireRootfs(rootfs: string): void {
   }
 }
 
-/** Counts stream bytes and fails past `max`. */
+/** Counts stream bytes and fails past `max`; the bytes also pace the scavenges that free the chunks read. */
 function byteCap(max: number): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
+      countBulkBytes(chunk.length);
       if (seen > max) done(new InvalidParameterError(`plugin context is larger than ${max} bytes`));
       else done(null, chunk);
     },
