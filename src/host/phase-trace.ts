@@ -8,10 +8,14 @@
  */
 import { appendFileSync } from 'node:fs';
 
-/** One traced operation as written: `{ op, key, phases: [[name, msSinceBegin], …], total }`. */
+/**
+ * One traced operation as written: `{ op, key, at, phases: [[name, msSinceBegin], …], total }`; `at` is when it
+ * began in ms since the epoch (`performance.timeOrigin` + now), so a client's own timestamps place it.
+ */
 export interface PhaseRecord {
   readonly op: string;
   readonly key: string;
+  readonly at: number;
   readonly phases: [string, number][];
   readonly total: number;
 }
@@ -34,7 +38,8 @@ function endReal(key: string): void {
   const t = open.get(key);
   if (!t || !TRACE_FILE) return;
   open.delete(key);
-  const record: PhaseRecord = { op: t.op, key, phases: t.phases, total: sinceStart(t.start) };
+  const at = Math.round((performance.timeOrigin + t.start) * 1000) / 1000;
+  const record: PhaseRecord = { op: t.op, key, at, phases: t.phases, total: sinceStart(t.start) };
   appendFileSync(TRACE_FILE, `${JSON.stringify(record)}\n`);
 }
 
