@@ -9,7 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
@@ -28,6 +28,19 @@ import { apiHost } from './reference.ts';
 
 // undici loads with the first registry request (pull, push, install): an idle berthd makes none.
 const requireOnUse = createRequire(import.meta.url);
+
+/** A file as an upload's body, each piece read told to `onRead`. A read error destroys it, failing the request. */
+function uploadStream(file: string, onRead: OnRead | undefined): Readable {
+  if (!onRead) return createReadStream(file);
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onRead(chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(createReadStream(file), counted).catch(() => {});
+  return counted;
+}
 const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 export const MEDIA_TYPES = {
@@ -60,7 +73,9 @@ export interface RegistryClientOptions {
 }
 
 /** A request body that can be sent again after a 401. */
-export type UploadBody = Buffer | { readonly file: string; readonly size: number };
+/** What an upload sends: bytes, or a file (read again if sent again), each piece read told to `onRead`. */
+export type UploadBody = Buffer | { readonly file: string; readonly size: number; readonly onRead?: OnRead };
+type OnRead = (bytes: number) => void;
 
 interface Response {
   readonly status: number;
@@ -240,7 +255,8 @@ export class RegistryClient {
     const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${base}/v2/${this.#o.path}/${pathOrUrl}`;
     const headers: Record<string, string> = { 'user-agent': 'berth', ...o.headers };
     if (this.#authorization) headers.authorization = this.#authorization;
-    const body = o.body === undefined || Buffer.isBuffer(o.body) ? o.body : createReadStream(o.body.file);
+    const body =
+      o.body === undefined || Buffer.isBuffer(o.body) ? o.body : uploadStream(o.body.file, o.body.onRead);
     try {
       return response(
         await undici().request(url, {

@@ -12,6 +12,7 @@ import {
   InvalidParameterError,
   UnavailableError,
 } from '../../errdefs/index.ts';
+import { countBulkBytes } from '../../host/index.ts';
 import {
   DOCKER_HUB,
   familiarRepository,
@@ -217,7 +218,10 @@ export class PluginDistribution {
       if (await client.hasBlob(packed.layer.digest)) progress({ status: 'Layer already exists', id });
       else {
         progress({ status: 'Pushing', id, progressDetail: { current: 0, total: packed.layer.size } });
-        await client.pushBlob(packed.layer.digest, { file: packed.layer.file, size: packed.layer.size });
+        // Its bytes pace the scavenges that free the chunks read: a 200 MiB layer read in 64 KiB pieces left up
+        // to 20 MiB of them for V8 to collect at once.
+        const { file, size } = packed.layer;
+        await client.pushBlob(packed.layer.digest, { file, size, onRead: countBulkBytes });
         progress({ status: 'Pushed', id, progressDetail: {} });
       }
       if (!configThere) await client.pushBlob(packed.config.digest, packed.config.bytes);
