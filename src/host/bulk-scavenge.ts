@@ -19,6 +19,7 @@ export const SCAVENGE_BYTES = 1024 * 1024;
 /** Counts bulk bytes and runs a scavenge each time `every` bytes have gone by. */
 export class BulkScavenger {
   #pending = 0;
+  #broken = false;
 
   constructor(
     private readonly every: number,
@@ -27,9 +28,15 @@ export class BulkScavenger {
 
   count(bytes: number): void {
     this.#pending += bytes;
-    if (this.#pending < this.every) return;
+    if (this.#pending < this.every || this.#broken) return;
     this.#pending = 0;
-    this.gc()({ type: 'minor' });
+    try {
+      this.gc()({ type: 'minor' });
+    } catch {
+      // Called from inside stream callbacks, where a throw would end the process, not the transfer: a node whose
+      // `gc` cannot be had (or fails) transfers as it did before, with V8's own scavenges.
+      this.#broken = true;
+    }
   }
 }
 

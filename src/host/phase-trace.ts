@@ -10,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 
 /**
  * One traced operation as written: `{ op, key, at, phases: [[name, msSinceBegin], …], total }`; `at` is when it
- * began in ms since the epoch (`performance.timeOrigin` + now), so a client's own timestamps place it.
+ * began on the wall clock (`Date.now()`, ms since the epoch), so a client's own timestamps place it.
  */
 export interface PhaseRecord {
   readonly op: string;
@@ -22,11 +22,11 @@ export interface PhaseRecord {
 
 const TRACE_FILE = process.env.BERTHD_TRACE_PHASES || undefined;
 /** The operation being timed per key: one at a time per plugin, as the plugin's lock makes them. */
-const open = new Map<string, { op: string; start: number; phases: [string, number][] }>();
+const open = new Map<string, { op: string; at: number; start: number; phases: [string, number][] }>();
 const sinceStart = (start: number) => Math.round((performance.now() - start) * 1000) / 1000;
 
 function beginReal(op: string, key: string): void {
-  open.set(key, { op, start: performance.now(), phases: [] });
+  open.set(key, { op, at: Date.now(), start: performance.now(), phases: [] });
 }
 
 function markReal(key: string, phase: string): void {
@@ -38,8 +38,7 @@ function endReal(key: string): void {
   const t = open.get(key);
   if (!t || !TRACE_FILE) return;
   open.delete(key);
-  const at = Math.round((performance.timeOrigin + t.start) * 1000) / 1000;
-  const record: PhaseRecord = { op: t.op, key, at, phases: t.phases, total: sinceStart(t.start) };
+  const record: PhaseRecord = { op: t.op, key, at: t.at, phases: t.phases, total: sinceStart(t.start) };
   appendFileSync(TRACE_FILE, `${JSON.stringify(record)}\n`);
 }
 

@@ -13,9 +13,14 @@ export type GcFunction = (options?: { readonly type: 'major' | 'minor' }) => voi
 
 let gc: GcFunction | undefined;
 
-/** V8's `gc()`, made once per process. */
+/** V8's `gc()`, made once per process (a node started with `--expose-gc` has it already, and keeps its flag). */
 export function v8Gc(): GcFunction {
   if (gc) return gc;
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === 'function') {
+    gc = own as GcFunction;
+    return gc;
+  }
   setFlagsFromString('--expose-gc');
   try {
     gc = runInNewContext('gc') as GcFunction;

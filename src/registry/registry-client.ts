@@ -29,18 +29,6 @@ import { apiHost } from './reference.ts';
 // undici loads with the first registry request (pull, push, install): an idle berthd makes none.
 const requireOnUse = createRequire(import.meta.url);
 
-/** A file as an upload's body, each piece read told to `onRead`. A read error destroys it, failing the request. */
-function uploadStream(file: string, onRead: OnRead | undefined): Readable {
-  if (!onRead) return createReadStream(file);
-  const counted = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      onRead(chunk.length);
-      done(null, chunk);
-    },
-  });
-  pipeline(createReadStream(file), counted).catch(() => {});
-  return counted;
-}
 const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 export const MEDIA_TYPES = {
@@ -72,10 +60,22 @@ export interface RegistryClientOptions {
   readonly dispatcher?: Dispatcher;
 }
 
-/** A request body that can be sent again after a 401. */
-/** What an upload sends: bytes, or a file (read again if sent again), each piece read told to `onRead`. */
+/** What an upload sends, which can be sent again after a 401: bytes, or a file, read again from the start. */
 export type UploadBody = Buffer | { readonly file: string; readonly size: number; readonly onRead?: OnRead };
 type OnRead = (bytes: number) => void;
+
+/** A file as an upload's body, each piece read told to `onRead`. A read error destroys it, failing the request. */
+function uploadStream(file: string, onRead: OnRead | undefined): Readable {
+  if (!onRead) return createReadStream(file);
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onRead(chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(createReadStream(file), counted).catch(() => {});
+  return counted;
+}
 
 interface Response {
   readonly status: number;
