@@ -56,6 +56,20 @@ describe('unpackTar(): plugin contexts', () => {
     assert.equal(existsSync(join(staging, 'other')), false);
   });
 
+  it('writes every byte of large files from a gzip context fed in many pieces (inflated pieces counted)', async () => {
+    const big = 'plugin rootfs layer digest socket\n'.repeat(40_000); // 1.3 MiB, compresses ~100:1
+    const data = gzipSync(
+      tarball([CONFIG, { path: 'rootfs/big', body: big }, { path: 'rootfs/p', body: big }]),
+    );
+    const pieces = Array.from({ length: Math.ceil(data.length / 1000) }, (_, i) =>
+      data.subarray(i * 1000, (i + 1) * 1000),
+    );
+    const staging = join(fresh(), 'staging');
+    await unpackTar(Readable.from(pieces), staging);
+    assert.equal(readFileSync(join(staging, 'rootfs/big'), 'utf8'), big);
+    assert.equal(readFileSync(join(staging, 'rootfs/p'), 'utf8'), big);
+  });
+
   it('refuses a rootfs or config.json that is a symlink (it would point the plugin at the host)', async () => {
     await refused([CONFIG, { path: 'rootfs', type: 'SymbolicLink', linkpath: '/' }], /rootfs is a symlink/);
     await refused(
