@@ -13,7 +13,7 @@
  *
  * Needs root, runc, gcc with static libc (the plugin is bench/fixtures/mini-plugin.c); run npm run build first.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import { Agent, request } from 'undici';
 import { type BenchDaemon, startBerthd, stopBerthd } from './fixtures/berthd.ts';
 import { type HeapReport, heapReport, type MemoryGroup, memoryMap } from './fixtures/memory-map.ts';
 import { miniContext } from './fixtures/mini-plugin.ts';
+import { settledUsage } from './fixtures/processes.ts';
 import { recordMetrics } from './report.ts';
 
 const { values } = parseArgs({
@@ -37,28 +38,8 @@ const CYCLES = Number(values.cycles);
 const REQUESTS = Number(values.requests);
 const PLUGINS = Number(values.plugins);
 const CONNECTIONS = 8;
-/** How long berthd is left idle before each measure (see settled()). */
+/** How long berthd is left idle before each measure (see settledUsage()). */
 const SETTLE_MS = Number(values.settle);
-
-/** berthd's resident memory (MiB) and open file descriptors. */
-function usage(pid: number): { rss: number; fds: number } {
-  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return { rss: kb / 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
-}
-
-/**
- * berthd's lowest RSS over `ms` of idleness (sampled every 250 ms), and its fds at the end. A single sample catches
- * whatever the last requests left for the next GC (±20 MiB between runs of the same build); V8's memory reducer
- * collects and shrinks the heap a few seconds after the work stops. The floor is what a leak would raise.
- */
-async function settled(pid: number, ms: number): Promise<{ rss: number; fds: number }> {
-  let rss = Number.POSITIVE_INFINITY;
-  for (const end = performance.now() + ms; performance.now() < end; ) {
-    await new Promise((r) => setTimeout(r, 250));
-    rss = Math.min(rss, usage(pid).rss);
-  }
-  return { rss, fds: usage(pid).fds };
-}
 
 async function call(agent: Agent, method: 'GET' | 'POST', path: string): Promise<void> {
   const res = await request(`http://berth/v1.41${path}`, { method, dispatcher: agent });
@@ -141,12 +122,12 @@ try {
     requests: Math.max(5000, Math.round(REQUESTS / 20)),
   };
   await round(d, warm.cycles, warm.requests);
-  const before = await settled(pid, SETTLE_MS);
+  const before = await settledUsage(pid, SETTLE_MS);
   const beforeDetail = await detail();
   const t = performance.now();
   await round(d, CYCLES, REQUESTS);
   const seconds = (performance.now() - t) / 1000;
-  const after = await settled(pid, SETTLE_MS); // also the timers of the last disables, sockets closing
+  const after = await settledUsage(pid, SETTLE_MS); // also the timers of the last disables, sockets closing
   const afterDetail = await detail();
   const growth = after.rss - before.rss;
   console.log(`warm-up: ${warm.cycles} cycles, ${warm.requests} requests`);
