@@ -175,9 +175,9 @@ async function berthFigures(dir: string, ctx: string) {
   );
   await sleep(500);
   const rssMany = rssMiB(child.pid ?? 0);
+  const manyCpuMs = cpuMs(child.pid ?? 0) - cpuBeforeMany;
   const rssManySettled = (await settledUsage(child.pid ?? 0, 6000)).rss; // after berthd's idle compaction
   const many = phaseMedians(traceOf('many'));
-  const manyCpuMs = cpuMs(child.pid ?? 0) - cpuBeforeMany;
   // Restore: kill -9, restart, time until every plugin runs again (berthd listens first, then restores them).
   // berth-spawner outlives berthd with the plugins' `runc run`: the restore adopts them. Then the same with the
   // spawner killed too: every container is deleted and started again.

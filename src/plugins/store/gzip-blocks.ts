@@ -21,13 +21,13 @@ const deflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(deflateRaw);
 
 /** Deflate's window: the dictionary a block gets from the one before it. */
 const WINDOW_BYTES = 32 * 1024;
-/** gzip's header: deflate, no flags, no mtime, no extra flags, OS unknown-to-Unix (3), as zlib's gzip writes it. */
+/** gzip's header: deflate, no flags, no mtime, no extra flags, OS = Unix (3). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
 
 export interface GzipBlocksOptions {
   /** zlib's compression level (1–9). */
   readonly level: number;
-  /** Bytes of input per block, ≥ 32 KiB so that a block's tail is a whole window (pigz: 128 KiB). */
+  /** Bytes of input per block (pigz: 128 KiB); below 32 KiB the output is still valid but unprimed. */
   readonly blockBytes: number;
   /** Blocks deflated at once; each takes a thread of libuv's pool (4 threads) while it runs. */
   readonly parallel: number;

@@ -75,9 +75,9 @@ function canonicalEntries(rootfs: string): { entries: string[]; statCache: Map<s
 const READ_BYTES = 64 * 1024;
 /**
  * The layer is gzipped a block at a time on up to 3 of libuv's 4 pool threads (one is left for the daemon's file
- * writes), at zlib's default level as Docker's is. 128 KiB blocks (pigz's size): a push of 200 MiB 1.2× faster
- * than one gzip stream on 2 cores at the same peak RSS; 512 KiB and 1 MiB blocks were faster still (1.3–1.45×)
- * but each block's zlib buffers then outlived the scavenges and waited for a full collection: peak 93–111 MiB.
+ * writes), at zlib's default level as Docker's is. 128 KiB blocks (pigz's size): a push of 200 MiB 1.37× faster
+ * than one gzip stream on 2 cores, for ~4 MiB more at its peak; larger blocks were faster in-process, but each
+ * block's zlib buffers then outlived the scavenges and waited for a full collection (peak 92–111 MiB).
  */
 const GZIP = { level: 6, blockBytes: 128 * 1024, parallel: Math.min(3, availableParallelism()) };
 

@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { manyEntriesTar } from '../../../bench/fixtures/many-entries.ts';
 import { type Entry, tarball } from '../../../test/fixtures/tarball.ts';
-import { extractLayer, unpackTar } from './unpack.ts';
+import { extractLayer, startsCompressed, unpackTar } from './unpack.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-unpack-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +68,38 @@ describe('unpackTar(): plugin contexts', () => {
     await unpackTar(Readable.from(pieces), staging);
     assert.equal(readFileSync(join(staging, 'rootfs/big'), 'utf8'), big);
     assert.equal(readFileSync(join(staging, 'rootfs/p'), 'utf8'), big);
+  });
+
+  it('unpacks an empty file and a hard link from a gzip context fed a byte at a time at first', async () => {
+    const big = 'x'.repeat(100_000);
+    const data = gzipSync(
+      tarball([
+        CONFIG,
+        { path: 'rootfs/empty', body: '' },
+        { path: 'rootfs/p', body: big },
+        { path: 'rootfs/q', type: 'Link', linkpath: 'rootfs/p' },
+      ]),
+    );
+    const pieces = [data.subarray(0, 1), data.subarray(1, 2), data.subarray(2)]; // the magic split in two
+    const staging = join(fresh(), 'staging');
+    await unpackTar(Readable.from(pieces), staging);
+    assert.equal(readFileSync(join(staging, 'rootfs/empty'), 'utf8'), '');
+    assert.equal(readFileSync(join(staging, 'rootfs/p'), 'utf8'), big);
+    assert.equal(readFileSync(join(staging, 'rootfs/q'), 'utf8'), big);
+  });
+
+  it('tells compressed streams by their first bytes, however few have come', () => {
+    const cases: [number[], boolean][] = [
+      [[0x1f], true],
+      [[0x1f, 0x8b, 0x08], true],
+      [[0x1f, 0x00], false],
+      [[0x28, 0xb5], true],
+      [[0x28, 0xb5, 0x2f, 0xfd], true],
+      [[0x28, 0xb5, 0x2f, 0x00], false],
+      [[...Buffer.from('conf')], false], // a plain tar starts with its first entry's name
+    ];
+    for (const [bytes, compressed] of cases)
+      assert.equal(startsCompressed(Buffer.from(bytes)), compressed, Buffer.from(bytes).toString('hex'));
   });
 
   it('refuses a rootfs or config.json that is a symlink (it would point the plugin at the host)', async () => {

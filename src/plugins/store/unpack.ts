@@ -71,15 +71,26 @@ function requireRootfs(rootfs: string): void {
   }
 }
 
+const COMPRESSED_MAGIC = [Buffer.from([0x1f, 0x8b]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd])]; // gzip, zstd
+
+/** Whether a stream's first bytes (up to 4: a first chunk can be shorter) begin one that node-tar inflates. */
+export function startsCompressed(head: Buffer): boolean {
+  return COMPRESSED_MAGIC.some((m) => head.subarray(0, m.length).equals(m.subarray(0, head.length)));
+}
+
 /**
  * Counts stream bytes and fails past `max`; the bytes also pace the scavenges that free the chunks read. Notes in
- * `run` whether the stream is gzip (its first bytes), whose inflated pieces are garbage of their own.
+ * `run` whether the stream is compressed (its first bytes), whose inflated pieces are garbage of their own.
  */
 function byteCap(max: number, run: ExtractRun): Transform {
   let seen = 0;
+  let head = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
-      if (seen === 0) run.inflated = chunk[0] === 0x1f && chunk[1] === 0x8b;
+      if (head.length < 4) {
+        head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+        run.inflated = startsCompressed(head);
+      }
       seen += chunk.length;
       countBulkBytes(chunk.length);
       if (seen > max) done(new InvalidParameterError(`plugin context is larger than ${max} bytes`));
@@ -131,9 +142,12 @@ async function safeExtract(input: Readable, cwd: string, o: ExtractOptions): Pro
     filter: (path, entry) => filterEntry(run, path, entry as tar.ReadEntry),
     onwarn: (code, message) => onWarning(run, code, message),
     // Inflated content counts toward the scavenges too (a 4:1 layer is 4 MiB of new pieces per MiB read). Not
-    // a stream of its own: a listener beside the file writer's, added before any of the entry's data.
+    // a stream of its own: a listener beside the file writer's, added before any of the entry's data (node-tar
+    // announces an entry before its body; an entry holding data already is left uncounted, as a new listener
+    // would take that data past the file writer).
     transform: (entry) => {
-      if (run.inflated) entry.on('data', (piece: Buffer) => countBulkBytes(piece.length));
+      if (run.inflated && entry.bufferLength === 0)
+        entry.on('data', (piece: Buffer) => countBulkBytes(piece.length));
       return undefined;
     },
   });
