@@ -77,7 +77,8 @@ export function compact(gc: () => void, size: () => HeapSize): number {
 /**
  * V8's full collection (host/v8-gc.ts), run with `--compact-on-every-full-gc` for its duration: a plain full
  * collection moves objects only off the pages the previous one found sparse, and only up to a few MiB, so after a
- * burst it often leaves the heap at the size the burst left it (30–40 MiB committed for 10–14 MiB live); with the flag one collection packs the survivors.
+ * burst it often leaves the heap at the size the burst left it (30–40 MiB committed for 10–14 MiB live); with the
+ * flag one collection packs the survivors.
  */
 export function compactingGc(): () => void {
   const gc = v8Gc();

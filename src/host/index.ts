@@ -4,7 +4,7 @@ export {
   prepareFileAtomic,
   writeFileAtomicSync,
 } from './atomic-file.ts';
-export { countBulkBytes, SCAVENGE_BYTES } from './bulk-scavenge.ts';
+export { countBulkBytes } from './bulk-scavenge.ts';
 export { boundingCapabilities } from './capabilities.ts';
 export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { errnoOf, errnoText, fromErrno, kindOfErrno } from './errno.ts';
@@ -12,4 +12,4 @@ export { type ExecutableLookup, findExecutable } from './executable.ts';
 export { groupId } from './groups.ts';
 export { type PhaseRecord, traceBegin, traceEnd, traceMark } from './phase-trace.ts';
 export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';
-export { type GcFunction, v8Gc } from './v8-gc.ts';
+export { v8Gc } from './v8-gc.ts';

@@ -28,7 +28,6 @@ import { apiHost } from './reference.ts';
 
 // undici loads with the first registry request (pull, push, install): an idle berthd makes none.
 const requireOnUse = createRequire(import.meta.url);
-
 const undici = (): typeof Undici => requireOnUse('undici') as typeof Undici;
 
 export const MEDIA_TYPES = {

@@ -178,7 +178,7 @@ interface ExtractRun {
   over: InvalidParameterError | undefined;
   entries: number;
   contentBytes: number;
-  /** The stream is gzip: node-tar inflates it into pieces of its own. */
+  /** The stream is gzip or zstd: node-tar inflates it into pieces of its own. */
   inflated: boolean;
   abort: (err: Error) => void;
 }
