@@ -101,9 +101,12 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
-  const stopCompacting = compactHeapWhenIdle((before, after, ms) =>
-    daemon.log.debug(`idle after work: V8 heap ${mib(before)} → ${mib(after)} MiB in ${ms.toFixed(0)} ms`),
-  );
+  const stopCompacting = compactHeapWhenIdle(({ heap, trimmed, ms }) => {
+    const compacted = heap ? `V8 heap ${mib(heap.beforeBytes)} → ${mib(heap.afterBytes)} MiB, ` : '';
+    daemon.log.debug(
+      `idle after work: ${compacted}malloc ${trimmed ? 'trimmed' : 'had nothing to trim'} in ${ms.toFixed(1)} ms`,
+    );
+  });
   process.on('SIGHUP', () => {
     daemon
       .reloadRuntimes()

@@ -1,27 +1,62 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
-import { compact, compactingGc, type IdleHeapState, shouldCompact } from './idle-heap.ts';
+import {
+  compact,
+  compactHeapWhenIdle,
+  compactingGc,
+  type IdleHeapState,
+  type IdleReport,
+  idleAction,
+  idleStartState,
+} from './idle-heap.ts';
 
 const MiB = 1024 * 1024;
 
-describe('shouldCompact', () => {
-  it('compacts at the first idle interval after work, once', () => {
+describe('idleAction', () => {
+  it('acts at the first idle interval after work, once', () => {
     const s: IdleHeapState = { worked: false, compactedBytes: 0 };
-    assert.equal(shouldCompact(s, 0, 40 * MiB), false, 'idle without work before');
-    assert.equal(shouldCompact(s, 0.5, 40 * MiB), false, 'busy');
-    assert.equal(shouldCompact(s, 0.9, 40 * MiB), false, 'still busy');
-    assert.equal(shouldCompact(s, 0.001, 40 * MiB), true, 'idle after work');
-    assert.equal(shouldCompact(s, 0, 40 * MiB), false, 'idle again: already done');
+    assert.equal(idleAction(s, 0, 40 * MiB), undefined, 'idle without work before');
+    assert.equal(idleAction(s, 0.5, 40 * MiB), undefined, 'busy');
+    assert.equal(idleAction(s, 0.9, 40 * MiB), undefined, 'still busy');
+    assert.deepEqual(idleAction(s, 0.001, 40 * MiB), { compact: true }, 'idle after work');
+    assert.equal(idleAction(s, 0, 40 * MiB), undefined, 'idle again: already done');
   });
 
-  it('skips a compaction when the heap grew by less than 4 MiB since the last one', () => {
+  it('starts as after work, with the heap the start left as the last compaction', () => {
+    const s = idleStartState(30 * MiB);
+    assert.deepEqual(idleAction(s, 0, 33 * MiB), { compact: false }, 'grown by 3 MiB since the start');
+    idleAction(s, 0.2, 34 * MiB);
+    assert.deepEqual(idleAction(s, 0, 34 * MiB), { compact: true });
+  });
+
+  it('gives back without a compaction when the heap grew by less than 4 MiB since the last one', () => {
     const s: IdleHeapState = { worked: false, compactedBytes: 20 * MiB };
-    shouldCompact(s, 0.2, 23 * MiB);
-    assert.equal(shouldCompact(s, 0, 23 * MiB), false);
+    idleAction(s, 0.2, 23 * MiB);
+    assert.deepEqual(idleAction(s, 0, 23 * MiB), { compact: false });
     assert.equal(s.worked, false, 'the work is forgotten: the next burst is judged on its own');
-    shouldCompact(s, 0.2, 25 * MiB);
-    assert.equal(shouldCompact(s, 0, 25 * MiB), true);
+    idleAction(s, 0.2, 25 * MiB);
+    assert.deepEqual(idleAction(s, 0, 25 * MiB), { compact: true });
+  });
+});
+
+describe('compactHeapWhenIdle', () => {
+  it('gives back what the start freed at once, and again at the first idle interval', async () => {
+    const reports: IdleReport[] = [];
+    let trims = 0;
+    const stop = compactHeapWhenIdle(
+      (r) => reports.push(r),
+      () => ++trims > 0,
+    );
+    try {
+      await setTimeout(2300);
+    } finally {
+      stop();
+    }
+    assert.equal(trims, 2, 'right after the start, then at the first sample: the start counts as work');
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0]?.trimmed, true);
   });
 });
 

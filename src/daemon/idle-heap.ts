@@ -8,16 +8,19 @@
  * idle was 72–112 MiB, depending on when the burst's last collection happened (BENCHMARKS.md, "Soak").
  *
  * Here berthd samples its event loop's utilisation every 2 s; at the first idle interval (< 1 % busy) after one of
- * work (≥ 1 %), if the committed heap grew by at least 4 MiB since the last compaction, it runs one compacting full
- * collection, a second only if that left the heap unpacked. That pauses the main thread once per burst (one atomic
- * full collection of the ~14 MiB heap: 18–72 ms on the loaded 2-vCPU machine of BENCHMARKS.md; a request arriving
- * meanwhile waits for it), never while requests keep the loop busy; the idle daemon wakes every 2 s for the sample.
+ * work (≥ 1 %; the start counts as work), if the committed heap grew by at least 4 MiB since the last compaction (or
+ * since the start), it runs one compacting full collection, a second only if that left the heap unpacked. That
+ * pauses the main thread once per burst (one atomic full collection of the ~14 MiB heap: 18–72 ms on the loaded
+ * 2-vCPU machine of BENCHMARKS.md; a request arriving meanwhile waits for it), never while requests keep the loop
+ * busy; the idle daemon wakes every 2 s for the sample. At each such interval, compaction or not, and once right
+ * after the start, it has malloc give back the free pages inside its arenas (host/malloc-trim.ts: ~1.5 MiB after
+ * the start, ~3 MiB after plugin work; under 2 ms).
  *
  * @module
  */
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { v8Gc } from '../host/index.ts';
+import { mallocTrim, v8Gc } from '../host/index.ts';
 
 /** How often the event loop's utilisation is sampled. */
 const CHECK_MS = 2000;
@@ -36,19 +39,32 @@ const MAX_GCS = 3;
 export interface IdleHeapState {
   /** An interval of work was seen since the last idle one. */
   worked: boolean;
-  /** The committed heap after the last compaction (0 before the first). */
+  /** The committed heap after the last compaction (at the start: the heap the start left). */
   compactedBytes: number;
 }
 
-/** Whether an interval of `utilization` calls for a compaction now, given the heap's committed bytes. */
-export function shouldCompact(state: IdleHeapState, utilization: number, committedBytes: number): boolean {
+/** The sampler's state when it starts: the start was work, and left the heap it did. */
+export function idleStartState(committedBytes: number): IdleHeapState {
+  return { worked: true, compactedBytes: committedBytes };
+}
+
+/**
+ * What an interval of `utilization` calls for, given the heap's committed bytes: nothing (busy, or idle already
+ * seen), or, at the first idle interval after work, giving memory back, with a compaction if the heap grew by
+ * {@link SLACK_BYTES} since the last one.
+ */
+export function idleAction(
+  state: IdleHeapState,
+  utilization: number,
+  committedBytes: number,
+): { readonly compact: boolean } | undefined {
   if (utilization > BUSY_UTILIZATION) {
     state.worked = true;
-    return false;
+    return undefined;
   }
-  if (!state.worked) return false;
+  if (!state.worked) return undefined;
   state.worked = false;
-  return committedBytes >= state.compactedBytes + SLACK_BYTES;
+  return { compact: committedBytes >= state.compactedBytes + SLACK_BYTES };
 }
 
 /** The heap's committed bytes and the bytes its objects use (right after a full collection: the live ones). */
@@ -97,14 +113,24 @@ function heapSize(): HeapSize {
   return { committed: h.total_heap_size, used: h.used_heap_size };
 }
 
+/** What one idle interval after work gave back, for the log. */
+export interface IdleReport {
+  /** The committed heap before and after the compaction; undefined when the heap had not grown enough for one. */
+  readonly heap?: { readonly beforeBytes: number; readonly afterBytes: number };
+  /** malloc gave pages back. */
+  readonly trimmed: boolean;
+  readonly ms: number;
+}
+
 /**
- * Starts the sampler (its timer does not keep the process alive). `onCompacted` is told the committed heap before
- * and after each compaction and the milliseconds it took. Returns the function that stops it.
+ * Starts the sampler (its timer does not keep the process alive). `onIdle` is told what each idle interval after
+ * work gave back. `trim` is host/malloc-trim.ts's, a test's stand-in. Returns the function that stops it.
  */
 export function compactHeapWhenIdle(
-  onCompacted?: (beforeBytes: number, afterBytes: number, ms: number) => void,
+  onIdle?: (report: IdleReport) => void,
+  trim: () => boolean = mallocTrim,
 ): () => void {
-  const state: IdleHeapState = { worked: false, compactedBytes: 0 };
+  const state = idleStartState(heapSize().committed);
   let gc: (() => void) | undefined;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
@@ -112,13 +138,24 @@ export function compactHeapWhenIdle(
     const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
     const before = heapSize().committed;
-    if (!shouldCompact(state, utilization, before)) return;
+    const action = idleAction(state, utilization, before);
+    if (!action) return;
     const start = performance.now();
-    gc ??= compactingGc();
-    state.compactedBytes = compact(gc, heapSize);
-    onCompacted?.(before, state.compactedBytes, performance.now() - start);
-    last = performance.eventLoopUtilization(); // the collections are not work that calls for another
+    if (action.compact) {
+      gc ??= compactingGc();
+      state.compactedBytes = compact(gc, heapSize);
+    }
+    const trimmed = trim();
+    const ms = performance.now() - start;
+    const heap = { beforeBytes: before, afterBytes: state.compactedBytes };
+    onIdle?.(action.compact ? { heap, trimmed, ms } : { trimmed, ms });
+    last = performance.eventLoopUtilization(); // giving back is not work that calls for another
   }, CHECK_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  const startTrim = setImmediate(trim); // what the start freed, given back now, not at the first sample
+  startTrim.unref();
+  return () => {
+    clearInterval(timer);
+    clearImmediate(startTrim);
+  };
 }
