@@ -6,7 +6,45 @@
 // dist/berthd/ sits at the depth of dist/daemon/, so the `../../` paths built from import.meta.url (package.json,
 // vendor/, native/) still resolve.
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
+
+const nodeRequire = createRequire(import.meta.url);
+
+/**
+ * node's built-ins as the bundle's ES modules import them, read with `process.getBuiltinModule` instead of
+ * node's ESM facade. The facade reads every export of the module when it is first imported, which runs the lazy
+ * getters node puts on some of them and loads what they stand for: `crypto.webcrypto` (WebCrypto, unused by
+ * berthd), `util.MIMEType`, `util.parseArgs` (BENCHMARKS.md, "Memory": four fewer built-ins, −0.3 MiB idle).
+ * Here each built-in becomes a module exporting its data properties, read once; its getters are not exported, so
+ * a named import of one (`import { BlockList } from 'node:net'`) fails the build, and the source reads it from the
+ * module object where it is used (`net.BlockList`). CommonJS packages' `require()`s are left to node.
+ */
+function builtinModule(id) {
+  const mod = nodeRequire(id);
+  const names = Object.getOwnPropertyNames(mod).filter(
+    (name) =>
+      /^[A-Za-z_$][\w$]*$/.test(name) &&
+      name !== 'default' &&
+      !Object.getOwnPropertyDescriptor(mod, name).get,
+  );
+  return `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
+}
+
+const builtinsWithoutFacade = {
+  name: 'builtins-without-esm-facade',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import'
+        ? { path: args.path, namespace: 'node-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: builtinModule(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 /** Another directory (at the same depth) builds a variant to compare, e.g. `dist/before`. */
 const OUT = process.argv[2] ?? 'dist/berthd';
@@ -30,9 +68,8 @@ await build({
   sourcemap: true,
   chunkNames: 'chunk-[hash]',
   // The CommonJS packages bundled (pino, find-my-way…) require node's built-ins.
-  banner: {
-    js: "import{createRequire as __berthRequire}from'node:module';const require=__berthRequire(import.meta.url);",
-  },
+  banner: { js: "const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+  plugins: [builtinsWithoutFacade],
   // The API server's `inject` (in-process tests only) loads light-my-request, a devDependency: never bundled.
   external: ['light-my-request'],
   logLevel: 'warning',

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BlockList, isIP } from 'node:net';
+import netModule, { type BlockList, isIP } from 'node:net';
 import { InvalidParameterError } from '../errdefs/index.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -15,6 +15,9 @@ function hostOf(domain: string): string {
   if (bracketed?.[1]) return bracketed[1];
   return domain.replace(/:\d+$/, '');
 }
+
+// `BlockList` is a lazy getter of node:net, read where it is used (scripts/bundle-berthd.mjs says why).
+const newBlockList = (): BlockList => new netModule.BlockList();
 
 function addCidr(list: BlockList, cidr: string): boolean {
   const [net, bits] = cidr.split('/');
@@ -27,7 +30,7 @@ function addCidr(list: BlockList, cidr: string): boolean {
 /** Problems with `insecure-registries` entries, for config validation. */
 export function insecureRegistryProblems(entries: readonly string[]): string[] {
   return entries
-    .filter((e) => (e.includes('/') ? !addCidr(new BlockList(), e) : !/^[A-Za-z0-9.\-[\]:]+$/.test(e)))
+    .filter((e) => (e.includes('/') ? !addCidr(newBlockList(), e) : !/^[A-Za-z0-9.\-[\]:]+$/.test(e)))
     .map((e) => `insecure-registries: "${e}" is neither host[:port] nor a CIDR such as 10.0.0.0/8`);
 }
 
@@ -35,7 +38,7 @@ export function insecureRegistryProblems(entries: readonly string[]): string[] {
 export function insecureRegistries(entries: readonly string[]): (domain: string) => boolean {
   const problems = insecureRegistryProblems(entries);
   if (problems.length) throw new InvalidParameterError(problems.join('; '));
-  const cidrs = new BlockList();
+  const cidrs = newBlockList();
   for (const c of [...LOOPBACK, ...entries.filter((e) => e.includes('/'))]) addCidr(cidrs, c);
   const exact = new Set(entries.filter((e) => !e.includes('/')));
   return (domain) => {
