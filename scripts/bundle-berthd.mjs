@@ -31,6 +31,22 @@ function builtinModule(id) {
   return `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
 }
 
+/**
+ * ajv-draft-04 is imported only by oci/validate.ts (`berth plugin spec --validate`), which berthd reaches through
+ * the oci/ barrel but never calls. esbuild keeps a CommonJS package it cannot prove free of side effects, so ajv,
+ * fast-uri and ajv-draft-04 (~180 kB) were evaluated at every start (BENCHMARKS.md, "Memory": −0.7 MiB idle).
+ * Requiring them has none; if berthd ever calls validateSpec, esbuild bundles them again.
+ */
+const ajvWithoutSideEffects = {
+  name: 'ajv-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /^ajv-draft-04$/ }, (args) => ({
+      path: nodeRequire.resolve(args.path),
+      sideEffects: false,
+    }));
+  },
+};
+
 const builtinsWithoutFacade = {
   name: 'builtins-without-esm-facade',
   setup(b) {
@@ -69,7 +85,7 @@ await build({
   chunkNames: 'chunk-[hash]',
   // The CommonJS packages bundled (pino, find-my-way…) require node's built-ins.
   banner: { js: "const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
-  plugins: [builtinsWithoutFacade],
+  plugins: [builtinsWithoutFacade, ajvWithoutSideEffects],
   // The API server's `inject` (in-process tests only) loads light-my-request, a devDependency: never bundled.
   external: ['light-my-request'],
   logLevel: 'warning',
