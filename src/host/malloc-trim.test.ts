@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +19,14 @@ describe('loadMallocTrim', () => {
     v8Gc()();
     assert.equal(loaded.trim(), true, 'malloc gave pages back');
     assert.equal(chunks.length, 2048);
+  });
+
+  it("sets malloc's arena limit for bin/berthd.js, and refuses a limit below 1", (t) => {
+    if (!existsSync(MALLOC_ADDON) && !process.env.CI) return t.skip('native/berth-malloc.node not built');
+    const addon = createRequire(import.meta.url)(MALLOC_ADDON) as { setArenaMax: (n: unknown) => boolean };
+    assert.equal(addon.setArenaMax(8), true);
+    assert.throws(() => addon.setArenaMax(0), { name: 'RangeError', message: /at least 1/ });
+    assert.throws(() => addon.setArenaMax('one'), { name: 'RangeError' });
   });
 
   it('reports a missing addon, and one that is not a Node-API module, instead of throwing', () => {
