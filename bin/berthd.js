@@ -15,7 +15,7 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.include
 setFlagsFromString('--liftoff-only');
 // glibc gives each thread that mallocs an arena of its own (up to 8 per core): V8's workers, which compile and mark
 // concurrently, and libuv's pool. Each arena keeps its own partly used pages, which malloc_trim cannot give back:
-// ~2.5 MiB of a berthd idle with 100 plugins enabled (BENCHMARKS.md, "Memory"). berthd's threads malloc little and
+// ~2 MiB of a berthd idle with 100 plugins enabled (BENCHMARKS.md, "Memory"). berthd's threads malloc little and
 // rarely at once, so they share one. Set before the daemon's modules load, when few threads have an arena yet.
 // MALLOC_ARENA_MAX (or GLIBC_TUNABLES) in the environment wins; without native/berth-malloc.node nothing is set.
 const env = process.env;

@@ -9,7 +9,7 @@
 #include <malloc.h>
 #include <node_api.h>
 
-/* trim(): true if malloc gave memory back to the system. */
+/* trim(): true if malloc gave memory back (glibc answers true for almost any call in a process this busy). */
 static napi_value Trim(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -17,18 +17,25 @@ static napi_value Trim(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* setArenaMax(n): at most n arenas for the threads that have none yet; true if malloc took the setting. */
+/*
+ * setArenaMax(n): at most n arenas for the threads that have none yet; true if malloc accepted the setting (it
+ * cannot take back arenas made before, and stops honouring a new limit once more than 8 arenas exist).
+ */
 static napi_value SetArenaMax(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  int32_t max = 0;
+  double max = 0;
   napi_value result;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  if (napi_get_value_int32(env, argv[0], &max) != napi_ok || max < 1) {
-    napi_throw_range_error(env, NULL, "setArenaMax: n must be an integer of at least 1");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &max) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setArenaMax: n must be a number");
     return NULL;
   }
-  if (napi_get_boolean(env, mallopt(M_ARENA_MAX, max) == 1, &result) != napi_ok) return NULL;
+  if (!(max >= 1 && max <= 1024) || max != (double)(int)max) { /* NaN fails the first test */
+    napi_throw_range_error(env, NULL, "setArenaMax: n must be an integer from 1 to 1024");
+    return NULL;
+  }
+  if (napi_get_boolean(env, mallopt(M_ARENA_MAX, (int)max) == 1, &result) != napi_ok) return NULL;
   return result;
 }
 
@@ -39,7 +46,9 @@ static int export_function(napi_env env, napi_value exports, const char *name, n
 }
 
 NAPI_MODULE_INIT() {
-  if (!export_function(env, exports, "trim", Trim) || !export_function(env, exports, "setArenaMax", SetArenaMax))
+  if (!export_function(env, exports, "trim", Trim) || !export_function(env, exports, "setArenaMax", SetArenaMax)) {
+    napi_throw_error(env, NULL, "berth-malloc: could not export its functions");
     return NULL;
+  }
   return exports;
 }

@@ -5,30 +5,37 @@
 // protobufjs, yaml) are not seen by esbuild and stay lazy node_modules requires (the plugin RPC client is node:http).
 // dist/berthd/ sits at the depth of dist/daemon/, so the `../../` paths built from import.meta.url (package.json,
 // vendor/, native/) still resolve.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { build } from 'esbuild';
 
 const nodeRequire = createRequire(import.meta.url);
 
 /**
+ * A built-in's data properties, as a fresh node has them. Asked of a node of its own: a lazy getter turns into a
+ * data property once read, and this script's own imports (through node's ESM facade, below) read them all.
+ */
+function dataPropertiesOf(id) {
+  const script = `const m = process.getBuiltinModule(${JSON.stringify(id)});
+    const own = typeof m === 'function' ? ['length', 'name', 'prototype'] : [];
+    console.log(JSON.stringify(Object.getOwnPropertyNames(m).filter((n) => /^[A-Za-z_$][\\w$]*$/.test(n) &&
+      n !== 'default' && !own.includes(n) && !Object.getOwnPropertyDescriptor(m, n).get)));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+}
+
+/**
  * node's built-ins as the bundle's ES modules import them, read with `process.getBuiltinModule` instead of
  * node's ESM facade. The facade reads every export of the module when it is first imported, which runs the lazy
  * getters node puts on some of them and loads what they stand for: `crypto.webcrypto` (WebCrypto, unused by
- * berthd), `util.MIMEType`, `util.parseArgs` (BENCHMARKS.md, "Memory": four fewer built-ins, −0.3 MiB idle).
- * Here each built-in becomes a module exporting its data properties, read once; its getters are not exported, so
- * a named import of one (`import { BlockList } from 'node:net'`) fails the build, and the source reads it from the
- * module object where it is used (`net.BlockList`). CommonJS packages' `require()`s are left to node.
+ * berthd), `util.MIMEType`, `util.parseArgs`, `fs.Dir` (BENCHMARKS.md, "Memory": −0.25 MiB idle).
+ * Here each built-in becomes a module exporting its data properties, read once. Its getters are not exported:
+ * a named import of one (`import { BlockList } from 'node:net'`) fails the build, and so does a namespace's
+ * (`net.BlockList` after `import * as net`: esbuild's import-is-undefined, an error below); the source reads it
+ * from the default import where it is used. Dynamic imports and CommonJS packages' `require()`s are left to node.
  */
 function builtinModule(id) {
-  const mod = nodeRequire(id);
-  const names = Object.getOwnPropertyNames(mod).filter(
-    (name) =>
-      /^[A-Za-z_$][\w$]*$/.test(name) &&
-      name !== 'default' &&
-      !Object.getOwnPropertyDescriptor(mod, name).get,
-  );
-  return `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
+  return `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\nexport const { ${dataPropertiesOf(id).join(', ')} } = m;\n`;
 }
 
 /**
@@ -41,7 +48,7 @@ const ajvWithoutSideEffects = {
   name: 'ajv-without-side-effects',
   setup(b) {
     b.onResolve({ filter: /^ajv-draft-04$/ }, (args) => ({
-      path: nodeRequire.resolve(args.path),
+      path: nodeRequire.resolve(args.path, { paths: [args.resolveDir] }),
       sideEffects: false,
     }));
   },
@@ -50,9 +57,9 @@ const ajvWithoutSideEffects = {
 const builtinsWithoutFacade = {
   name: 'builtins-without-esm-facade',
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) =>
-      args.kind === 'import-statement' || args.kind === 'dynamic-import'
-        ? { path: args.path, namespace: 'node-builtin' }
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path)
+        ? { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'node-builtin' }
         : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
@@ -89,4 +96,5 @@ await build({
   // The API server's `inject` (in-process tests only) loads light-my-request, a devDependency: never bundled.
   external: ['light-my-request'],
   logLevel: 'warning',
+  logOverride: { 'import-is-undefined': 'error' },
 });

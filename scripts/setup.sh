@@ -57,11 +57,14 @@ npm run -s build
 if [[ ! -x native/berth-spawner || native/berth-spawner.c -nt native/berth-spawner ]]; then
   gcc -O2 -Wall -o native/berth-spawner native/berth-spawner.c
 fi
-# berth-malloc.node: glibc's malloc_trim for berthd's idle memory (src/host/malloc-trim.ts), a Node-API addon built
-# against the headers node installs; without it berthd keeps ~1.5–3 MiB more resident when idle.
+# berth-malloc.node: glibc's malloc_trim and arena limit for berthd's memory (src/host/malloc-trim.ts,
+# bin/berthd.js), a Node-API addon built against the headers node installs. Without it berthd runs the same, with
+# ~1.5 MiB more resident idle and ~6 MiB more with 100 plugins (BENCHMARKS.md, "Memory"); so a libc without these
+# (musl) or missing headers only warn.
 node_include=$(dirname "$(dirname "$(command -v node)")")/include/node
 if [[ ! -f $node_include/node_api.h ]]; then
   echo "setup: $node_include/node_api.h not found; native/berth-malloc.node not built" >&2
 elif [[ ! -f native/berth-malloc.node || native/berth-malloc.c -nt native/berth-malloc.node ]]; then
-  gcc -O2 -Wall -Wextra -shared -fPIC -I"$node_include" -o native/berth-malloc.node native/berth-malloc.c
+  gcc -O2 -Wall -Wextra -shared -fPIC -I"$node_include" -o native/berth-malloc.node native/berth-malloc.c ||
+    echo "setup: native/berth-malloc.node not built (see gcc's message above)" >&2
 fi

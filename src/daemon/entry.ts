@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { BerthError } from '../errdefs/index.ts';
+import { mallocTrimUnavailable } from '../host/index.ts';
 import { type DaemonFlags, mergeDaemonConfig, readConfigFile } from './config.ts';
 import { startDaemon } from './daemon.ts';
 import { compactHeapWhenIdle } from './idle-heap.ts';
@@ -101,10 +102,12 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  const noTrim = mallocTrimUnavailable();
+  if (noTrim) daemon.log.info(`malloc_trim unavailable, idle memory is left to malloc: ${noTrim}`);
   const stopCompacting = compactHeapWhenIdle(({ heap, trimmed, ms }) => {
     const compacted = heap ? `V8 heap ${mib(heap.beforeBytes)} → ${mib(heap.afterBytes)} MiB, ` : '';
     daemon.log.debug(
-      `idle after work: ${compacted}malloc ${trimmed ? 'trimmed' : 'had nothing to trim'} in ${ms.toFixed(1)} ms`,
+      `idle after work: ${compacted}malloc ${trimmed ? 'trimmed' : 'not trimmed'} in ${ms.toFixed(1)} ms`,
     );
   });
   process.on('SIGHUP', () => {

@@ -58,6 +58,14 @@ describe('compactHeapWhenIdle', () => {
     assert.equal(reports.length, 1);
     assert.equal(reports[0]?.trimmed, true);
   });
+
+  it('stopped at once, gives back nothing', async () => {
+    let trims = 0;
+    const stop = compactHeapWhenIdle(undefined, () => ++trims > 0);
+    stop();
+    await setTimeout(20);
+    assert.equal(trims, 0);
+  });
 });
 
 describe('compact', () => {

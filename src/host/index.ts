@@ -10,7 +10,7 @@ export { devicesFromPath, splitDevNumber } from './devices.ts';
 export { errnoOf, errnoText, fromErrno, kindOfErrno } from './errno.ts';
 export { type ExecutableLookup, findExecutable } from './executable.ts';
 export { groupId } from './groups.ts';
-export { mallocTrim } from './malloc-trim.ts';
+export { mallocTrim, mallocTrimUnavailable } from './malloc-trim.ts';
 export { type PhaseRecord, traceBegin, traceEnd, traceMark } from './phase-trace.ts';
 export { MAX_SOCKET_PATH, type SocketAddress, socketAddress } from './socket-path.ts';
 export { v8Gc } from './v8-gc.ts';
