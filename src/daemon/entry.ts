@@ -10,7 +10,7 @@ import { BerthError } from '../errdefs/index.ts';
 import { mallocTrimUnavailable } from '../host/index.ts';
 import { type DaemonFlags, mergeDaemonConfig, readConfigFile } from './config.ts';
 import { startDaemon } from './daemon.ts';
-import { compactHeapWhenIdle } from './idle-heap.ts';
+import { giveBackMemoryWhenIdle } from './idle-heap.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -104,7 +104,7 @@ export async function main(argv: string[]): Promise<void> {
   const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
   const noTrim = mallocTrimUnavailable();
   if (noTrim) daemon.log.info(`malloc_trim unavailable, idle memory is left to malloc: ${noTrim}`);
-  const stopCompacting = compactHeapWhenIdle(({ heap, trimmed, ms }) => {
+  const stopGivingBack = giveBackMemoryWhenIdle(({ heap, trimmed, ms }) => {
     const compacted = heap ? `V8 heap ${mib(heap.beforeBytes)} → ${mib(heap.afterBytes)} MiB, ` : '';
     daemon.log.debug(
       `idle after work: ${compacted}malloc ${trimmed ? 'trimmed' : 'not trimmed'} in ${ms.toFixed(1)} ms`,
@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const stop = (signal: string) => {
     daemon.log.info(`${signal}: shutting down`);
-    stopCompacting();
+    stopGivingBack();
     daemon.close().then(
       () => process.exit(0),
       (err: Error) => {

@@ -4,8 +4,8 @@ import { setTimeout } from 'node:timers/promises';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import {
   compact,
-  compactHeapWhenIdle,
   compactingGc,
+  giveBackMemoryWhenIdle,
   type IdleHeapState,
   type IdleReport,
   idleAction,
@@ -41,11 +41,11 @@ describe('idleAction', () => {
   });
 });
 
-describe('compactHeapWhenIdle', () => {
+describe('giveBackMemoryWhenIdle', () => {
   it('gives back what the start freed at once, and again at the first idle interval', async () => {
     const reports: IdleReport[] = [];
     let trims = 0;
-    const stop = compactHeapWhenIdle(
+    const stop = giveBackMemoryWhenIdle(
       (r) => reports.push(r),
       () => ++trims > 0,
     );
@@ -61,7 +61,7 @@ describe('compactHeapWhenIdle', () => {
 
   it('stopped at once, gives back nothing', async () => {
     let trims = 0;
-    const stop = compactHeapWhenIdle(undefined, () => ++trims > 0);
+    const stop = giveBackMemoryWhenIdle(undefined, () => ++trims > 0);
     stop();
     await setTimeout(20);
     assert.equal(trims, 0);

@@ -126,7 +126,7 @@ export interface IdleReport {
  * Starts the sampler (its timer does not keep the process alive). `onIdle` is told what each idle interval after
  * work gave back. `trim` is host/malloc-trim.ts's, a test's stand-in. Returns the function that stops it.
  */
-export function compactHeapWhenIdle(
+export function giveBackMemoryWhenIdle(
   onIdle?: (report: IdleReport) => void,
   trim: () => boolean = mallocTrim,
 ): () => void {
